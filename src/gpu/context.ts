@@ -1,0 +1,152 @@
+import { acquireAdapter } from './acquire.js';
+import { BufferPool } from './buffer-pool.js';
+import { MapMode, BufferUsage } from './constants.js';
+import { KernelCache } from './kernel.js';
+
+export interface InitOptions {
+  /** Use this device instead of acquiring one (it is not destroyed by dispose()). */
+  device?: GPUDevice;
+  powerPreference?: GPUPowerPreference;
+  /**
+   * Fill every newly assigned output buffer with NaN (u32: 0xFFFFFFFF) before kernels run,
+   * so an element a kernel forgets to write shows up. For tests and debugging; costs a write.
+   */
+  poison?: boolean;
+}
+
+/**
+ * The GPU a kdgpu program runs on: device, limits, buffer pool and pipeline cache.
+ * Errors the device reports asynchronously (validation, out of memory, device loss) are
+ * kept and thrown by the next `check()`, `sync()` or readback, never swallowed.
+ */
+export class GpuContext {
+  readonly pool: BufferPool;
+  readonly kernels: KernelCache;
+  private readonly errors: string[] = [];
+  private lostReason: string | undefined;
+  private disposed = false;
+  /** See InitOptions.poison. */
+  poison = false;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterInfo: { vendor: string; architecture: string; device: string; description: string },
+    private readonly ownsDevice: boolean,
+    private readonly keepAlive?: unknown,
+  ) {
+    this.pool = new BufferPool(device);
+    this.kernels = new KernelCache(device);
+    device.addEventListener('uncapturederror', (event) => {
+      this.errors.push((event as GPUUncapturedErrorEvent).error.message);
+    });
+    void device.lost.then((info) => {
+      if (info.reason !== 'destroyed') this.lostReason = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** Throws the first error the device reported since the last check, if any. */
+  check(): void {
+    if (this.disposed) throw new Error('kdgpu: this context was disposed; call kdgpu.init() again');
+    if (this.lostReason) throw new Error(`kdgpu: the GPU device was lost (${this.lostReason}); call kdgpu.init() again`);
+    if (this.errors.length > 0) {
+      const all = this.errors.splice(0);
+      throw new Error(`kdgpu: the GPU reported ${all.length} error(s): ${all.join(' | ')}`);
+    }
+  }
+
+  /** Waits for all submitted work, then surfaces any error the device reported. */
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+
+  /** Writes the poison pattern into `buffer` when poisoning is on (see InitOptions.poison). */
+  poisonBuffer(buffer: GPUBuffer, byteLength: number): void {
+    if (!this.poison) return;
+    const words = Math.ceil(byteLength / 4);
+    this.device.queue.writeBuffer(buffer, 0, new Uint32Array(words).fill(0xffffffff));
+  }
+
+  /** Copies `byteLength` bytes of `buffer` to the CPU. */
+  async readBuffer(buffer: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
+    this.check();
+    const size = Math.ceil(byteLength / 4) * 4;
+    const staging = this.pool.acquire(size, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'staging');
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(buffer, 0, staging, 0, size);
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(MapMode.READ, 0, size);
+    } catch (cause) {
+      this.check();
+      throw cause;
+    }
+    const copy = staging.getMappedRange(0, size).slice(0, byteLength);
+    staging.unmap();
+    this.pool.release(staging);
+    this.check();
+    return copy;
+  }
+
+  /** Frees the GPU device so a Node process can exit. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pool.destroy();
+    if (this.ownsDevice) this.device.destroy();
+    void this.keepAlive;
+  }
+}
+
+/**
+ * Opens a GPU: Dawn in Node, navigator.gpu in a browser, or a device you pass in.
+ * Requests the adapter's own limits (not the WebGPU defaults).
+ *
+ * @example
+ * const ctx = await kdgpu.init();
+ * // ... build and run graphs ...
+ * ctx.dispose();
+ */
+export async function init(options: InitOptions = {}): Promise<GpuContext> {
+  if (options.device) {
+    const info = options.device.adapterInfo;
+    const ctx = new GpuContext(options.device, describe(info), false);
+    ctx.poison = options.poison ?? false;
+    return ctx;
+  }
+  const { adapter, keepAlive } = await acquireAdapter(options.powerPreference);
+  const requiredLimits: Record<string, number> = {};
+  for (const key of LIMIT_NAMES) {
+    const value = (adapter.limits as unknown as Record<string, number>)[key];
+    if (typeof value === 'number') requiredLimits[key] = value;
+  }
+  const device = await adapter.requestDevice({ requiredLimits, label: 'kdgpu' });
+  const ctx = new GpuContext(device, describe(adapter.info), true, keepAlive);
+  ctx.poison = options.poison ?? false;
+  return ctx;
+}
+
+// The limits kdgpu's kernels can make use of; requested at the adapter's maximum.
+const LIMIT_NAMES = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+];
+
+function describe(info: GPUAdapterInfo | undefined) {
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+  };
+}

@@ -1,0 +1,52 @@
+import type { GpuContext } from '../gpu/context.js';
+import type { Shader } from '../gpu/shader.js';
+import type { SymbolicTensor } from './symbolic.js';
+import type { TensorSpec } from './tensor.js';
+
+/** One dispatch of one entry point. Buffers are named as the shader names its bindings. */
+export interface KernelCall {
+  shader: Shader;
+  entry: string;
+  /** WGSL override constants; each distinct set is its own cached pipeline. */
+  constants?: Record<string, number>;
+  /** Values for the shader's `params` uniform struct, by field name. */
+  params?: Record<string, number>;
+  /** Binding name -> one of the op's inputs or outputs (by identity). */
+  buffers: Record<string, TensorSpec>;
+  workgroups: readonly [number, number?, number?];
+}
+
+export interface OpIO {
+  inputs: readonly TensorSpec[];
+  outputs: readonly TensorSpec[];
+}
+
+/**
+ * Everything about one op in one place: its output shapes (the shape rule, which throws
+ * with the offending shapes), its kernels, and its gradient rule written with other ops.
+ */
+export interface OpDef<A = Record<string, never>> {
+  name: string;
+  outputs(inputs: readonly TensorSpec[], attrs: A): TensorSpec[];
+  kernels(io: OpIO, attrs: A, ctx: GpuContext): KernelCall[];
+  /**
+   * Gradients of the inputs from the gradients of the outputs (undefined where an output
+   * has no gradient flowing in). Return undefined for inputs that are not differentiable.
+   */
+  grad?(
+    outputGrads: readonly (SymbolicTensor | undefined)[],
+    inputs: readonly SymbolicTensor[],
+    outputs: readonly SymbolicTensor[],
+    attrs: A,
+  ): (SymbolicTensor | undefined)[];
+  /** Indices of inputs the op writes in place (optimizer updates); such nodes always run. */
+  mutates?: readonly number[];
+}
+
+/** Workgroup counts for `count` invocations in groups of `size`, folded into 2D past 65535. */
+export function grid1d(count: number, size: number, maxPerDim = 65535): [number, number] {
+  const groups = Math.ceil(count / size);
+  if (groups <= maxPerDim) return [groups, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y];
+}

@@ -1,0 +1,91 @@
+import { TENSOR_USAGE } from '../gpu/constants.js';
+import type { GpuContext } from '../gpu/context.js';
+
+export type DType = 'f32' | 'u32';
+export type Shape = readonly number[];
+
+/** What kernels and shape rules see of a tensor: its shape and element type. */
+export interface TensorSpec {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+export type TensorData = Float32Array | Uint32Array;
+
+export function sizeOf(shape: Shape): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function checkShape(shape: Shape, what: string): void {
+  if (shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new Error(`${what}: shape ${formatShape(shape)} is invalid; every dimension must be a positive integer`);
+  }
+}
+
+/**
+ * A tensor that lives in a GPU buffer now (the eager API, model parameters, optimizer
+ * state). Reading it back is asynchronous; dispose() returns its buffer to the pool.
+ */
+export class Tensor implements TensorSpec {
+  private released = false;
+
+  private constructor(
+    readonly ctx: GpuContext,
+    private readonly gpuBuffer: GPUBuffer,
+    readonly shape: Shape,
+    readonly dtype: DType,
+  ) {}
+
+  /** An uninitialised tensor (its contents are whatever the pool's buffer held). */
+  static empty(ctx: GpuContext, shape: Shape, dtype: DType = 'f32', usage: number = TENSOR_USAGE): Tensor {
+    checkShape(shape, 'Tensor');
+    const buffer = ctx.pool.acquire(sizeOf(shape) * 4, usage);
+    return new Tensor(ctx, buffer, shape, dtype);
+  }
+
+  /**
+   * Uploads `data` as a tensor of `shape`.
+   * @example const x = Tensor.from(ctx, new Float32Array([1, 2, 3, 4]), [2, 2]);
+   */
+  static from(ctx: GpuContext, data: TensorData | number[], shape: Shape, dtype?: DType, usage?: number): Tensor {
+    const typed = Array.isArray(data) ? (dtype === 'u32' ? new Uint32Array(data) : new Float32Array(data)) : data;
+    const type: DType = dtype ?? (typed instanceof Uint32Array ? 'u32' : 'f32');
+    const t = Tensor.empty(ctx, shape, type, usage);
+    t.write(typed);
+    return t;
+  }
+
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+
+  get buffer(): GPUBuffer {
+    if (this.released) throw new Error(`Tensor ${formatShape(this.shape)} was disposed and cannot be used`);
+    return this.gpuBuffer;
+  }
+
+  write(data: TensorData): void {
+    if (data.length !== this.size) {
+      throw new Error(`Tensor.write: got ${data.length} values for shape ${formatShape(this.shape)} (${this.size} values)`);
+    }
+    if ((this.dtype === 'u32') !== data instanceof Uint32Array) {
+      throw new Error(`Tensor.write: tensor is ${this.dtype} but data is ${data.constructor.name}`);
+    }
+    this.ctx.device.queue.writeBuffer(this.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  async read(): Promise<TensorData> {
+    const bytes = await this.ctx.readBuffer(this.buffer, this.size * 4);
+    return this.dtype === 'u32' ? new Uint32Array(bytes) : new Float32Array(bytes);
+  }
+
+  dispose(): void {
+    if (this.released) return;
+    this.released = true;
+    this.ctx.pool.release(this.gpuBuffer);
+  }
+}

@@ -1,0 +1,22 @@
+// kdgpu: knowledge distillation and robustness on WebGPU with hand-written WGSL kernels.
+export { init, GpuContext, type InitOptions } from './gpu/context.js';
+export { NO_ADAPTER_HELP } from './gpu/acquire.js';
+export { shader, type Shader } from './gpu/shader.js';
+export { Tensor, sizeOf, type DType, type Shape, type TensorData, type TensorSpec } from './graph/tensor.js';
+export { Graph } from './graph/graph.js';
+export { SymbolicTensor } from './graph/symbolic.js';
+export { gradients } from './graph/autodiff.js';
+export { compile, Plan, type CompileOptions } from './graph/plan.js';
+export { apply, type AnyTensor } from './graph/apply.js';
+export type { OpDef, KernelCall } from './graph/op.js';
+export { matmul, linear, type MatmulOptions } from './ops/matmul.js';
+export { relu, reluBackward, add, mul, scale } from './ops/elementwise.js';
+export { sum, mean, columnSum } from './ops/reduce.js';
+export { accuracy, argmaxCorrect } from './ops/accuracy.js';
+export { softmaxCrossEntropy, softmaxCrossEntropyPerRow } from './losses/softmax-cross-entropy.js';
+export { Optimizer, type LearningRate } from './optim/optimizer.js';
+export { Adam, adamUpdate, type AdamOptions } from './optim/adam.js';
+export { Sgd, sgdUpdate, type SgdOptions } from './optim/sgd.js';
+export { parseIdx, type IdxArray } from './data/idx.js';
+export { mnistSplit, loadMnistFromDirectory, MNIST_FILES, type Mnist, type MnistSplit } from './data/mnist.js';
+export { Random, heNormal, glorotUniform } from './nn/random.js';

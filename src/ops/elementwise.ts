@@ -1,0 +1,139 @@
+import elementwiseCode from '../../shaders/elementwise.wgsl';
+import { shader } from '../gpu/shader.js';
+import { type AnyTensor, apply } from '../graph/apply.js';
+import { grid1d, type OpDef } from '../graph/op.js';
+import { sizeOf, type TensorSpec } from '../graph/tensor.js';
+import { reduceSum } from './reduce.js';
+import { expectDtype, expectRank, expectSameShape } from './shape-errors.js';
+
+const elementwiseShader = shader('elementwise', elementwiseCode);
+
+function sameAs(op: string, inputs: readonly TensorSpec[]): TensorSpec[] {
+  for (const t of inputs) expectDtype(op, 'input', t, 'f32');
+  for (const t of inputs.slice(1)) expectSameShape(op, inputs[0]!, t);
+  return [{ shape: inputs[0]!.shape, dtype: 'f32' }];
+}
+
+const reluOp: OpDef = {
+  name: 'relu',
+  outputs: (inputs) => sameAs('relu', inputs),
+  kernels: ({ inputs: [x], outputs: [y] }) => [
+    { shader: elementwiseShader, entry: 'relu', params: { size: sizeOf(x!.shape) }, buffers: { x: x!, out: y! }, workgroups: grid1d(sizeOf(x!.shape), 256) },
+  ],
+  grad: ([dy], _inputs, [y]) => [reluBackward(dy!, y!)],
+};
+
+const reluBackwardOp: OpDef = {
+  name: 'relu_backward',
+  outputs: (inputs) => sameAs('relu_backward', inputs),
+  kernels: ({ inputs: [dy, y], outputs: [dx] }) => [
+    {
+      shader: elementwiseShader,
+      entry: 'relu_backward',
+      params: { size: sizeOf(dy!.shape) },
+      buffers: { x: dy!, y: y!, out: dx! },
+      workgroups: grid1d(sizeOf(dy!.shape), 256),
+    },
+  ],
+};
+
+const addOp: OpDef = {
+  name: 'add',
+  outputs: (inputs) => sameAs('add', inputs),
+  kernels: ({ inputs: [a, b], outputs: [c] }) => [
+    { shader: elementwiseShader, entry: 'add', params: { size: sizeOf(a!.shape) }, buffers: { x: a!, y: b!, out: c! }, workgroups: grid1d(sizeOf(a!.shape), 256) },
+  ],
+  grad: ([dc]) => [dc!, dc!],
+};
+
+const mulOp: OpDef = {
+  name: 'mul',
+  outputs: (inputs) => sameAs('mul', inputs),
+  kernels: ({ inputs: [a, b], outputs: [c] }) => [
+    { shader: elementwiseShader, entry: 'mul', params: { size: sizeOf(a!.shape) }, buffers: { x: a!, y: b!, out: c! }, workgroups: grid1d(sizeOf(a!.shape), 256) },
+  ],
+  grad: ([dc], [a, b]) => [mul(dc!, b!), mul(dc!, a!)],
+};
+
+const scaleOp: OpDef<{ factor: number }> = {
+  name: 'scale',
+  outputs: (inputs) => sameAs('scale', inputs),
+  kernels: ({ inputs: [x], outputs: [y] }, { factor }) => [
+    { shader: elementwiseShader, entry: 'scale', params: { size: sizeOf(x!.shape), factor }, buffers: { x: x!, out: y! }, workgroups: grid1d(sizeOf(x!.shape), 256) },
+  ],
+  grad: ([dy], _inputs, _outputs, { factor }) => [scale(dy!, factor)],
+};
+
+const scaleRowsOp: OpDef = {
+  name: 'scale_rows',
+  outputs([x, s]) {
+    expectRank('scale_rows', 'x', x!, 2);
+    expectRank('scale_rows', 's', s!, 1);
+    if (s!.shape[0] !== x!.shape[0]) throw new Error(`scale_rows: s [${s!.shape}] needs one entry per row of x [${x!.shape}]`);
+    return [{ shape: x!.shape, dtype: 'f32' }];
+  },
+  kernels: ({ inputs: [x, s], outputs: [y] }) => [
+    {
+      shader: elementwiseShader,
+      entry: 'scale_rows',
+      params: { rows: x!.shape[0]!, cols: x!.shape[1]! },
+      buffers: { x: x!, s: s!, out: y! },
+      workgroups: grid1d(sizeOf(x!.shape), 256),
+    },
+  ],
+  // Only x is differentiable: s carries upstream gradients (see softmaxCrossEntropy).
+  grad: ([dy], [, s]) => [scaleRows(dy!, s!), undefined],
+};
+
+const broadcastScalarOp: OpDef<{ shape: readonly number[]; factor: number }> = {
+  name: 'broadcast_scalar',
+  outputs([s], { shape }) {
+    if (sizeOf(s!.shape) !== 1) throw new Error(`broadcast_scalar: expects a single value, got shape [${s!.shape}]`);
+    return [{ shape, dtype: 'f32' }];
+  },
+  kernels: ({ inputs: [s], outputs: [y] }, { factor }) => [
+    {
+      shader: elementwiseShader,
+      entry: 'broadcast_scalar',
+      params: { size: sizeOf(y!.shape), factor },
+      buffers: { s: s!, out: y! },
+      workgroups: grid1d(sizeOf(y!.shape), 256),
+    },
+  ],
+  grad: ([dy], _inputs, _outputs, { factor }) => [reduceSum(dy!, factor)],
+};
+
+/** max(x, 0). @example const h = relu(z); */
+export function relu<T extends AnyTensor>(x: T): T {
+  return apply(reluOp, [x], {})[0]!;
+}
+
+/** dy where the forward output y is positive, else 0: ReLU's backward pass. */
+export function reluBackward<T extends AnyTensor>(dy: T, y: T): T {
+  return apply(reluBackwardOp, [dy, y], {})[0]!;
+}
+
+/** a + b, same shapes. @example const c = add(a, b); */
+export function add<T extends AnyTensor>(a: T, b: T): T {
+  return apply(addOp, [a, b], {})[0]!;
+}
+
+/** a · b elementwise, same shapes. @example const masked = mul(x, mask); */
+export function mul<T extends AnyTensor>(a: T, b: T): T {
+  return apply(mulOp, [a, b], {})[0]!;
+}
+
+/** x · factor. @example const half = scale(x, 0.5); */
+export function scale<T extends AnyTensor>(x: T, factor: number): T {
+  return apply(scaleOp, [x], { factor })[0]!;
+}
+
+/** x[r, c] · s[r] for a 2-D x and one scale per row (differentiable in x only). */
+export function scaleRows<T extends AnyTensor>(x: T, s: T): T {
+  return apply(scaleRowsOp, [x, s], {})[0]!;
+}
+
+/** A tensor of `shape` filled with s[0] · factor (s holds one value). */
+export function broadcastScalar<T extends AnyTensor>(s: T, shape: readonly number[], factor = 1): T {
+  return apply(broadcastScalarOp, [s], { shape, factor })[0]!;
+}

@@ -1,0 +1,72 @@
+import adamCode from '../../shaders/adam.wgsl';
+import { shader } from '../gpu/shader.js';
+import { type AnyTensor, apply } from '../graph/apply.js';
+import type { Graph } from '../graph/graph.js';
+import { grid1d, type OpDef } from '../graph/op.js';
+import type { SymbolicTensor } from '../graph/symbolic.js';
+import { sizeOf, type Tensor } from '../graph/tensor.js';
+import { expectSameShape } from '../ops/shape-errors.js';
+import { type LearningRate, Optimizer, zerosLike } from './optimizer.js';
+
+const adamShader = shader('adam', adamCode);
+
+export interface AdamOptions {
+  learningRate?: LearningRate;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Decoupled weight decay (AdamW); 0 is plain Adam. */
+  weightDecay?: number;
+}
+
+type AdamHyper = Required<Omit<AdamOptions, 'learningRate'>>;
+
+/** Inputs: param, grad, m, v, step. Writes param, m and v in place; no outputs. */
+const adamUpdateOp: OpDef<AdamHyper> = {
+  name: 'adam_update',
+  mutates: [0, 2, 3],
+  outputs([param, grad, m, v]) {
+    for (const t of [grad!, m!, v!]) expectSameShape('adam_update', param!, t);
+    return [];
+  },
+  kernels: ({ inputs: [param, grad, m, v, step] }, hyper) => [
+    {
+      shader: adamShader,
+      entry: 'adam_update',
+      params: { size: sizeOf(param!.shape), ...hyper },
+      buffers: { param: param!, grad: grad!, m: m!, v: v!, step: step! },
+      workgroups: grid1d(sizeOf(param!.shape), 256),
+    },
+  ],
+};
+
+/** One fused Adam step on `param` (eager or in a graph); `step` holds {t, learningRate}. */
+export function adamUpdate<T extends AnyTensor>(param: T, grad: T, m: T, v: T, step: T, hyper: AdamHyper): void {
+  apply(adamUpdateOp, [param, grad, m, v, step], hyper);
+}
+
+/**
+ * Adam (Kingma & Ba) with bias correction; AdamW when weightDecay > 0.
+ * @example new Adam({ learningRate: 1e-3 }).minimize(loss, params);
+ */
+export class Adam extends Optimizer {
+  private readonly hyper: AdamHyper;
+
+  constructor(options: AdamOptions = {}) {
+    super(options.learningRate ?? 1e-3);
+    this.hyper = {
+      beta1: options.beta1 ?? 0.9,
+      beta2: options.beta2 ?? 0.999,
+      epsilon: options.epsilon ?? 1e-8,
+      weightDecay: options.weightDecay ?? 0,
+    };
+  }
+
+  protected createState(param: Tensor): Tensor[] {
+    return [zerosLike(param), zerosLike(param)];
+  }
+
+  protected appendUpdate(graph: Graph, param: Tensor, grad: SymbolicTensor, step: Tensor, [m, v]: Tensor[]): void {
+    adamUpdate(graph.bind(param), grad, graph.bind(m!), graph.bind(v!), graph.bind(step), this.hyper);
+  }
+}

@@ -1,0 +1,65 @@
+import sgdCode from '../../shaders/sgd.wgsl';
+import { shader } from '../gpu/shader.js';
+import { type AnyTensor, apply } from '../graph/apply.js';
+import type { Graph } from '../graph/graph.js';
+import { grid1d, type OpDef } from '../graph/op.js';
+import type { SymbolicTensor } from '../graph/symbolic.js';
+import { sizeOf, type Tensor } from '../graph/tensor.js';
+import { expectSameShape } from '../ops/shape-errors.js';
+import { type LearningRate, Optimizer, zerosLike } from './optimizer.js';
+
+const sgdShader = shader('sgd', sgdCode);
+
+export interface SgdOptions {
+  learningRate?: LearningRate;
+  momentum?: number;
+  weightDecay?: number;
+}
+
+type SgdHyper = { momentum: number; weightDecay: number };
+
+/** Inputs: param, grad, velocity, step. Writes param and velocity in place. */
+const sgdUpdateOp: OpDef<SgdHyper> = {
+  name: 'sgd_momentum_update',
+  mutates: [0, 2],
+  outputs([param, grad, velocity]) {
+    expectSameShape('sgd_momentum_update', param!, grad!);
+    expectSameShape('sgd_momentum_update', param!, velocity!);
+    return [];
+  },
+  kernels: ({ inputs: [param, grad, velocity, step] }, hyper) => [
+    {
+      shader: sgdShader,
+      entry: 'sgd_momentum_update',
+      params: { size: sizeOf(param!.shape), ...hyper },
+      buffers: { param: param!, grad: grad!, velocity: velocity!, step: step! },
+      workgroups: grid1d(sizeOf(param!.shape), 256),
+    },
+  ],
+};
+
+/** One fused SGD-with-momentum step on `param`; `step` holds {t, learningRate}. */
+export function sgdUpdate<T extends AnyTensor>(param: T, grad: T, velocity: T, step: T, hyper: SgdHyper): void {
+  apply(sgdUpdateOp, [param, grad, velocity, step], hyper);
+}
+
+/**
+ * SGD with momentum in PyTorch's convention (velocity accumulates raw gradients).
+ * @example new Sgd({ learningRate: 0.1, momentum: 0.9 }).minimize(loss, params);
+ */
+export class Sgd extends Optimizer {
+  private readonly hyper: SgdHyper;
+
+  constructor(options: SgdOptions = {}) {
+    super(options.learningRate ?? 0.01);
+    this.hyper = { momentum: options.momentum ?? 0, weightDecay: options.weightDecay ?? 0 };
+  }
+
+  protected createState(param: Tensor): Tensor[] {
+    return [zerosLike(param)];
+  }
+
+  protected appendUpdate(graph: Graph, param: Tensor, grad: SymbolicTensor, step: Tensor, [velocity]: Tensor[]): void {
+    sgdUpdate(graph.bind(param), grad, graph.bind(velocity!), graph.bind(step), this.hyper);
+  }
+}

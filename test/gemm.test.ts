@@ -1,0 +1,78 @@
+// Shader-level tests of shaders/gemm.wgsl (entries gemm and gemm_bias_act) against a
+// float64 reference. Tolerance: |err| ≤ 1e-5·√K·max|a||b| scale + 1e-4 relative, i.e.
+// f32 accumulation over K terms.
+import { describe, expect, it } from 'vitest';
+import { linear, matmul, Random, Tensor } from '../src/index.js';
+import { useGpu } from './support/gpu.js';
+import { expectClose, gemmReference, randomArray } from './support/reference.js';
+
+const gpu = useGpu();
+
+const shapes: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 37, 5],
+  [29, 1, 3],
+  [33, 31, 7],
+  [64, 64, 64],
+  [5, 70, 129],
+  [513, 257, 129],
+];
+
+describe('gemm.wgsl gemm: C = op(A)·op(B)', () => {
+  for (const [M, N, K] of shapes) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
+          const ctx = gpu();
+          const random = new Random(M * 7919 + N * 31 + K + (transA ? 1 : 0) + (transB ? 2 : 0));
+          const aData = randomArray(random, M * K);
+          const bData = randomArray(random, K * N);
+          const a = Tensor.from(ctx, aData, transA ? [K, M] : [M, K]);
+          const b = Tensor.from(ctx, bData, transB ? [N, K] : [K, N]);
+          const c = matmul(a, b, { transA, transB });
+          expect(c.shape).toEqual([M, N]);
+          const expected = gemmReference(aData, bData, M, N, K, transA, transB);
+          expectClose(await c.read(), expected, { atol: 2e-6 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'C');
+          for (const t of [a, b, c]) t.dispose();
+        });
+      }
+    }
+  }
+});
+
+describe('gemm.wgsl gemm_bias_act: x·W + b, optional ReLU', () => {
+  for (const [M, N, K] of [[1, 1, 1], [37, 45, 19], [130, 66, 33]] as const) {
+    for (const relu of [false, true]) {
+      it(`M=${M} N=${N} K=${K} relu=${relu}`, async () => {
+        const ctx = gpu();
+        const random = new Random(M + N + K + (relu ? 100 : 0));
+        const xData = randomArray(random, M * K);
+        const wData = randomArray(random, K * N);
+        const bData = randomArray(random, N);
+        const x = Tensor.from(ctx, xData, [M, K]);
+        const w = Tensor.from(ctx, wData, [K, N]);
+        const b = Tensor.from(ctx, bData, [N]);
+        const y = linear(x, w, b, { relu });
+        const expected = gemmReference(xData, wData, M, N, K, false, false).map((v, i) => {
+          const z = v + bData[i % N]!;
+          return relu ? Math.max(z, 0) : z;
+        });
+        expectClose(await y.read(), expected, { atol: 1e-5 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'Y');
+        for (const t of [x, w, b, y]) t.dispose();
+      });
+    }
+  }
+});
+
+describe('matmul shape rule', () => {
+  it('rejects mismatched inner dimensions with both shapes in the message', () => {
+    const ctx = gpu();
+    const a = Tensor.from(ctx, new Float32Array(6).fill(1), [2, 3]);
+    const b = Tensor.from(ctx, new Float32Array(8).fill(1), [4, 2]);
+    expect(() => matmul(a, b)).toThrow(/inner dimensions differ: A \[2, 3\] has 3 columns, B \[4, 2\] has 4 rows/);
+    expect(() => matmul(a, b, { transA: true })).toThrow(/A \[2, 3\]ᵀ has 2 columns, B \[4, 2\] has 4 rows/);
+    expect(matmul(a, b, { transA: true, transB: true }).shape).toEqual([3, 4]);
+    a.dispose();
+    b.dispose();
+  });
+});
