@@ -1,6 +1,7 @@
 // elementwise.wgsl — element-by-element kernels on flat f32 arrays.
 //   relu:             y = max(x, 0)
 //   relu_backward:    dx = dy where y > 0, else 0 (y is the forward output)
+//   copy:             out = x                           (reshape)
 //   add:              out = a + b
 //   mul:              out = a · b
 //   scale:            out = x * factor
@@ -40,6 +41,13 @@ fn relu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   if (i >= size_params.size) { return; }
   // x holds the incoming gradient dy, y the forward output.
   out[i] = select(0.0, x[i], y[i] > 0.0);
+}
+
+@compute @workgroup_size(256)
+fn copy(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= size_params.size) { return; }
+  out[i] = x[i];
 }
 
 @compute @workgroup_size(256)

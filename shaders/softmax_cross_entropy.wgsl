@@ -63,7 +63,8 @@ fn softmax_cross_entropy(
   let lse = m + log(s);
   let label = labels[row];
   let bad = label >= C;
-  let nan = bitcast<f32>(0x7fc00000u);
+  var nan_bits = 0x7fc00000u; // a var, so it is not const-folded (NaN is not a valid constant)
+  let nan = bitcast<f32>(nan_bits);
   for (var c = lid; c < C; c += WG) {
     let p = exp(logits[base + c] - lse);
     grad[base + c] = select(p - select(0.0, 1.0, c == label), nan, bad);

@@ -37,6 +37,21 @@ const reluBackwardOp: OpDef = {
   ],
 };
 
+const reshapeOp: OpDef<{ shape: readonly number[] }> = {
+  name: 'reshape',
+  outputs([x], { shape }) {
+    if (sizeOf(shape) !== sizeOf(x!.shape)) {
+      throw new Error(`reshape: cannot reshape [${x!.shape}] (${sizeOf(x!.shape)} values) to [${shape}] (${sizeOf(shape)} values)`);
+    }
+    return [{ shape, dtype: x!.dtype }];
+  },
+  // A copy keeps buffer ownership simple; it is one pass over memory.
+  kernels: ({ inputs: [x], outputs: [y] }) => [
+    { shader: elementwiseShader, entry: 'copy', params: { size: sizeOf(x!.shape) }, buffers: { x: x!, out: y! }, workgroups: grid1d(sizeOf(x!.shape), 256) },
+  ],
+  grad: ([dy], [x]) => [reshape(dy!, x!.shape)],
+};
+
 const addOp: OpDef = {
   name: 'add',
   outputs: (inputs) => sameAs('add', inputs),
@@ -111,6 +126,14 @@ export function relu<T extends AnyTensor>(x: T): T {
 /** dy where the forward output y is positive, else 0: ReLU's backward pass. */
 export function reluBackward<T extends AnyTensor>(dy: T, y: T): T {
   return apply(reluBackwardOp, [dy, y], {})[0]!;
+}
+
+/**
+ * The same values in a new shape (row-major order kept), e.g. NCHW features to [N, C·H·W].
+ * @example const flat = reshape(features, [batch, 32 * 13 * 13]);
+ */
+export function reshape<T extends AnyTensor>(x: T, shape: readonly number[]): T {
+  return apply(reshapeOp, [x], { shape })[0]!;
 }
 
 /** a + b, same shapes. @example const c = add(a, b); */
