@@ -40,6 +40,8 @@ const reluBackwardOp: OpDef = {
 const reshapeOp: OpDef<{ shape: readonly number[] }> = {
   name: 'reshape',
   outputs([x], { shape }) {
+    // The copy goes through f32 registers, which may flush u32 bit patterns (denormals).
+    expectDtype('reshape', 'x', x!, 'f32');
     if (sizeOf(shape) !== sizeOf(x!.shape)) {
       throw new Error(`reshape: cannot reshape [${x!.shape}] (${sizeOf(x!.shape)} values) to [${shape}] (${sizeOf(shape)} values)`);
     }
