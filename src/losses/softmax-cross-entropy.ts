@@ -10,7 +10,7 @@ import { expectDtype, expectRank } from '../ops/shape-errors.js';
 const softmaxCrossEntropyShader = shader('softmax_cross_entropy', softmaxCrossEntropyCode);
 
 /** Outputs: [0] loss per row [rows]; [1] d(loss row)/d(logits) [rows, classes], saved for backward. */
-const softmaxCrossEntropyOp: OpDef = {
+export const softmaxCrossEntropyOp: OpDef = {
   name: 'softmax_cross_entropy',
   outputs([logits, labels]) {
     expectRank('softmax_cross_entropy', 'logits', logits!, 2);
