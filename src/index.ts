@@ -1,6 +1,7 @@
 // kdgpu: knowledge distillation and robustness on WebGPU with hand-written WGSL kernels.
 export { init, GpuContext, type InitOptions } from './gpu/context.js';
 export { NO_ADAPTER_HELP } from './gpu/acquire.js';
+export { BufferUsage } from './gpu/constants.js';
 export { shader, type Shader } from './gpu/shader.js';
 export { Tensor, sizeOf, type DType, type Shape, type TensorData, type TensorSpec } from './graph/tensor.js';
 export { Graph } from './graph/graph.js';

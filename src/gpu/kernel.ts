@@ -64,16 +64,16 @@ export function createBindGroup(device: GPUDevice, kernel: Kernel, buffers: Reco
 }
 
 /**
- * Packs `values` into the entry point's uniform struct (its one uniform binding, whatever
- * its name); errors if the entry has none or several.
+ * Packs `values` into the entry point's uniform struct: the uniform named `params`, or else
+ * its only uniform. Other uniforms (e.g. an optimizer's step) are bound as buffers by name.
  */
 export function packParams(kernel: Kernel, values: Record<string, number>): { binding: string; data: ArrayBuffer } {
   const uniforms = [...kernel.reflection.bindings.values()].filter((b) => b.kind === 'uniform');
-  if (uniforms.length !== 1) {
+  const binding = uniforms.find((b) => b.name === 'params') ?? (uniforms.length === 1 ? uniforms[0] : undefined);
+  if (!binding) {
     throw new Error(
-      `shader '${kernel.shader.name}' entry '${kernel.entry}' must use exactly one uniform struct to receive values; it uses ${uniforms.length}`,
+      `shader '${kernel.shader.name}' entry '${kernel.entry}' has no uniform to receive values: it needs one uniform struct, or one named 'params' (it has ${uniforms.length})`,
     );
   }
-  const binding = uniforms[0]!;
   return { binding: binding.name, data: packUniforms(kernel.shader, binding, values) };
 }
