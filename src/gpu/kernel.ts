@@ -50,7 +50,7 @@ export function createBindGroup(device: GPUDevice, kernel: Kernel, buffers: Reco
   for (const name of Object.keys(buffers)) {
     if (!reflection.bindings.has(name)) {
       throw new Error(
-        `shader '${shader.name}' entry '${entry}' has no binding named '${name}' (bindings: ${[...reflection.bindings.keys()].join(', ')})`,
+        `shader '${shader.name}' entry '${entry}' has no binding named '${name}' (bindings: ${bindingNames(kernel)})`,
       );
     }
   }
@@ -76,4 +76,11 @@ export function packParams(kernel: Kernel, values: Record<string, number>): { bi
     );
   }
   return { binding: binding.name, data: packUniforms(kernel.shader, binding, values) };
+}
+
+function bindingNames(kernel: Kernel): string {
+  return [...kernel.reflection.bindings.values()]
+    .sort((a, b) => a.binding - b.binding)
+    .map((b) => b.name)
+    .join(', ');
 }
