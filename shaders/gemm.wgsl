@@ -1,19 +1,19 @@
 // gemm.wgsl — C = op(A) · op(B), optionally + bias and ReLU, all f32, row-major.
 //   op(A) is M×K: A is stored [M, K], or [K, M] when TRANS_A.
 //   op(B) is K×N: B is stored [K, N], or [N, K] when TRANS_B.
+// The loop itself is gemm_core.wgsl (appended by TypeScript); this file gives its
+// accessors load_a / load_b and the stores.
 // Bindings: params {M, N, K}; a, b (read); bias [N] (gemm_bias_act only); c [M, N] (write).
 // Dispatch: workgroups (ceil(N / 32), ceil(M / 32)); workgroup 8×8 invocations, each
 // computing a 4×4 block of C in registers (no workgroup memory: on software Vulkan this
 // beats shared-memory tiles). Edge blocks clamp their loads and skip out-of-range stores,
 // so any M, N, K works.
 
-struct Params { M: u32, N: u32, K: u32 }
-
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override RELU: bool = false;
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: GemmSize;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
@@ -29,24 +29,6 @@ fn load_b(k: u32, n: u32) -> f32 {
   return b[k * params.N + n];
 }
 
-// Accumulates the 4×4 block whose top-left is (row0, col0); rows/cols past the edge
-// read the last valid row/col so the inner loop has no branches.
-fn accumulate_block(row0: u32, col0: u32) -> array<vec4f, 4> {
-  var acc: array<vec4f, 4>;
-  let last_m = params.M - 1u;
-  let last_n = params.N - 1u;
-  let r = vec4u(min(row0, last_m), min(row0 + 1u, last_m), min(row0 + 2u, last_m), min(row0 + 3u, last_m));
-  let n = vec4u(min(col0, last_n), min(col0 + 1u, last_n), min(col0 + 2u, last_n), min(col0 + 3u, last_n));
-  for (var k = 0u; k < params.K; k++) {
-    let bv = vec4f(load_b(k, n.x), load_b(k, n.y), load_b(k, n.z), load_b(k, n.w));
-    acc[0] += load_a(r.x, k) * bv;
-    acc[1] += load_a(r.y, k) * bv;
-    acc[2] += load_a(r.z, k) * bv;
-    acc[3] += load_a(r.w, k) * bv;
-  }
-  return acc;
-}
-
 fn store(row: u32, col0: u32, v: vec4f) {
   if (row >= params.M) { return; }
   let base = row * params.N;
@@ -60,7 +42,7 @@ fn gemm(@builtin(global_invocation_id) gid: vec3u) {
   let row0 = gid.y * 4u;
   let col0 = gid.x * 4u;
   if (row0 >= params.M || col0 >= params.N) { return; }
-  let acc = accumulate_block(row0, col0);
+  let acc = gemm_accumulate(row0, col0, params);
   for (var i = 0u; i < 4u; i++) { store(row0 + i, col0, acc[i]); }
 }
 
@@ -69,7 +51,7 @@ fn gemm_bias_act(@builtin(global_invocation_id) gid: vec3u) {
   let row0 = gid.y * 4u;
   let col0 = gid.x * 4u;
   if (row0 >= params.M || col0 >= params.N) { return; }
-  let acc = accumulate_block(row0, col0);
+  let acc = gemm_accumulate(row0, col0, params);
   let last_n = params.N - 1u;
   let bv = vec4f(bias[min(col0, last_n)], bias[min(col0 + 1u, last_n)], bias[min(col0 + 2u, last_n)], bias[min(col0 + 3u, last_n)]);
   for (var i = 0u; i < 4u; i++) {

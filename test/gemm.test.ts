@@ -1,4 +1,5 @@
-// Shader-level tests of shaders/gemm.wgsl (entries gemm and gemm_bias_act) against a
+// Shader-level tests of shaders/gemm.wgsl (entries gemm and gemm_bias_act) and, through
+// them, of the loop they share with the conv2d passes, shaders/gemm_core.wgsl, against a
 // float64 reference. Tolerance: |err| ≤ 1e-5·√K·max|a||b| scale + 1e-4 relative, i.e.
 // f32 accumulation over K terms.
 import { describe, expect, it } from 'vitest';

@@ -1,13 +1,13 @@
 import gemmCode from '../../shaders/gemm.wgsl';
-import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import type { KernelCall, OpDef } from '../graph/op.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
-import { columnSum } from './reduce.js';
 import { reluBackward } from './elementwise.js';
+import { gemmShader, gemmWorkgroups } from './gemm-core.js';
+import { columnSum } from './reduce.js';
 import { expectDtype, expectRank } from './shape-errors.js';
 
-const gemmShader = shader('gemm', gemmCode);
+const matmulShader = gemmShader('gemm', gemmCode);
 
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored [K, M]. */
@@ -34,10 +34,10 @@ function gemmDims(op: string, a: TensorSpec, b: TensorSpec, { transA, transB }: 
   return { M, N, K };
 }
 
-function gemmCall(entry: string, dims: { M: number; N: number; K: number }, flags: Flags, relu: boolean, buffers: KernelCall['buffers']): KernelCall {
+function gemmCall(op: string, entry: string, dims: { M: number; N: number; K: number }, flags: Flags, relu: boolean, buffers: KernelCall['buffers']): KernelCall {
   const constants: Record<string, number> = { TRANS_A: Number(flags.transA), TRANS_B: Number(flags.transB) };
   if (entry === 'gemm_bias_act') constants.RELU = Number(relu);
-  return { shader: gemmShader, entry, constants, params: dims, buffers, workgroups: [Math.ceil(dims.N / 32), Math.ceil(dims.M / 32)] };
+  return { shader: matmulShader, entry, constants, params: dims, buffers, workgroups: gemmWorkgroups(op, dims.M, dims.N) };
 }
 
 const matmulOp: OpDef<Flags> = {
@@ -47,7 +47,7 @@ const matmulOp: OpDef<Flags> = {
     return [{ shape: [M, N], dtype: 'f32' }];
   },
   kernels({ inputs: [a, b], outputs: [c] }, flags) {
-    return [gemmCall('gemm', gemmDims('matmul', a!, b!, flags), flags, false, { a: a!, b: b!, c: c! })];
+    return [gemmCall('matmul', 'gemm', gemmDims('matmul', a!, b!, flags), flags, false, { a: a!, b: b!, c: c! })];
   },
   grad([dc], [a, b], _outputs, { transA, transB }) {
     // C = X·Y with X = op(A), Y = op(B): dX = dC·Yᵀ, dY = Xᵀ·dC, transposed back where stored so.
@@ -80,7 +80,7 @@ const linearOp: OpDef<LinearAttrs> = {
   },
   kernels({ inputs: [x, w, bias], outputs: [y] }, { relu }) {
     const flags = { transA: false, transB: false };
-    return [gemmCall('gemm_bias_act', gemmDims('linear', x!, w!, flags), flags, relu, { a: x!, b: w!, bias: bias!, c: y! })];
+    return [gemmCall('linear', 'gemm_bias_act', gemmDims('linear', x!, w!, flags), flags, relu, { a: x!, b: w!, bias: bias!, c: y! })];
   },
   grad([dy], [x, w], [y], { relu }) {
     const dz = relu ? reluBackward(dy!, y!) : dy!;
