@@ -1,0 +1,202 @@
+import conv2dCode from '../../shaders/conv2d.wgsl';
+import backwardBiasCode from '../../shaders/conv2d_backward_bias.wgsl';
+import backwardFilterCode from '../../shaders/conv2d_backward_filter.wgsl';
+import backwardInputCode from '../../shaders/conv2d_backward_input.wgsl';
+import geometryCode from '../../shaders/conv2d_geometry.wgsl';
+import { shader } from '../gpu/shader.js';
+import { type AnyTensor, apply } from '../graph/apply.js';
+import { grid1d, type OpDef } from '../graph/op.js';
+import { formatShape, type Shape, type TensorSpec } from '../graph/tensor.js';
+import { type ConvGeometry, type ConvSpacing, convGeometry, expectBias, expectImage, expectOutputGradient, outputShape } from './conv2d-geometry.js';
+import { reluBackward } from './elementwise.js';
+import { gemmShader, gemmWorkgroups } from './gemm-core.js';
+
+const forwardShader = gemmShader('conv2d', conv2dCode, geometryCode);
+const backwardInputShader = gemmShader('conv2d_backward_input', backwardInputCode, geometryCode);
+const backwardFilterShader = gemmShader('conv2d_backward_filter', backwardFilterCode, geometryCode);
+const backwardBiasShader = shader('conv2d_backward_bias', backwardBiasCode);
+
+const X_LAYOUT = '[batch, inChannels, height, width]';
+const W_LAYOUT = '[outChannels, inChannels, kH, kW]';
+const DY_LAYOUT = '[batch, outChannels, outHeight, outWidth]';
+
+export interface Conv2dOptions {
+  /** Step between neighbouring output pixels, in input pixels (default 1). */
+  stride?: number;
+  /** Zero pixels added on every side of the input (default 0). */
+  padding?: number;
+  /** Apply ReLU to the output, fused into the kernel (default false). */
+  relu?: boolean;
+}
+
+interface ForwardAttrs extends ConvSpacing {
+  relu: boolean;
+}
+
+function forwardGeometry(x: TensorSpec, w: TensorSpec, bias: TensorSpec, attrs: ConvSpacing): ConvGeometry {
+  expectImage('conv2d', 'x', x, X_LAYOUT);
+  expectImage('conv2d', 'w', w, W_LAYOUT);
+  expectBias('conv2d', bias, w);
+  return convGeometry('conv2d', x.shape, w.shape, attrs);
+}
+
+const conv2dOp: OpDef<ForwardAttrs> = {
+  name: 'conv2d',
+  outputs: ([x, w, bias], attrs) => [{ shape: outputShape(forwardGeometry(x!, w!, bias!, attrs)), dtype: 'f32' }],
+  kernels({ inputs: [x, w, bias], outputs: [y] }, attrs) {
+    const g = forwardGeometry(x!, w!, bias!, attrs);
+    return [
+      {
+        shader: forwardShader,
+        entry: 'conv2d',
+        constants: { RELU: Number(attrs.relu) },
+        params: { ...g },
+        buffers: { x: x!, w: w!, bias: bias!, y: y! },
+        workgroups: gemmWorkgroups('conv2d', g.batch * g.outHeight * g.outWidth, g.outChannels),
+      },
+    ];
+  },
+  grad([dy], [x, w], [y], { stride, padding, relu }) {
+    const dz = relu ? reluBackward(dy!, y!) : dy!;
+    return [
+      conv2dBackwardInput(dz, w!, { inputShape: x!.shape, stride, padding }),
+      conv2dBackwardFilter(dz, x!, { filterShape: w!.shape, stride, padding }),
+      conv2dBackwardBias(dz),
+    ];
+  },
+};
+
+function expectShapeOption(op: string, what: string, shape: Shape, layout: string): void {
+  if (shape.length !== 4) throw new Error(`${op}: ${what} must have 4 entries ${layout}, got ${formatShape(shape)}`);
+}
+
+interface BackwardInputAttrs extends ConvSpacing {
+  inputShape: Shape;
+}
+
+function backwardInputGeometry(dy: TensorSpec, w: TensorSpec, attrs: BackwardInputAttrs): ConvGeometry {
+  const op = 'conv2d_backward_input';
+  expectImage(op, 'dy', dy, DY_LAYOUT);
+  expectImage(op, 'w', w, W_LAYOUT);
+  expectShapeOption(op, 'inputShape', attrs.inputShape, X_LAYOUT);
+  const g = convGeometry(op, attrs.inputShape, w.shape, attrs);
+  expectOutputGradient(op, dy, g, `input ${formatShape(attrs.inputShape)}, w ${formatShape(w.shape)}`);
+  return g;
+}
+
+const backwardInputOp: OpDef<BackwardInputAttrs> = {
+  name: 'conv2d_backward_input',
+  outputs([dy, w], attrs) {
+    backwardInputGeometry(dy!, w!, attrs);
+    return [{ shape: attrs.inputShape, dtype: 'f32' }];
+  },
+  kernels({ inputs: [dy, w], outputs: [dx] }, attrs) {
+    const g = backwardInputGeometry(dy!, w!, attrs);
+    return [
+      {
+        shader: backwardInputShader,
+        entry: 'conv2d_backward_input',
+        params: { ...g },
+        buffers: { dy: dy!, w: w!, dx: dx! },
+        workgroups: gemmWorkgroups('conv2d_backward_input', g.batch * g.inHeight * g.inWidth, g.inChannels),
+      },
+    ];
+  },
+};
+
+interface BackwardFilterAttrs extends ConvSpacing {
+  filterShape: Shape;
+}
+
+function backwardFilterGeometry(dy: TensorSpec, x: TensorSpec, attrs: BackwardFilterAttrs): ConvGeometry {
+  const op = 'conv2d_backward_filter';
+  expectImage(op, 'dy', dy, DY_LAYOUT);
+  expectImage(op, 'x', x, X_LAYOUT);
+  expectShapeOption(op, 'filterShape', attrs.filterShape, W_LAYOUT);
+  const g = convGeometry(op, x.shape, attrs.filterShape, attrs);
+  expectOutputGradient(op, dy, g, `x ${formatShape(x.shape)}, filter ${formatShape(attrs.filterShape)}`);
+  return g;
+}
+
+const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
+  name: 'conv2d_backward_filter',
+  outputs([dy, x], attrs) {
+    backwardFilterGeometry(dy!, x!, attrs);
+    return [{ shape: attrs.filterShape, dtype: 'f32' }];
+  },
+  kernels({ inputs: [dy, x], outputs: [dw] }, attrs) {
+    const g = backwardFilterGeometry(dy!, x!, attrs);
+    return [
+      {
+        shader: backwardFilterShader,
+        entry: 'conv2d_backward_filter',
+        params: { ...g },
+        buffers: { dy: dy!, x: x!, dw: dw! },
+        workgroups: gemmWorkgroups('conv2d_backward_filter', g.outChannels, g.inChannels * g.kernelHeight * g.kernelWidth),
+      },
+    ];
+  },
+};
+
+const backwardBiasOp: OpDef = {
+  name: 'conv2d_backward_bias',
+  outputs([dy]) {
+    expectImage('conv2d_backward_bias', 'dy', dy!, DY_LAYOUT);
+    return [{ shape: [dy!.shape[1]!], dtype: 'f32' }];
+  },
+  kernels({ inputs: [dy], outputs: [db] }) {
+    const [batch, channels, height, width] = dy!.shape as [number, number, number, number];
+    return [
+      {
+        shader: backwardBiasShader,
+        entry: 'conv2d_backward_bias',
+        params: { batch, channels, pixels: height * width },
+        buffers: { dy: dy!, db: db! },
+        workgroups: grid1d(channels, 1),
+      },
+    ];
+  },
+};
+
+/**
+ * 2-D convolution of NCHW images x [batch, inChannels, H, W] with weights
+ * w [outChannels, inChannels, kH, kW], plus bias [outChannels], then ReLU when `relu` is
+ * set (bias and ReLU fused into the kernel). Zero padding on every side; the output is
+ * [batch, outChannels, ⌊(H + 2·padding − kH) / stride⌋ + 1, ⌊(W + 2·padding − kW) / stride⌋ + 1].
+ * Differentiable in x, w and bias.
+ * @example const h = conv2d(images, w1, b1, { padding: 1, relu: true }); // 3×3 "same" conv
+ */
+export function conv2d<T extends AnyTensor>(x: T, w: T, bias: T, options: Conv2dOptions = {}): T {
+  const attrs = { stride: options.stride ?? 1, padding: options.padding ?? 0, relu: options.relu ?? false };
+  return apply(conv2dOp, [x, w, bias], attrs)[0]!;
+}
+
+/**
+ * Gradient of conv2d with respect to its input: dy [batch, outChannels, Ho, Wo] and the
+ * weights w give dx of `inputShape` (needed because Ho, Wo do not determine H, W when
+ * stride > 1). This is also the transposed convolution of dy with w.
+ * @example const dx = conv2dBackwardInput(dy, w, { inputShape: x.shape, stride: 2, padding: 1 });
+ */
+export function conv2dBackwardInput<T extends AnyTensor>(dy: T, w: T, options: { inputShape: Shape } & Partial<ConvSpacing>): T {
+  const attrs = { inputShape: options.inputShape, stride: options.stride ?? 1, padding: options.padding ?? 0 };
+  return apply(backwardInputOp, [dy, w], attrs)[0]!;
+}
+
+/**
+ * Gradient of conv2d with respect to its weights: from dy [batch, outChannels, Ho, Wo] and
+ * the input x, dw of `filterShape` [outChannels, inChannels, kH, kW].
+ * @example const dw = conv2dBackwardFilter(dy, x, { filterShape: w.shape, padding: 1 });
+ */
+export function conv2dBackwardFilter<T extends AnyTensor>(dy: T, x: T, options: { filterShape: Shape } & Partial<ConvSpacing>): T {
+  const attrs = { filterShape: options.filterShape, stride: options.stride ?? 1, padding: options.padding ?? 0 };
+  return apply(backwardFilterOp, [dy, x], attrs)[0]!;
+}
+
+/**
+ * Gradient of conv2d with respect to its bias: dy [batch, channels, H, W] summed over
+ * batch, height and width, giving [channels].
+ * @example const db = conv2dBackwardBias(dy);
+ */
+export function conv2dBackwardBias<T extends AnyTensor>(dy: T): T {
+  return apply(backwardBiasOp, [dy], {})[0]!;
+}
