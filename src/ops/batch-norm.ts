@@ -17,10 +17,10 @@ interface ChannelLayout {
 /** x as [batch, channels, spatial]: NCHW maps (per channel) or [N, F] features (per feature). */
 function channelLayout(op: string, x: TensorSpec): ChannelLayout {
   expectDtype(op, 'x', x, 'f32');
-  const [batch, channels, h = 1, w = 1] = x.shape as number[];
   if (x.shape.length !== 2 && x.shape.length !== 4) {
     throw new Error(`${op}: x must be [N, F] (1d) or [N, C, H, W] (2d), got shape ${formatShape(x.shape)}`);
   }
+  const [batch, channels, h = 1, w = 1] = x.shape as number[];
   return { batch: batch!, channels: channels!, spatial: h * w };
 }
 
