@@ -7,6 +7,7 @@
 //   scale:            out = x * factor
 //   scale_rows:       out[r, c] = x[r, c] * s[r]        (x is [rows, cols], row-major)
 //   broadcast_scalar: out[i] = s[0] * factor            (gradient of a mean or sum)
+//   accumulate:       out[i] += x[i]                    (in place: running sums on the GPU)
 // Bindings: a uniform at binding 0 (per entry), inputs then the output.
 // Dispatch: 256 invocations per workgroup, one element each; the workgroup grid may be
 // folded into 2D when there are more than 65535 workgroups (index = x + y · 256 · nx).
@@ -83,4 +84,11 @@ fn broadcast_scalar(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   let i = flat_index(gid, groups);
   if (i >= scale_params.size) { return; }
   out[i] = s[0] * scale_params.factor;
+}
+
+@compute @workgroup_size(256)
+fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= size_params.size) { return; }
+  out[i] = out[i] + x[i];
 }

@@ -11,7 +11,7 @@ export { compile, Plan, type CompileOptions } from './graph/plan.js';
 export { apply, type AnyTensor } from './graph/apply.js';
 export type { OpDef, KernelCall } from './graph/op.js';
 export { matmul, linear, type MatmulOptions } from './ops/matmul.js';
-export { relu, reluBackward, add, mul, scale, broadcastScalar, reshape } from './ops/elementwise.js';
+export { relu, reluBackward, add, mul, scale, broadcastScalar, reshape, accumulate } from './ops/elementwise.js';
 export { sum, mean, columnSum } from './ops/reduce.js';
 export { accuracy, argmaxCorrect } from './ops/accuracy.js';
 export { softmaxCrossEntropy, softmaxCrossEntropyPerRow } from './losses/softmax-cross-entropy.js';

@@ -2,7 +2,7 @@
 // references. These kernels do one or two f32 operations per element, so the tolerance is
 // f32 rounding: atol 1e-7, rtol 1e-6.
 import { describe, expect, it } from 'vitest';
-import { add, broadcastScalar, mul, Random, relu, reluBackward, reshape, scale, Tensor } from '../src/index.js';
+import { accumulate, add, broadcastScalar, mul, Random, relu, reluBackward, reshape, scale, Tensor } from '../src/index.js';
 import { scaleRows } from '../src/ops/elementwise.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, randomArray } from './support/reference.js';
@@ -45,6 +45,17 @@ describe('elementwise.wgsl', () => {
     const s = Tensor.from(ctx, new Float32Array([0.625]), [1]);
     const out = await broadcastScalar(s, [3, 300], 0.5).read();
     expectClose(out, new Float64Array(900).fill(0.3125), tol, 'broadcast_scalar');
+  });
+
+  it('accumulate adds into its target in place, run after run', async () => {
+    const ctx = gpu();
+    const xs = randomArray(random, 300);
+    const start = randomArray(random, 300);
+    const target = Tensor.from(ctx, start, [300]);
+    const x = Tensor.from(ctx, xs, [300]);
+    accumulate(target, x);
+    accumulate(target, x);
+    expectClose(await target.read(), Float64Array.from(start, (v, i) => v + 2 * xs[i]!), { atol: 1e-6, rtol: 1e-6 }, 'accumulate');
   });
 
   it('shape rules name the shapes', () => {

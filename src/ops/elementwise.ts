@@ -120,6 +120,28 @@ const broadcastScalarOp: OpDef<{ shape: readonly number[]; factor: number }> = {
   grad: ([dy], _inputs, _outputs, { factor }) => [reduceSum(dy!, factor)],
 };
 
+/** Inputs: target, x. Adds x into target in place (no outputs). */
+const accumulateOp: OpDef = {
+  name: 'accumulate',
+  mutates: [0],
+  outputs([target, x]) {
+    sameAs('accumulate', [target!, x!]);
+    return [];
+  },
+  kernels: ({ inputs: [target, x] }) => [
+    { shader: elementwiseShader, entry: 'accumulate', params: { size: sizeOf(x!.shape) }, buffers: { x: x!, out: target! }, workgroups: grid1d(sizeOf(x!.shape), 256) },
+  ],
+};
+
+/**
+ * target += x in place, every time the plan runs: sums (epoch loss, correct counts) stay on
+ * the GPU and are read once, not every step.
+ * @example accumulate(graph.bind(lossSum), loss);
+ */
+export function accumulate<T extends AnyTensor>(target: T, x: T): void {
+  apply(accumulateOp, [target, x], {});
+}
+
 /** max(x, 0). @example const h = relu(z); */
 export function relu<T extends AnyTensor>(x: T): T {
   return apply(reluOp, [x], {})[0]!;
