@@ -22,7 +22,7 @@ fn forward_size() -> GemmSize {
   return GemmSize(
     params.batch * params.outHeight * params.outWidth,
     params.outChannels,
-    params.inChannels * params.kernelHeight * params.kernelWidth,
+    params.inChannels * KERNEL_HEIGHT * KERNEL_WIDTH,
   );
 }
 

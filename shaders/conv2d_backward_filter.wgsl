@@ -19,7 +19,7 @@
 fn backward_filter_size() -> GemmSize {
   return GemmSize(
     params.outChannels,
-    params.inChannels * params.kernelHeight * params.kernelWidth,
+    params.inChannels * KERNEL_HEIGHT * KERNEL_WIDTH,
     params.batch * params.outHeight * params.outWidth,
   );
 }

@@ -21,7 +21,7 @@ fn backward_input_size() -> GemmSize {
   return GemmSize(
     params.batch * params.inHeight * params.inWidth,
     params.inChannels,
-    params.outChannels * params.kernelHeight * params.kernelWidth,
+    params.outChannels * KERNEL_HEIGHT * KERNEL_WIDTH,
   );
 }
 
@@ -29,7 +29,7 @@ fn backward_input_size() -> GemmSize {
 // row (or column) `tap`, or -1 where none does (in = out·s − p + tap has no solution).
 fn output_coordinate(in_coordinate: u32, tap: u32) -> i32 {
   let shifted = i32(in_coordinate + params.padding) - i32(tap);
-  let stride = i32(params.stride);
+  let stride = i32(STRIDE);
   return select(-1, shifted / stride, shifted >= 0 && shifted % stride == 0);
 }
 
@@ -47,7 +47,7 @@ fn load_a(m: u32, k: u32) -> f32 {
 // w[o, c, ky, kx] for k = (o, ky, kx).
 fn load_b(k: u32, c: u32) -> f32 {
   let tap = split_tap(k);
-  return w[((tap.x * params.inChannels + c) * params.kernelHeight + tap.y) * params.kernelWidth + tap.z];
+  return w[((tap.x * params.inChannels + c) * KERNEL_HEIGHT + tap.y) * KERNEL_WIDTH + tap.z];
 }
 
 @compute @workgroup_size(8, 8)

@@ -6,7 +6,8 @@
 // kernelHeight, kernelWidth]; all f32, row-major. Output pixel (oy, ox) sees input pixel
 // (oy·stride − padding + ky, ox·stride − padding + kx) through filter tap (ky, kx); input
 // pixels outside the image read as zero.
-// Bindings: params (binding 0), the one uniform of every conv2d entry point.
+// Bindings: params (binding 0), the one uniform of every conv2d entry point. Kernel size
+// and stride are override constants instead (KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE).
 // Dispatch: none of its own.
 
 struct ConvParams {
@@ -15,13 +16,17 @@ struct ConvParams {
   inHeight: u32,
   inWidth: u32,
   outChannels: u32,
-  kernelHeight: u32,
-  kernelWidth: u32,
   outHeight: u32,
   outWidth: u32,
-  stride: u32,
   padding: u32,
 }
+
+// Compile-time, so that the index arithmetic divides by constants: on software Vulkan a
+// division by a uniform costs the backward input pass 3× (one pipeline per kernel size
+// and stride instead).
+override KERNEL_HEIGHT: u32;
+override KERNEL_WIDTH: u32;
+override STRIDE: u32;
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
 
@@ -34,13 +39,13 @@ fn split_pixel(index: u32, height: u32, width: u32) -> vec3u {
 }
 
 fn split_tap(index: u32) -> vec3u {
-  return split_pixel(index, params.kernelHeight, params.kernelWidth);
+  return split_pixel(index, KERNEL_HEIGHT, KERNEL_WIDTH);
 }
 
 // Input row (or column) that output row (or column) `out_coordinate` sees through filter
 // tap row (or column) `tap`.
 fn input_coordinate(out_coordinate: u32, tap: u32) -> i32 {
-  return i32(out_coordinate * params.stride + tap) - i32(params.padding);
+  return i32(out_coordinate * STRIDE + tap) - i32(params.padding);
 }
 
 // Index of (row, col) in the height×width plane starting at `plane_start`, or -1 where

@@ -9,8 +9,8 @@ export interface ConvSpacing {
 
 /**
  * Sizes of one 2-D convolution of x [batch, inChannels, inHeight, inWidth] with
- * w [outChannels, inChannels, kernelHeight, kernelWidth]. The field names are those of
- * ConvParams in shaders/conv2d_geometry.wgsl, so this is the kernels' uniform as is.
+ * w [outChannels, inChannels, kernelHeight, kernelWidth]; the kernels receive it through
+ * geometryConstants and geometryParams.
  */
 export interface ConvGeometry extends ConvSpacing {
   batch: number;
@@ -63,6 +63,16 @@ export function convGeometry(op: string, xShape: Shape, wShape: Shape, { stride,
   const outHeight = Math.floor((paddedHeight - kernelHeight) / stride) + 1;
   const outWidth = Math.floor((paddedWidth - kernelWidth) / stride) + 1;
   return { batch, inChannels, inHeight, inWidth, outChannels, kernelHeight, kernelWidth, outHeight, outWidth, stride, padding };
+}
+
+/** Override constants of shaders/conv2d_geometry.wgsl: what its index arithmetic divides by. */
+export function geometryConstants(g: ConvGeometry): Record<string, number> {
+  return { KERNEL_HEIGHT: g.kernelHeight, KERNEL_WIDTH: g.kernelWidth, STRIDE: g.stride };
+}
+
+/** The ConvParams uniform of shaders/conv2d_geometry.wgsl: the sizes not in geometryConstants. */
+export function geometryParams({ kernelHeight: _h, kernelWidth: _w, stride: _s, ...sizes }: ConvGeometry): Record<string, number> {
+  return sizes;
 }
 
 export function outputShape(g: ConvGeometry): Shape {

@@ -7,7 +7,17 @@ import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type OpDef } from '../graph/op.js';
 import { formatShape, type Shape, type TensorSpec } from '../graph/tensor.js';
-import { type ConvGeometry, type ConvSpacing, convGeometry, expectBias, expectImage, expectOutputGradient, outputShape } from './conv2d-geometry.js';
+import {
+  type ConvGeometry,
+  type ConvSpacing,
+  convGeometry,
+  expectBias,
+  expectImage,
+  expectOutputGradient,
+  geometryConstants,
+  geometryParams,
+  outputShape,
+} from './conv2d-geometry.js';
 import { reluBackward } from './elementwise.js';
 import { gemmShader, gemmWorkgroups } from './gemm-core.js';
 
@@ -49,8 +59,8 @@ const conv2dOp: OpDef<ForwardAttrs> = {
       {
         shader: forwardShader,
         entry: 'conv2d',
-        constants: { RELU: Number(attrs.relu) },
-        params: { ...g },
+        constants: { ...geometryConstants(g), RELU: Number(attrs.relu) },
+        params: geometryParams(g),
         buffers: { x: x!, w: w!, bias: bias!, y: y! },
         workgroups: gemmWorkgroups('conv2d', g.batch * g.outHeight * g.outWidth, g.outChannels),
       },
@@ -96,7 +106,8 @@ const backwardInputOp: OpDef<BackwardInputAttrs> = {
       {
         shader: backwardInputShader,
         entry: 'conv2d_backward_input',
-        params: { ...g },
+        constants: geometryConstants(g),
+        params: geometryParams(g),
         buffers: { dy: dy!, w: w!, dx: dx! },
         workgroups: gemmWorkgroups('conv2d_backward_input', g.batch * g.inHeight * g.inWidth, g.inChannels),
       },
@@ -130,7 +141,8 @@ const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
       {
         shader: backwardFilterShader,
         entry: 'conv2d_backward_filter',
-        params: { ...g },
+        constants: geometryConstants(g),
+        params: geometryParams(g),
         buffers: { dy: dy!, x: x!, dw: dw! },
         workgroups: gemmWorkgroups('conv2d_backward_filter', g.outChannels, g.inChannels * g.kernelHeight * g.kernelWidth),
       },
