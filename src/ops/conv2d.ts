@@ -39,6 +39,20 @@ export interface Conv2dOptions {
   relu?: boolean;
 }
 
+/** The forward convolution's input shape [batch, inChannels, H, W], stride and padding. */
+export interface Conv2dBackwardInputOptions {
+  inputShape: Shape;
+  stride?: number;
+  padding?: number;
+}
+
+/** The forward convolution's weight shape [outChannels, inChannels, kH, kW], stride and padding. */
+export interface Conv2dBackwardFilterOptions {
+  filterShape: Shape;
+  stride?: number;
+  padding?: number;
+}
+
 interface ForwardAttrs extends ConvSpacing {
   relu: boolean;
 }
@@ -186,27 +200,29 @@ export function conv2d<T extends AnyTensor>(x: T, w: T, bias: T, options: Conv2d
 /**
  * Gradient of conv2d with respect to its input: dy [batch, outChannels, Ho, Wo] and the
  * weights w give dx of `inputShape` (needed because Ho, Wo do not determine H, W when
- * stride > 1). This is also the transposed convolution of dy with w.
+ * stride > 1). This is also the transposed convolution of dy with w. Not itself
+ * differentiable (no second derivatives).
  * @example const dx = conv2dBackwardInput(dy, w, { inputShape: x.shape, stride: 2, padding: 1 });
  */
-export function conv2dBackwardInput<T extends AnyTensor>(dy: T, w: T, options: { inputShape: Shape } & Partial<ConvSpacing>): T {
+export function conv2dBackwardInput<T extends AnyTensor>(dy: T, w: T, options: Conv2dBackwardInputOptions): T {
   const attrs = { inputShape: options.inputShape, stride: options.stride ?? 1, padding: options.padding ?? 0 };
   return apply(backwardInputOp, [dy, w], attrs)[0]!;
 }
 
 /**
  * Gradient of conv2d with respect to its weights: from dy [batch, outChannels, Ho, Wo] and
- * the input x, dw of `filterShape` [outChannels, inChannels, kH, kW].
+ * the input x, dw of `filterShape` [outChannels, inChannels, kH, kW]. Not itself
+ * differentiable.
  * @example const dw = conv2dBackwardFilter(dy, x, { filterShape: w.shape, padding: 1 });
  */
-export function conv2dBackwardFilter<T extends AnyTensor>(dy: T, x: T, options: { filterShape: Shape } & Partial<ConvSpacing>): T {
+export function conv2dBackwardFilter<T extends AnyTensor>(dy: T, x: T, options: Conv2dBackwardFilterOptions): T {
   const attrs = { filterShape: options.filterShape, stride: options.stride ?? 1, padding: options.padding ?? 0 };
   return apply(backwardFilterOp, [dy, x], attrs)[0]!;
 }
 
 /**
  * Gradient of conv2d with respect to its bias: dy [batch, channels, H, W] summed over
- * batch, height and width, giving [channels].
+ * batch, height and width, giving [channels]. Not itself differentiable.
  * @example const db = conv2dBackwardBias(dy);
  */
 export function conv2dBackwardBias<T extends AnyTensor>(dy: T): T {
