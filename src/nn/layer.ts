@@ -1,0 +1,62 @@
+import type { GpuContext } from '../gpu/context.js';
+import type { AnyTensor } from '../graph/apply.js';
+import type { Shape, Tensor } from '../graph/tensor.js';
+import type { DropoutRng } from '../ops/dropout.js';
+import type { Random } from './random.js';
+
+export interface ForwardOptions {
+  /** Training mode: dropout drops, batch norm uses and updates batch statistics. */
+  training: boolean;
+  /** Generator for dropout masks (the model's own by default). */
+  rng?: DropoutRng;
+  /** Fuse a following ReLU into this layer's kernel (set by Sequential). */
+  fuseRelu?: boolean;
+}
+
+/**
+ * A named building block of a model. Shapes here are per sample (no batch dimension).
+ * `build` creates parameters for a given input shape; `forward` applies the layer to a
+ * batch, eagerly or into a graph.
+ */
+export abstract class Layer {
+  /** Set by the constructor or, when omitted, by Sequential (e.g. 'conv1'). */
+  name: string;
+
+  constructor(name?: string) {
+    this.name = name ?? '';
+  }
+
+  /** Short kind used for automatic names ('dense', 'conv', ...). */
+  abstract readonly kind: string;
+
+  /** Output shape for one sample of `input` shape; throws with the shapes if it does not fit. */
+  abstract outputShape(input: Shape): Shape;
+
+  /** Creates this layer's parameters for `input` (per-sample shape). */
+  build(_ctx: GpuContext, _input: Shape, _random: Random): void {}
+
+  abstract forward<T extends AnyTensor>(x: T, options: ForwardOptions): T;
+
+  /** Trainable tensors by local name ('weight', 'bias'). */
+  parameters(): Record<string, Tensor> {
+    return {};
+  }
+
+  /** Non-trained state saved with the weights (batch norm's running statistics). */
+  buffers(): Record<string, Tensor> {
+    return {};
+  }
+
+  /** True if a ReLU can be fused into this layer's kernel. */
+  get fusesRelu(): boolean {
+    return false;
+  }
+
+  dispose(): void {
+    for (const t of [...Object.values(this.parameters()), ...Object.values(this.buffers())]) t.dispose();
+  }
+}
+
+export function shapeText(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}

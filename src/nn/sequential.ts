@@ -1,0 +1,178 @@
+import type { GpuContext } from '../gpu/context.js';
+import type { AnyTensor } from '../graph/apply.js';
+import { type Shape, sizeOf, type Tensor } from '../graph/tensor.js';
+import { DropoutRng } from '../ops/dropout.js';
+import { ReLU } from './basic.js';
+import { Layer, shapeText } from './layer.js';
+import { Random } from './random.js';
+
+export interface SequentialOptions {
+  /** Model name, used in messages and saved files (default 'model'). */
+  name?: string;
+}
+
+export interface BuildOptions {
+  /** Seed for weight init and dropout masks: same seed, same model. */
+  seed?: number;
+}
+
+export interface ModelForwardOptions {
+  training: boolean;
+  /** Layer names whose outputs to return in `features` (feature distillation). */
+  taps?: readonly string[];
+}
+
+/**
+ * Layers applied in order. Every layer has a unique name (given or automatic: conv1,
+ * relu1, dense1, ...) so features can be tapped by name and weights saved as
+ * 'conv1.weight'. A ReLU right after a Dense or Conv2d is fused into its kernel.
+ *
+ * @example
+ * const model = sequential([new Conv2d(32), new ReLU(), new MaxPool2d(2), new Flatten(), new Dense(10)])
+ *   .build(ctx, [1, 28, 28], { seed: 1 });
+ * const logits = model.call(x, { training: true });
+ */
+export class Sequential {
+  readonly name: string;
+  private built?: { ctx: GpuContext; inputShape: Shape; shapes: Shape[]; rng: DropoutRng };
+
+  constructor(readonly layers: readonly Layer[], options: SequentialOptions = {}) {
+    this.name = options.name ?? 'model';
+    const counts = new Map<string, number>();
+    const seen = new Set<string>();
+    for (const layer of layers) {
+      const n = (counts.get(layer.kind) ?? 0) + 1;
+      counts.set(layer.kind, n);
+      if (!layer.name) layer.name = `${layer.kind}${n}`;
+      if (seen.has(layer.name)) throw new Error(`model '${this.name}': two layers are named '${layer.name}'; layer names must be unique`);
+      if (layer.name.includes('.')) throw new Error(`model '${this.name}': layer name '${layer.name}' must not contain '.'`);
+      seen.add(layer.name);
+    }
+  }
+
+  /** Creates every layer's parameters for samples of `inputShape` (no batch dimension). */
+  build(ctx: GpuContext, inputShape: Shape, options: BuildOptions = {}): this {
+    if (this.built) throw new Error(`model '${this.name}' is already built`);
+    const seed = options.seed ?? 0;
+    const random = new Random(seed);
+    const shapes: Shape[] = [];
+    let shape = inputShape;
+    for (const layer of this.layers) {
+      const next = layer.outputShape(shape);
+      layer.build(ctx, shape, random);
+      shapes.push(next);
+      shape = next;
+    }
+    this.built = { ctx, inputShape, shapes, rng: new DropoutRng(ctx, (seed * 2654435761 + 1) >>> 0) };
+    return this;
+  }
+
+  get ctx(): GpuContext {
+    return this.ready().ctx;
+  }
+
+  get inputShape(): Shape {
+    return this.ready().inputShape;
+  }
+
+  get outputShape(): Shape {
+    return this.ready().shapes.at(-1) ?? this.inputShape;
+  }
+
+  /** Output shape (per sample) of the named layer. */
+  shapeOf(layerName: string): Shape {
+    return this.ready().shapes[this.indexOf(layerName)]!;
+  }
+
+  /**
+   * Runs the model on a batch [batch, ...inputShape]; returns the output and the outputs of
+   * the layers named in `taps`.
+   */
+  forward<T extends AnyTensor>(x: T, options: ModelForwardOptions): { output: T; features: Record<string, T> } {
+    const { rng } = this.ready();
+    if (x.shape.slice(1).join() !== this.inputShape.join()) {
+      throw new Error(`model '${this.name}' expects input [batch, ${this.inputShape.join(', ')}], got ${shapeText(x.shape)}`);
+    }
+    const taps = new Set(options.taps ?? []);
+    for (const name of taps) this.indexOf(name);
+    const features: Record<string, T> = {};
+    let h = x;
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i]!;
+      const next = this.layers[i + 1];
+      const fuse = layer.fusesRelu && next instanceof ReLU && !taps.has(layer.name);
+      h = layer.forward(h, { training: options.training, rng, fuseRelu: fuse });
+      if (taps.has(layer.name)) features[layer.name] = h;
+      if (fuse) {
+        i++;
+        if (taps.has(next.name)) features[next.name] = h;
+      }
+    }
+    return { output: h, features };
+  }
+
+  /** The model's output for a batch. @example const logits = model.call(x, { training: false }); */
+  call<T extends AnyTensor>(x: T, options: { training: boolean }): T {
+    return this.forward(x, options).output;
+  }
+
+  /** Trainable tensors named 'layer.weight', 'layer.bias', ... */
+  parameters(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const layer of this.layers) for (const [k, t] of Object.entries(layer.parameters())) out.set(`${layer.name}.${k}`, t);
+    return out;
+  }
+
+  /** Parameters plus non-trained state (running statistics): everything a checkpoint saves. */
+  state(): Map<string, Tensor> {
+    const out = this.parameters();
+    for (const layer of this.layers) for (const [k, t] of Object.entries(layer.buffers())) out.set(`${layer.name}.${k}`, t);
+    return out;
+  }
+
+  get parameterCount(): number {
+    let n = 0;
+    for (const t of this.parameters().values()) n += sizeOf(t.shape);
+    return n;
+  }
+
+  /** The dropout generator: its step is part of a resumable training state. */
+  get dropoutRng(): DropoutRng {
+    return this.ready().rng;
+  }
+
+  /** One line per layer: name, output shape, parameter count. */
+  summary(): string {
+    const lines = [`${this.name}: input ${shapeText(this.inputShape)}`];
+    this.layers.forEach((layer, i) => {
+      const params = Object.values(layer.parameters()).reduce((n, t) => n + sizeOf(t.shape), 0);
+      lines.push(`  ${layer.name.padEnd(12)} ${shapeText(this.ready().shapes[i]!).padEnd(16)} ${params}`);
+    });
+    lines.push(`  total parameters: ${this.parameterCount}`);
+    return lines.join('\n');
+  }
+
+  dispose(): void {
+    for (const layer of this.layers) layer.dispose();
+    this.built?.rng.dispose();
+    this.built = undefined;
+  }
+
+  private indexOf(layerName: string): number {
+    const i = this.layers.findIndex((l) => l.name === layerName);
+    if (i < 0) {
+      throw new Error(`model '${this.name}' has no layer named '${layerName}' (layers: ${this.layers.map((l) => l.name).join(', ')})`);
+    }
+    return i;
+  }
+
+  private ready() {
+    if (!this.built) throw new Error(`model '${this.name}' is not built; call model.build(ctx, inputShape) first`);
+    return this.built;
+  }
+}
+
+/** Shorthand for `new Sequential(layers, options)`. */
+export function sequential(layers: readonly Layer[], options: SequentialOptions = {}): Sequential {
+  return new Sequential(layers, options);
+}
