@@ -1,0 +1,109 @@
+import temperatureKlCode from '../../shaders/temperature_kl.wgsl';
+import { shader } from '../gpu/shader.js';
+import { type AnyTensor, apply } from '../graph/apply.js';
+import { grid1d, type OpDef } from '../graph/op.js';
+import { formatShape } from '../graph/tensor.js';
+import { scaleRows } from '../ops/elementwise.js';
+import { mean } from '../ops/reduce.js';
+import { expectDtype, expectRank, expectSameShape } from '../ops/shape-errors.js';
+
+const temperatureKlShader = shader('temperature_kl', temperatureKlCode);
+
+/** Up to this many classes one invocation handles a row; above, a workgroup of 256 does. */
+const SERIAL_MAX_CLASSES = 64;
+const ROWS_PER_GROUP = 64;
+
+interface TemperatureKlAttrs {
+  temperature: number;
+  alpha: number;
+}
+
+export interface TemperatureKlOptions<T extends AnyTensor> {
+  /** Softmax temperature T > 0 (applied to teacher and student); the soft loss is scaled by T². */
+  temperature: number;
+  /** Weight of the hard cross-entropy with `labels`, in [0, 1]; the soft KL gets 1 − alpha. Default 0. */
+  alpha?: number;
+  /** u32 [batch] class indices; needed when alpha > 0. */
+  labels?: T;
+}
+
+/**
+ * Inputs: student [rows, classes], teacher [rows, classes], optional labels u32 [rows].
+ * Outputs: [0] loss per row [rows]; [1] d(loss row)/d(student row) [rows, classes], saved for backward.
+ */
+const temperatureKlOp: OpDef<TemperatureKlAttrs> = {
+  name: 'temperature_kl',
+  outputs([student, teacher, labels]) {
+    expectRank('temperature_kl', 'student logits', student!, 2);
+    expectDtype('temperature_kl', 'student logits', student!, 'f32');
+    expectDtype('temperature_kl', 'teacher logits', teacher!, 'f32');
+    expectSameShape('temperature_kl', student!, teacher!);
+    if (labels) {
+      expectRank('temperature_kl', 'labels', labels, 1);
+      expectDtype('temperature_kl', 'labels', labels, 'u32');
+      if (labels.shape[0] !== student!.shape[0]) {
+        throw new Error(`temperature_kl: ${labels.shape[0]} labels for ${student!.shape[0]} rows of logits ${formatShape(student!.shape)}`);
+      }
+    }
+    return [
+      { shape: [student!.shape[0]!], dtype: 'f32' },
+      { shape: student!.shape, dtype: 'f32' },
+    ];
+  },
+  kernels({ inputs: [student, teacher, labels], outputs: [loss, grad] }, { temperature, alpha }) {
+    const [rows, classes] = student!.shape as [number, number];
+    const serial = classes <= SERIAL_MAX_CLASSES;
+    // With alpha = 0 the labels are not read at all (pure distillation).
+    const labelled = alpha > 0;
+    const entry = `temperature_kl_${serial ? 'rows' : 'workgroup'}${labelled ? '_labelled' : ''}`;
+    return [
+      {
+        shader: temperatureKlShader,
+        entry,
+        params: { rows, classes, temperature, alpha },
+        buffers: { student: student!, teacher: teacher!, loss: loss!, grad: grad!, ...(labelled ? { labels: labels! } : {}) },
+        workgroups: serial ? grid1d(rows, ROWS_PER_GROUP) : grid1d(rows, 1),
+      },
+    ];
+  },
+  // The kernel already wrote d(loss_r)/d(student_r); teachers (and labels) are constants.
+  grad: ([dLoss], _inputs, [, saved]) => [scaleRows(saved!, dLoss!), undefined, undefined],
+};
+
+function checkOptions<T extends AnyTensor>({ temperature, alpha = 0, labels }: TemperatureKlOptions<T>): void {
+  if (!(Number.isFinite(temperature) && temperature > 0)) {
+    throw new Error(`temperature_kl: temperature must be a finite number > 0, got ${temperature}`);
+  }
+  if (!(alpha >= 0 && alpha <= 1)) {
+    throw new Error(`temperature_kl: alpha weights the hard loss and must be in [0, 1], got ${alpha}`);
+  }
+  if (alpha > 0 && !labels) {
+    throw new Error(`temperature_kl: alpha = ${alpha} weights a hard cross-entropy, which needs labels; pass labels or use alpha = 0`);
+  }
+}
+
+/**
+ * Per-row distillation loss, [rows]: (1 − α)·T²·KL(softmax(t/T) ‖ softmax(s/T)) + α·CE(softmax(s), y),
+ * KL summed over classes. See {@link temperatureKl} for the conventions.
+ * @example const perRow = temperatureKlPerRow(studentLogits, teacherLogits, { temperature: 4 });
+ */
+export function temperatureKlPerRow<T extends AnyTensor>(student: T, teacher: T, options: TemperatureKlOptions<T>): T {
+  checkOptions(options);
+  const { temperature, alpha = 0, labels } = options;
+  const inputs = labels ? [student, teacher, labels] : [student, teacher];
+  return apply(temperatureKlOp, inputs, { temperature, alpha })[0]!;
+}
+
+/**
+ * Hinton's distillation loss, as a [1] tensor:
+ *   mean over rows of  (1 − α)·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + α·CE(softmax(student), labels)
+ * KL is summed over classes and averaged over the batch; the T² factor keeps the soft
+ * gradients' scale independent of T. `alpha` weights the HARD loss: α = 0 (the default)
+ * is pure distillation and needs no labels, α = 1 is plain cross-entropy. The teacher is a
+ * constant: no gradient flows into it. One fused kernel per batch computes the loss and
+ * d loss / d student (numerically stable for any T > 0 and logits of any size).
+ * @example const loss = temperatureKl(studentLogits, teacherLogits, { temperature: 4, alpha: 0.1, labels });
+ */
+export function temperatureKl<T extends AnyTensor>(student: T, teacher: T, options: TemperatureKlOptions<T>): T {
+  return mean(temperatureKlPerRow(student, teacher, options));
+}
