@@ -1,11 +1,8 @@
+import type { Dataset } from './dataset.js';
 import { parseIdx } from './idx.js';
 
-/** Images as floats in [0, 1], row-major [count, 28·28]; labels 0..9. */
-export interface MnistSplit {
-  images: Float32Array;
-  labels: Uint32Array;
-  count: number;
-}
+/** Images as floats in [0, 1], row-major [count, 28·28] with shape [1, 28, 28]; labels 0..9. */
+export type MnistSplit = Dataset;
 
 export interface Mnist {
   train: MnistSplit;
@@ -40,7 +37,7 @@ export function mnistSplit(imageBytes: ArrayBuffer | Uint8Array, labelBytes: Arr
     if (y > 9) throw new Error(`${names.labels}: label ${y} at index ${i} is out of range 0..9`);
     labelArray[i] = y;
   }
-  return { images: out, labels: labelArray, count };
+  return { images: out, labels: labelArray, count, shape: [1, 28, 28] };
 }
 
 /**
