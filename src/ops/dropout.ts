@@ -56,16 +56,33 @@ export class DropoutRng {
   private streams = 0;
   private readonly graphs = new WeakSet<Graph>();
 
-  constructor(ctx: GpuContext, readonly seed: number) {
+  private currentSeed: number;
+
+  constructor(ctx: GpuContext, seed: number) {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw new Error(`DropoutRng: seed must be an integer in [0, 2^32), got ${seed}`);
     }
+    this.currentSeed = seed;
     this.counter = Tensor.from(ctx, new Uint32Array([seed, 0]), [2]);
+  }
+
+  get seed(): number {
+    return this.currentSeed;
   }
 
   /** Masks drawn so far (the step the latest mask used). */
   get step(): number {
     return this.steps;
+  }
+
+  /** Continues from (seed, step) (resuming a run): the next masks are those of step + 1. */
+  restore(step: number, seed: number = this.currentSeed): void {
+    for (const [what, v] of [['step', step], ['seed', seed]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`DropoutRng.restore: ${what} must be an integer in [0, 2^32), got ${v}`);
+    }
+    this.currentSeed = seed;
+    this.steps = step;
+    this.counter.write(new Uint32Array([this.seed, this.steps]));
   }
 
   /** Moves to the next step's masks. */

@@ -25,6 +25,17 @@ export abstract class Optimizer {
     return this.t;
   }
 
+  /** Continues counting from `step` (resuming a run): bias correction and schedules follow. */
+  restoreStep(step: number): void {
+    if (!Number.isInteger(step) || step < 0) throw new Error(`Optimizer.restoreStep: step must be a non-negative integer, got ${step}`);
+    this.t = step;
+  }
+
+  /** The optimizer's state tensors for `param` (Adam: m, v; SGD: velocity), for checkpoints. */
+  stateOf(param: Tensor): Tensor[] {
+    return this.stateFor(param);
+  }
+
   /**
    * Differentiates `loss` with respect to `params` and appends one update per parameter.
    * @example new Adam({ learningRate: 1e-3 }).minimize(loss, [w1, b1, w2, b2]);

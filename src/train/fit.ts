@@ -1,0 +1,225 @@
+import { batchCount, batchesFrom } from '../data/batches.js';
+import type { Dataset } from '../data/dataset.js';
+import { Graph } from '../graph/graph.js';
+import { compile } from '../graph/plan.js';
+import type { SymbolicTensor } from '../graph/symbolic.js';
+import { Tensor } from '../graph/tensor.js';
+import { argmaxCorrect } from '../ops/accuracy.js';
+import { accumulate } from '../ops/elementwise.js';
+import { sum } from '../ops/reduce.js';
+import type { Sequential } from '../nn/sequential.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { Evaluator } from './evaluate.js';
+
+/** What one training step minimises, built into the step's graph. */
+export interface Objective {
+  /** Tensors the optimizer updates (the student's parameters, projections, ...). */
+  parameters: readonly Tensor[];
+  /**
+   * The loss of one batch (x [batch, ...inputShape], y [batch] u32), the logits used for
+   * training accuracy, and optional named parts of the loss to report per epoch.
+   */
+  build(x: SymbolicTensor, y: SymbolicTensor): { loss: SymbolicTensor; logits: SymbolicTensor; parts?: Record<string, SymbolicTensor> };
+}
+
+export interface EpochStats {
+  epoch: number;
+  /** Mean training loss over the epoch's steps. */
+  loss: number;
+  /** Training accuracy over the epoch (in training mode: dropout on). */
+  accuracy: number;
+  /** Mean of each named loss part over the epoch. */
+  parts: Record<string, number>;
+  validation?: { accuracy: number; loss: number };
+  seconds: number;
+}
+
+export interface StepProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+}
+
+/** Saved state of a run, written at the end of every epoch. */
+export interface TrainingState {
+  /** Epochs completed. */
+  epoch: number;
+  optimizerStep: number;
+  dropoutSeed: number;
+  dropoutStep: number;
+  history: EpochStats[];
+  bestEpoch: number;
+  /** Every GPU tensor whose value a resumed run needs, by name. */
+  tensors: Map<string, Tensor>;
+}
+
+export interface CheckpointStore {
+  /** Writes `state` so that a crash during the write leaves the previous checkpoint intact. */
+  save(state: TrainingState): Promise<void>;
+  /** Loads the latest checkpoint into `tensors` (same names); undefined when there is none. */
+  load(tensors: Map<string, Tensor>): Promise<Omit<TrainingState, 'tensors'> | undefined>;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  optimizer: Optimizer;
+  /** Seed of the data order and augmentation (default 0). */
+  seed?: number;
+  /** Random shifts of up to ±maxShift pixels per training image (Hinton's jitter). */
+  augment?: { maxShift: number };
+  /** Held-out data evaluated after every epoch (drives early stopping when given). */
+  validation?: Dataset;
+  /**
+   * Stop when the monitored score (validation accuracy, else −training loss) has not
+   * improved by more than minDelta for `patience` epochs; the best epoch's weights are
+   * restored.
+   */
+  earlyStopping?: { patience: number; minDelta?: number };
+  onStep?: (progress: StepProgress) => void;
+  onEpoch?: (stats: EpochStats) => void;
+  /** Write a checkpoint each epoch and, when it has one, resume from it. */
+  checkpoint?: CheckpointStore;
+  /** Batch size of validation passes (default 500). */
+  evaluationBatchSize?: number;
+}
+
+export interface FitResult {
+  history: EpochStats[];
+  /** Epoch (1-based) whose weights the model holds at the end. */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  seconds: number;
+}
+
+/**
+ * Trains `model` on `data` to minimise `objective`, one compiled plan for the whole step
+ * (forward, loss, backward, optimizer), one submit per batch. Loss and accuracy are summed
+ * on the GPU and read once per epoch. Deterministic for a seed; resumable per epoch.
+ */
+export async function fit(model: Sequential, data: Dataset, objective: Objective, options: FitOptions): Promise<FitResult> {
+  const { epochs, batchSize, optimizer } = options;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
+  const steps = batchCount(data, { batchSize, dropLast: true });
+  if (steps === 0) throw new Error(`fit: ${data.count} training images make no full batch of ${batchSize}`);
+  const ctx = model.ctx;
+  const started = performance.now();
+
+  const graph = new Graph(ctx);
+  const x = graph.input('x', [batchSize, ...model.inputShape]);
+  const y = graph.input('y', [batchSize], 'u32');
+  const { loss, logits, parts = {} } = objective.build(x, y);
+  optimizer.minimize(loss, objective.parameters);
+  // Running sums on the GPU: [loss, correct, ...parts], reset each epoch.
+  const partNames = Object.keys(parts);
+  const sums = [loss, sum(argmaxCorrect(logits, y)[1]), ...partNames.map((n) => parts[n]!)].map((value) => {
+    const total = Tensor.from(ctx, new Float32Array(1), [1]);
+    accumulate(graph.bind(total), value);
+    return total;
+  });
+  const plan = compile(graph, { fetch: [loss] });
+  const evaluator = options.validation ? new Evaluator(model, { batchSize: options.evaluationBatchSize }) : undefined;
+
+  const tensors = trainingTensors(model, objective, optimizer);
+  let history: EpochStats[] = [];
+  let bestEpoch = 0;
+  let firstEpoch = 1;
+  const resumed = await options.checkpoint?.load(tensors);
+  if (resumed) {
+    history = resumed.history;
+    bestEpoch = resumed.bestEpoch;
+    firstEpoch = resumed.epoch + 1;
+    optimizer.restoreStep(resumed.optimizerStep);
+    model.dropoutRng.restore(resumed.dropoutStep, resumed.dropoutSeed);
+  }
+  let best = bestEpoch > 0 ? snapshotScore(history[bestEpoch - 1]!) : -Infinity;
+  let bestWeights: Map<string, Float32Array> | undefined;
+  let stoppedEarly = false;
+
+  try {
+    for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
+      const t0 = performance.now();
+      for (const total of sums) total.write(new Float32Array(1));
+      const order = { batchSize, shuffle: true, seed: options.seed ?? 0, epoch: epoch - 1, dropLast: true, augment: options.augment };
+      for (const batch of batchesFrom(data, order, 0)) {
+        plan.run({ x: batch.images, y: batch.labels });
+        options.onStep?.({ epoch, epochs, step: batch.index + 1, steps });
+      }
+      const values = await Promise.all(sums.map(async (t) => (await t.read())[0]!));
+      if (!Number.isFinite(values[0]!)) {
+        throw new Error(`fit: the training loss became ${values[0]} in epoch ${epoch}; lower the learning rate or check the inputs`);
+      }
+      const stats: EpochStats = {
+        epoch,
+        loss: values[0]! / steps,
+        accuracy: values[1]! / (steps * batchSize),
+        parts: Object.fromEntries(partNames.map((n, i) => [n, values[i + 2]! / steps])),
+        seconds: 0,
+      };
+      if (evaluator) {
+        const v = await evaluator.run(options.validation!);
+        stats.validation = { accuracy: v.accuracy, loss: v.loss };
+      }
+      stats.seconds = (performance.now() - t0) / 1000;
+      history.push(stats);
+      options.onEpoch?.(stats);
+
+      const score = snapshotScore(stats);
+      if (score > best + (options.earlyStopping?.minDelta ?? 0)) {
+        best = score;
+        bestEpoch = epoch;
+        if (options.earlyStopping) bestWeights = await readAll(model.state());
+      }
+      await options.checkpoint?.save({
+        epoch,
+        optimizerStep: optimizer.step,
+        dropoutSeed: model.dropoutRng.seed,
+        dropoutStep: model.dropoutRng.step,
+        history,
+        bestEpoch,
+        tensors,
+      });
+      if (options.earlyStopping && epoch - bestEpoch >= options.earlyStopping.patience) {
+        stoppedEarly = epoch < epochs;
+        break;
+      }
+    }
+    if (bestWeights) for (const [name, t] of model.state()) t.write(bestWeights.get(name)!);
+    else bestEpoch = history.length;
+  } finally {
+    plan.dispose();
+    graph.dispose();
+    evaluator?.dispose();
+    for (const t of sums) t.dispose();
+  }
+  return { history, bestEpoch, stoppedEarly, seconds: (performance.now() - started) / 1000 };
+}
+
+function snapshotScore(stats: EpochStats): number {
+  return stats.validation ? stats.validation.accuracy : -stats.loss;
+}
+
+/** Model state, other trained tensors, and optimizer state, under stable names. */
+function trainingTensors(model: Sequential, objective: Objective, optimizer: Optimizer): Map<string, Tensor> {
+  const tensors = new Map(model.state());
+  const names = new Map<Tensor, string>();
+  for (const [name, t] of tensors) names.set(t, name);
+  objective.parameters.forEach((p, i) => {
+    if (!names.has(p)) {
+      const name = `objective.${i}`;
+      names.set(p, name);
+      tensors.set(name, p);
+    }
+  });
+  for (const p of objective.parameters) {
+    optimizer.stateOf(p).forEach((t, i) => tensors.set(`optimizer.${names.get(p)}.${i}`, t));
+  }
+  return tensors;
+}
+
+async function readAll(tensors: Map<string, Tensor>): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, t] of tensors) out.set(name, (await t.read()) as Float32Array);
+  return out;
+}
