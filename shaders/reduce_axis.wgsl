@@ -54,7 +54,7 @@ fn sum_axis(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let index = gid.x + gid.y * groups.x * 64u;
   if (index >= params.outer * params.inner) { return; }
   let base = axis_base(index);
-  var acc: PairwiseSum;
+  var acc = PairwiseSum();
   for (var k = 0u; k < params.extent; k++) { pairwise_add(&acc, x[base + k * params.inner]); }
   out[index] = pairwise_total(&acc) * params.factor;
 }
@@ -68,7 +68,7 @@ fn sum_axis_wide(
   let index = wid.x + wid.y * groups.x;
   if (index >= params.outer * params.inner) { return; } // uniform per workgroup
   let base = axis_base(index);
-  var acc: PairwiseSum;
+  var acc = PairwiseSum();
   for (var k = lid; k < params.extent; k += WIDE) { pairwise_add(&acc, x[base + k * params.inner]); }
   partial_sums[lid] = pairwise_total(&acc);
   workgroupBarrier();

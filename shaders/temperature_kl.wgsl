@@ -197,13 +197,13 @@ fn kl_row_serial(row: u32, label: u32, hard: bool) {
   for (var c = 0u; c < C; c++) {
     maxima = max(maxima, vec2f(teacher[base + c], student[base + c]));
   }
-  var sums: PairwiseSum;
+  var sums = PairwiseSum();
   for (var c = 0u; c < C; c++) {
     pairwise_add(&sums, sums_term(c, teacher[base + c], student[base + c], maxima, label, hard));
   }
   let label_logit = student[base + min(label, C - 1u)];
   let st = row_stats(maxima, pairwise_total(&sums), label_logit);
-  var phi: PairwiseSum;
+  var phi = PairwiseSum();
   for (var c = 0u; c < C; c++) {
     pairwise_add(&phi, vec4f(phi_term(teacher[base + c], student[base + c], st), 0.0, 0.0, 0.0));
   }
@@ -268,13 +268,13 @@ fn kl_row_workgroup(row: u32, lid: u32, label: u32, hard: bool) {
     local_max = max(local_max, vec2f(teacher[base + c], student[base + c]));
   }
   let maxima = workgroup_max(lid, vec4f(local_max, 0.0, 0.0)).xy;
-  var sums: PairwiseSum;
+  var sums = PairwiseSum();
   for (var c = lid; c < C; c += WG) {
     pairwise_add(&sums, sums_term(c, teacher[base + c], student[base + c], maxima, label, hard));
   }
   let label_logit = student[base + min(label, C - 1u)];
   let st = row_stats(maxima, workgroup_sum(lid, pairwise_total(&sums)), label_logit);
-  var phi: PairwiseSum;
+  var phi = PairwiseSum();
   for (var c = lid; c < C; c += WG) {
     pairwise_add(&phi, vec4f(phi_term(teacher[base + c], student[base + c], st), 0.0, 0.0, 0.0));
   }
