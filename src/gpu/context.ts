@@ -23,6 +23,7 @@ export class GpuContext {
   readonly pool: BufferPool;
   readonly kernels: KernelCache;
   private readonly errors: string[] = [];
+  private readonly inFlight: Promise<void>[] = [];
   private lostReason: string | undefined;
   private disposed = false;
   /** See InitOptions.poison. */
@@ -61,6 +62,17 @@ export class GpuContext {
   /** Waits for all submitted work, then surfaces any error the device reported. */
   async sync(): Promise<void> {
     await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+
+  /**
+   * Call after each submit in a long loop: waits until at most `maxInFlight` of the marked
+   * submits are still running on the GPU. Without it JavaScript races ahead of the GPU,
+   * queueing uploads (memory grows) and reporting progress the GPU has not made.
+   */
+  async throttle(maxInFlight = 2): Promise<void> {
+    this.inFlight.push(this.device.queue.onSubmittedWorkDone());
+    while (this.inFlight.length > maxInFlight) await this.inFlight.shift();
     this.check();
   }
 

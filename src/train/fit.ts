@@ -144,6 +144,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
       const order = { batchSize, shuffle: true, seed: options.seed ?? 0, epoch: epoch - 1, dropLast: true, augment: options.augment };
       for (const batch of batchesFrom(data, order, 0)) {
         plan.run({ x: batch.images, y: batch.labels });
+        await ctx.throttle();
         options.onStep?.({ epoch, epochs, step: batch.index + 1, steps });
       }
       const values = await Promise.all(sums.map(async (t) => (await t.read())[0]!));
