@@ -45,3 +45,6 @@ export { fit, type Objective, type FitOptions, type FitResult, type EpochStats, 
 export { train } from './train/train.js';
 export { Evaluator, evaluate, type Evaluation } from './train/evaluate.js';
 export { fileCheckpoint } from './train/checkpoint.js';
+export { distill, type DistillOptions, type DistillResult, type LayerPair } from './distill/distiller.js';
+export { mixSoftTargets } from './distill/soft-targets.js';
+export { dkdLoss, type DkdOptions } from './losses/dkd.js';
