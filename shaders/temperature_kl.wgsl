@@ -17,9 +17,10 @@
 // teacher [rows, classes] (read), labels u32 [rows] (read; *_labelled entries only),
 // loss [rows] (write), grad [rows, classes] (write). Row-major.
 // Dispatch: temperature_kl_rows[_labelled]: one invocation per row, 64 rows per workgroup,
-// for small class counts; temperature_kl_workgroup[_labelled]: one workgroup of 256 per row
-// (strided loops, tree reductions), for large class counts. Both fold rows past 65535
-// workgroups into 2-D (row = x + y · nx).
+// for small class counts; temperature_kl_group[_labelled]: LANES invocations per row (the
+// override constant, a power of two up to 256 = one workgroup per row), 256 / LANES rows per
+// workgroup of 256, strided loops and tree reductions in workgroup memory. Workgroup grids
+// past 65535 fold into 2-D (workgroup index = x + y · nx).
 
 struct Params { rows: u32, classes: u32, temperature: f32, alpha: f32 }
 
@@ -234,79 +235,91 @@ fn temperature_kl_rows_labelled(@builtin(global_invocation_id) gid: vec3u, @buil
   kl_row_serial(row, labels[row], true);
 }
 
-// ---- one workgroup per row --------------------------------------------------------------
+// ---- a group of LANES invocations per row, 256 / LANES rows per workgroup ---------------
 
-fn workgroup_max(lid: u32, value: vec4f) -> vec4f {
-  scratch[lid] = value;
+// Invocations per row (a power of two, 1..256). Each row's group reduces in its own
+// segment of scratch; the barriers are the whole workgroup's, so every invocation reaches
+// them, including those of rows past the end (they loop over nothing).
+override LANES: u32 = 256u;
+
+struct Lane { row: u32, lane: u32, segment: u32, in_range: bool }
+
+fn group_lane(wid: vec3u, groups: vec3u, lid: u32) -> Lane {
+  let rows_per_group = WG / LANES;
+  let row = (wid.x + wid.y * groups.x) * rows_per_group + lid / LANES;
+  let lane = lid % LANES;
+  return Lane(row, lane, lid - lane, row < params.rows);
+}
+
+fn group_max(at: Lane, value: vec4f) -> vec4f {
+  scratch[at.segment + at.lane] = value;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { scratch[lid] = max(scratch[lid], scratch[lid + stride]); }
+  for (var stride = LANES / 2u; stride > 0u; stride >>= 1u) {
+    if (at.lane < stride) { scratch[at.segment + at.lane] = max(scratch[at.segment + at.lane], scratch[at.segment + at.lane + stride]); }
     workgroupBarrier();
   }
-  let result = scratch[0];
+  let result = scratch[at.segment];
   workgroupBarrier();
   return result;
 }
 
-fn workgroup_sum(lid: u32, value: vec4f) -> vec4f {
-  scratch[lid] = value;
+fn group_sum(at: Lane, value: vec4f) -> vec4f {
+  scratch[at.segment + at.lane] = value;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { scratch[lid] += scratch[lid + stride]; }
+  for (var stride = LANES / 2u; stride > 0u; stride >>= 1u) {
+    if (at.lane < stride) { scratch[at.segment + at.lane] += scratch[at.segment + at.lane + stride]; }
     workgroupBarrier();
   }
-  let result = scratch[0];
+  let result = scratch[at.segment];
   workgroupBarrier();
   return result;
 }
 
-fn kl_row_workgroup(row: u32, lid: u32, label: u32, hard: bool) {
+fn kl_row_group(at: Lane, label: u32, hard: bool) {
   let C = params.classes;
-  let base = row * C;
+  let end = select(0u, C, at.in_range);
+  let base = at.row * C;
   var local_max = vec2f(-3.4e38);
-  for (var c = lid; c < C; c += WG) {
+  for (var c = at.lane; c < end; c += LANES) {
     local_max = max(local_max, vec2f(teacher[base + c], student[base + c]));
   }
-  let maxima = workgroup_max(lid, vec4f(local_max, 0.0, 0.0)).xy;
+  let maxima = group_max(at, vec4f(local_max, 0.0, 0.0)).xy;
   var sums = PairwiseSum();
-  for (var c = lid; c < C; c += WG) {
+  for (var c = at.lane; c < end; c += LANES) {
     pairwise_add(&sums, sums_term(c, teacher[base + c], student[base + c], maxima, label, hard));
   }
-  let label_logit = student[base + min(label, C - 1u)];
-  let st = row_stats(maxima, workgroup_sum(lid, pairwise_total(&sums)), label_logit);
+  let label_logit = student[min(base + min(label, C - 1u), params.rows * C - 1u)];
+  let st = row_stats(maxima, group_sum(at, pairwise_total(&sums)), label_logit);
   var phi = PairwiseSum();
-  for (var c = lid; c < C; c += WG) {
+  for (var c = at.lane; c < end; c += LANES) {
     pairwise_add(&phi, vec4f(phi_term(teacher[base + c], student[base + c], st), 0.0, 0.0, 0.0));
   }
-  let kl = finish_kl(st, workgroup_sum(lid, pairwise_total(&phi)).x);
+  let kl = finish_kl(st, group_sum(at, pairwise_total(&phi)).x);
   let bad = hard && label >= C;
-  for (var c = lid; c < C; c += WG) {
+  for (var c = at.lane; c < end; c += LANES) {
     let g = grad_term(c, teacher[base + c], student[base + c], st, kl, label, hard);
     grad[base + c] = select(g, nan(), bad);
   }
-  if (lid == 0u) {
-    loss[row] = select(row_loss(st, kl, hard), nan(), bad);
+  if (at.in_range && at.lane == 0u) {
+    loss[at.row] = select(row_loss(st, kl, hard), nan(), bad);
   }
 }
 
 @compute @workgroup_size(256)
-fn temperature_kl_workgroup(
+fn temperature_kl_group(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let row = wid.x + wid.y * groups.x;
-  if (row >= params.rows) { return; } // uniform per workgroup, so barriers stay uniform
-  kl_row_workgroup(row, lid, 0u, false);
+  kl_row_group(group_lane(wid, groups, lid), 0u, false);
 }
 
 @compute @workgroup_size(256)
-fn temperature_kl_workgroup_labelled(
+fn temperature_kl_group_labelled(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let row = wid.x + wid.y * groups.x;
-  if (row >= params.rows) { return; }
-  kl_row_workgroup(row, lid, labels[row], true);
+  let at = group_lane(wid, groups, lid);
+  kl_row_group(at, labels[min(at.row, params.rows - 1u)], true);
 }

@@ -1,5 +1,6 @@
 // Shader-level tests of shaders/temperature_kl.wgsl (entries temperature_kl_rows[_labelled]
-// for ≤ 64 classes, temperature_kl_workgroup[_labelled] above) against a float64 reference.
+// for ≤ 64 classes; temperature_kl_group[_labelled] above, with 8 lanes per row at C = 65..256,
+// up to 256 lanes, one workgroup per row, from C = 4097) against a float64 reference.
 // Tolerances: loss |err| ≤ 1e-5·|loss| (+1e-6 absolute); gradient, per row,
 // |err| ≤ 1e-5·max|grad row| (+1e-5 relative), since single gradient entries near zero have
 // no meaningful relative error. Gradient rules: checkGradients (f32 finite differences).

@@ -1,7 +1,7 @@
 import temperatureKlCode from '../../shaders/temperature_kl.wgsl';
 import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
-import { grid1d, type OpDef } from '../graph/op.js';
+import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
 import { formatShape } from '../graph/tensor.js';
 import { scaleRows } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
@@ -9,9 +9,17 @@ import { expectDtype, expectRank, expectSameShape } from '../ops/shape-errors.js
 
 const temperatureKlShader = shader('temperature_kl', temperatureKlCode);
 
-/** Up to this many classes one invocation handles a row; above, a workgroup of 256 does. */
+/** Up to this many classes one invocation handles a row; above, a group of invocations does. */
 const SERIAL_MAX_CLASSES = 64;
-const ROWS_PER_GROUP = 64;
+const SERIAL_ROWS_PER_GROUP = 64;
+const WORKGROUP_SIZE = 256;
+/** Classes per invocation the group variant aims for (lanes per row: a power of two, 8..256). */
+const CLASSES_PER_LANE = 32;
+
+function lanesPerRow(classes: number): number {
+  const wanted = 2 ** Math.ceil(Math.log2(Math.ceil(classes / CLASSES_PER_LANE)));
+  return Math.min(WORKGROUP_SIZE, Math.max(8, wanted));
+}
 
 interface TemperatureKlAttrs {
   temperature: number;
@@ -50,19 +58,25 @@ const temperatureKlOp: OpDef<TemperatureKlAttrs> = {
       { shape: student!.shape, dtype: 'f32' },
     ];
   },
-  kernels({ inputs: [student, teacher, labels], outputs: [loss, grad] }, { temperature, alpha }) {
+  kernels({ inputs: [student, teacher, labels], outputs: [loss, grad] }, { temperature, alpha }): KernelCall[] {
     const [rows, classes] = student!.shape as [number, number];
-    const serial = classes <= SERIAL_MAX_CLASSES;
     // With alpha = 0 the labels are not read at all (pure distillation).
     const labelled = alpha > 0;
-    const entry = `temperature_kl_${serial ? 'rows' : 'workgroup'}${labelled ? '_labelled' : ''}`;
+    const suffix = labelled ? '_labelled' : '';
+    const params = { rows, classes, temperature, alpha };
+    const buffers = { student: student!, teacher: teacher!, loss: loss!, grad: grad!, ...(labelled ? { labels: labels! } : {}) };
+    if (classes <= SERIAL_MAX_CLASSES) {
+      return [{ shader: temperatureKlShader, entry: `temperature_kl_rows${suffix}`, params, buffers, workgroups: grid1d(rows, SERIAL_ROWS_PER_GROUP) }];
+    }
+    const lanes = lanesPerRow(classes);
     return [
       {
         shader: temperatureKlShader,
-        entry,
-        params: { rows, classes, temperature, alpha },
-        buffers: { student: student!, teacher: teacher!, loss: loss!, grad: grad!, ...(labelled ? { labels: labels! } : {}) },
-        workgroups: serial ? grid1d(rows, ROWS_PER_GROUP) : grid1d(rows, 1),
+        entry: `temperature_kl_group${suffix}`,
+        constants: { LANES: lanes },
+        params,
+        buffers,
+        workgroups: grid1d(rows, WORKGROUP_SIZE / lanes),
       },
     ];
   },
