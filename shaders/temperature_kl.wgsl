@@ -32,7 +32,7 @@ struct Params { rows: u32, classes: u32, temperature: f32, alpha: f32 }
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 
 const WG = 256u;
-const ROWS_PER_GROUP = 64u;
+const SERIAL_ROWS_PER_GROUP = 64u;
 // Beyond this r̄, e^{b + r̄} in Φ could overflow (Σ over 2^32 classes of e^60 still fits f32).
 const PHI_LIMIT = 60.0;
 // |x| below this uses the series of e^x; the truncation error is < 1e-9 relative there.
@@ -218,7 +218,7 @@ fn kl_row_serial(row: u32, label: u32, hard: bool) {
 }
 
 fn serial_row_index(gid: vec3u, groups: vec3u) -> u32 {
-  return gid.x + gid.y * groups.x * ROWS_PER_GROUP;
+  return gid.x + gid.y * groups.x * SERIAL_ROWS_PER_GROUP;
 }
 
 @compute @workgroup_size(64)
