@@ -1,4 +1,5 @@
-// Builds dist/kdgpu.js (ES module), dist/kdgpu.iife.js (global `kdgpu`) and dist/types.
+// Builds dist/kdgpu.js (ES module), dist/kdgpu.iife.js (global `kdgpu`), dist/cli.js (the
+// `kdgpu` command) and dist/types.
 // WGSL files are embedded as strings; Dawn ('webgpu') and node: modules stay external and
 // are only imported dynamically on the Node path, so the browser bundles never load them.
 import { build } from 'esbuild';
@@ -24,6 +25,8 @@ await build({
   platform: 'browser',
   logOverride: { 'empty-import-meta': 'silent' },
 });
+// The `kdgpu` command: Node only, so it may import node: modules and Dawn.
+await build({ ...common, entryPoints: ['src/cli/main.ts'], format: 'esm', outfile: 'dist/cli.js', platform: 'node' });
 execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 for (const f of ['dist/kdgpu.js', 'dist/kdgpu.iife.js']) {
   console.log(`${f}: ${(statSync(f).size / 1024).toFixed(1)} KiB`);

@@ -48,3 +48,4 @@ export { fileCheckpoint } from './train/checkpoint.js';
 export { distill, type DistillOptions, type DistillResult, type LayerPair } from './distill/distiller.js';
 export { mixSoftTargets } from './distill/soft-targets.js';
 export { dkdLoss, type DkdOptions } from './losses/dkd.js';
+export { seedCnn, teacherCnn, hintonTeacher, hintonStudent } from './nn/zoo.js';

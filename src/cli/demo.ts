@@ -1,0 +1,170 @@
+import { split, subset, type Dataset } from '../data/dataset.js';
+import { loadMnistFromDirectory } from '../data/mnist.js';
+import { distill } from '../distill/distiller.js';
+import { init } from '../gpu/context.js';
+import { seedCnn, teacherCnn } from '../nn/zoo.js';
+import type { Sequential } from '../nn/sequential.js';
+import { Adam } from '../optim/adam.js';
+import { evaluate } from '../train/evaluate.js';
+import type { EpochStats, FitOptions, FitResult } from '../train/fit.js';
+import { train } from '../train/train.js';
+import { ProgressBar } from './progress.js';
+import { writeDemoReport } from './demo-report.js';
+
+export interface DemoConfig {
+  quick: boolean;
+  out: string;
+  seed: number;
+  teacherEpochs: number;
+  studentEpochs: number;
+  batchSize: number;
+  temperature: number;
+  /** Weight of the hard loss in KD. */
+  alpha: number;
+  /** Weight of the hint (feature) loss in KD+feature. */
+  beta: number;
+  learningRate: number;
+}
+
+export interface ModelResult {
+  name: string;
+  role: string;
+  parameters: number;
+  testAccuracy: number;
+  testErrors: number;
+  testLoss: number;
+  trainSeconds: number;
+  epochs: number;
+  history: EpochStats[];
+}
+
+export interface DemoResults {
+  kdgpu: string;
+  date: string;
+  device: string;
+  config: DemoConfig;
+  data: { train: number; validation: number; test: number };
+  models: ModelResult[];
+  totalSeconds: number;
+}
+
+export const DEMO_DEFAULTS: DemoConfig = {
+  quick: false,
+  out: 'kdgpu-out',
+  seed: 1,
+  teacherEpochs: 3,
+  studentEpochs: 3,
+  batchSize: 64,
+  temperature: 4,
+  alpha: 0.1,
+  beta: 0.5,
+  learningRate: 1e-3,
+};
+
+/**
+ * The main job: train a teacher CNN, the seed CNN alone (baseline), the seed CNN distilled
+ * (KD) and distilled with a feature hint (KD+feature), all from the same initial student
+ * weights; evaluate on the MNIST test set; write results.json and report.html.
+ */
+export async function runDemo(config: DemoConfig, log: (line: string) => void = console.log): Promise<DemoResults> {
+  const started = performance.now();
+  const ctx = await init();
+  try {
+    const mnist = await loadMnistFromDirectory();
+    const { train: fullTrain, validation: fullValidation } = split(mnist.train, 5000);
+    const trainSet = config.quick ? subset(fullTrain, 0, 4000) : fullTrain;
+    const validation = config.quick ? subset(fullValidation, 0, 1000) : fullValidation;
+    const test = config.quick ? subset(mnist.test, 0, 2000) : mnist.test;
+    const device = [ctx.adapterInfo.vendor, ctx.adapterInfo.architecture, ctx.adapterInfo.description].filter(Boolean).join(' ') || 'unknown';
+    log(`kdgpu demo on ${device}: ${trainSet.count} training, ${validation.count} validation, ${test.count} test images${config.quick ? ' (--quick)' : ''}`);
+
+    const bar = new ProgressBar();
+    const fitOptions = (epochs: number, label: string): FitOptions => {
+      const steps = Math.floor(trainSet.count / config.batchSize);
+      return {
+        epochs,
+        batchSize: config.batchSize,
+        seed: config.seed,
+        validation,
+        optimizer: new Adam({ learningRate: (t) => config.learningRate * 0.5 ** Math.floor((t - 1) / steps) }),
+        onStep: ({ epoch, step, steps }) => {
+          if (step === 1) bar.reset();
+          bar.update(`${label} epoch ${epoch}/${epochs}`, step, steps);
+        },
+        onEpoch: (s) => {
+          bar.clear();
+          log(`  ${label} epoch ${s.epoch}/${epochs}: loss ${s.loss.toFixed(4)}, validation accuracy ${pct(s.validation!.accuracy)} (${s.seconds.toFixed(1)} s)`);
+        },
+      };
+    };
+    const models: ModelResult[] = [];
+    const record = async (model: Sequential, role: string, result: FitResult) => {
+      const e = await evaluate(model, test);
+      models.push({
+        name: model.name,
+        role,
+        parameters: model.parameterCount,
+        testAccuracy: e.accuracy,
+        testErrors: e.errors,
+        testLoss: e.loss,
+        trainSeconds: result.seconds,
+        epochs: result.history.length,
+        history: result.history,
+      });
+      log(`${model.name}: test accuracy ${pct(e.accuracy)} (${e.errors} errors), ${model.parameterCount} parameters, ${result.seconds.toFixed(0)} s`);
+    };
+
+    log(`teacher (${config.teacherEpochs} epochs, jitter ±2 px)`);
+    const teacher = teacherCnn('teacher').build(ctx, [1, 28, 28], { seed: config.seed });
+    await record(teacher, 'teacher', await train(teacher, trainSet, { ...fitOptions(config.teacherEpochs, 'teacher'), augment: { maxShift: 2 } }));
+
+    const studentSeed = config.seed + 1;
+    const student = (name: string) => seedCnn(name).build(ctx, [1, 28, 28], { seed: studentSeed });
+    log(`student alone (${config.studentEpochs} epochs)`);
+    const alone = student('student-alone');
+    await record(alone, 'student trained alone', await train(alone, trainSet, fitOptions(config.studentEpochs, 'alone')));
+
+    log(`student with KD (T = ${config.temperature}, alpha = ${config.alpha})`);
+    const kd = student('student-kd');
+    const kdOptions = { teacher, temperature: config.temperature, alpha: config.alpha };
+    await record(kd, 'student distilled (KD)', await distill(kd, trainSet, { ...fitOptions(config.studentEpochs, 'kd'), ...kdOptions }));
+
+    log(`student with KD + feature hint (relu1 ← teacher relu1, beta = ${config.beta})`);
+    const kdFeature = student('student-kd-feature');
+    const hints = [{ student: 'relu1', teacher: 'relu1', weight: config.beta }];
+    await record(kdFeature, 'student distilled (KD + feature)', await distill(kdFeature, trainSet, { ...fitOptions(config.studentEpochs, 'kd+feature'), ...kdOptions, hints }));
+
+    for (const m of [teacher, alone, kd, kdFeature]) m.dispose();
+    const results: DemoResults = {
+      kdgpu: '0.1.0',
+      date: new Date().toISOString(),
+      device,
+      config,
+      data: { train: trainSet.count, validation: validation.count, test: test.count },
+      models,
+      totalSeconds: (performance.now() - started) / 1000,
+    };
+    log('');
+    log(resultsTable(results));
+    const files = await writeDemoReport(config.out, results);
+    log(`\nwrote ${files.join(' and ')}`);
+    return results;
+  } finally {
+    ctx.dispose();
+  }
+}
+
+/** The comparison as a plain-text table. */
+export function resultsTable(results: DemoResults): string {
+  const header = ['model', 'test acc', 'errors', 'params', 'train s'];
+  const rows = results.models.map((m) => [m.name, pct(m.testAccuracy), String(m.testErrors), String(m.parameters), m.trainSeconds.toFixed(0)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(2)}%`;
+}
+
+export type { Dataset };
