@@ -1,39 +1,55 @@
-// reduce.wgsl — sums with f32 accumulation in a fixed, balanced order.
-//   reduce_sum:  out[0] = factor · Σ x[i]        (factor 1/size gives the mean)
-//   column_sum:  out[c] = Σ_r x[r, c]            (x is [rows, cols]; the bias gradient)
-// Bindings: params at binding 0, x (read), out (write).
-// Dispatch: reduce_sum is one workgroup of 256: each invocation sums a strided slice,
-// then a tree reduction in workgroup memory (pairwise, so error grows ~log n, not n).
-// column_sum runs one invocation per column (workgroups: ceil(cols / 64)); neighbouring
-// invocations read neighbouring addresses.
+// reduce.wgsl — sums in f32 with a bounded number of roundings per partial sum.
+//   reduce_partial_sums: out[g] = Σ of x over group g's slice of `per_group` elements
+//   reduce_sum:          out[0] = factor · Σ x[i]  (run on the partial sums; factor 1/n = mean)
+//   column_sum:          out[c] = Σ_r x[r, c]      (x is [rows, cols]; the bias gradient)
+// Bindings: a uniform at binding 0 (per entry), x (read), out (write).
+// Dispatch: a full sum is two passes: ceil(n / 4096) workgroups of 256 (each invocation adds
+// ≤ 16 strided terms, then a tree in workgroup memory), then one workgroup over the partials.
+// So every rounding is against a sum of ≤ 16 terms or a tree level — no long running total
+// (Kahan compensation is not an option: some drivers, e.g. lavapipe, optimise it away).
+// column_sum runs one invocation per column (workgroups: ceil(cols / 64)) and adds rows in
+// blocks of 64 (a block sum, then the sum of blocks); neighbouring invocations read
+// neighbouring addresses. It is meant for batch-sized row counts.
 
 struct SumParams { size: u32, factor: f32 }
+struct PartialParams { size: u32, per_group: u32 }
 struct ColumnParams { rows: u32, cols: u32 }
 
 @group(0) @binding(0) var<uniform> sum_params: SumParams;
 @group(0) @binding(0) var<uniform> column_params: ColumnParams;
+@group(0) @binding(0) var<uniform> partial_params: PartialParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
 var<workgroup> partial: array<f32, 256>;
 
-@compute @workgroup_size(256)
-fn reduce_sum(@builtin(local_invocation_index) lid: u32) {
+// Sums x[begin + lid], x[begin + lid + 256], ... below `end` (at most `per_group` / 256
+// terms per invocation), then a tree over the workgroup; returns the total to every lane.
+fn workgroup_sum(lid: u32, begin: u32, end: u32) -> f32 {
   var acc = 0.0;
-  var compensation = 0.0; // Kahan: keeps long strided sums accurate
-  for (var i = lid; i < sum_params.size; i += 256u) {
-    let term = x[i] - compensation;
-    let next = acc + term;
-    compensation = (next - acc) - term;
-    acc = next;
-  }
+  for (var i = begin + lid; i < end; i += 256u) { acc += x[i]; }
   partial[lid] = acc;
   workgroupBarrier();
   for (var stride = 128u; stride > 0u; stride >>= 1u) {
     if (lid < stride) { partial[lid] += partial[lid + stride]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { out[0] = partial[0] * sum_params.factor; }
+  return partial[0];
+}
+
+// Pass 1: workgroup g sums x[g·per_group .. (g+1)·per_group) into out[g].
+@compute @workgroup_size(256)
+fn reduce_partial_sums(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+  let begin = wid.x * partial_params.per_group;
+  let total = workgroup_sum(lid, begin, min(begin + partial_params.per_group, partial_params.size));
+  if (lid == 0u) { out[wid.x] = total; }
+}
+
+// Pass 2 (one workgroup): out[0] = factor · Σ x[0 .. size), x being pass 1's partial sums.
+@compute @workgroup_size(256)
+fn reduce_sum(@builtin(local_invocation_index) lid: u32) {
+  let total = workgroup_sum(lid, 0u, sum_params.size);
+  if (lid == 0u) { out[0] = total * sum_params.factor; }
 }
 
 @compute @workgroup_size(64)
@@ -41,12 +57,15 @@ fn column_sum(@builtin(global_invocation_id) gid: vec3u) {
   let col = gid.x;
   if (col >= column_params.cols) { return; }
   var acc = 0.0;
-  var compensation = 0.0;
-  for (var r = 0u; r < column_params.rows; r++) {
-    let term = x[r * column_params.cols + col] - compensation;
-    let next = acc + term;
-    compensation = (next - acc) - term;
-    acc = next;
+  var r = 0u;
+  let rows = column_params.rows;
+  while (r < rows) {
+    var chunk = 0.0;
+    for (var j = 0u; j < 64u && r < rows; j++) {
+      chunk += x[r * column_params.cols + col];
+      r++;
+    }
+    acc += chunk;
   }
   out[col] = acc;
 }

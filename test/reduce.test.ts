@@ -1,6 +1,8 @@
-// Shader-level tests of shaders/reduce.wgsl (reduce_sum, column_sum) against float64 sums.
-// Tolerance: rtol 1e-6 of Σ|x| (compensated per-invocation sums plus a tree reduction keep
-// the f32 error near one rounding per level).
+// Shader-level tests of shaders/reduce.wgsl (reduce_partial_sums + reduce_sum, column_sum)
+// against float64 sums.
+// Tolerance: 1e-6 of Σ|x| (blocked per-invocation sums plus a tree reduction keep the f32
+// error near a few roundings per level). The last case is adversarial for a plain loop:
+// one large value followed by many small ones.
 import { describe, it } from 'vitest';
 import { columnSum, mean, Random, sum, Tensor } from '../src/index.js';
 import { useGpu } from './support/gpu.js';
@@ -26,6 +28,14 @@ describe('reduce.wgsl', () => {
       x.dispose();
     });
   }
+
+  it('a large value followed by 1,000,000 small ones', async () => {
+    const ctx = gpu();
+    const xs = new Float32Array(1_000_001).fill(1e-8);
+    xs[0] = 1;
+    // A plain f32 loop in one invocation would return 1.0000 + ~0; the exact sum is 1.01.
+    expectClose(await sum(Tensor.from(ctx, xs, [xs.length])).read(), [1 + 1_000_000 * 1e-8], { atol: 2e-6, rtol: 0 }, 'sum');
+  });
 
   for (const [rows, cols] of [[1, 1], [7, 130], [1000, 3]] as const) {
     it(`column_sum over [${rows}, ${cols}]`, async () => {

@@ -8,15 +8,28 @@ import { expectDtype, expectRank } from './shape-errors.js';
 
 const reduceShader = shader('reduce', reduceCode);
 
+/** Elements per workgroup in the first pass: 256 invocations × 16 terms each. */
+const PER_GROUP = 4096;
+
+/** Outputs: [0] the sum [1]; [1] the first pass's partial sums (scratch). */
 const reduceSumOp: OpDef<{ factor: number }> = {
   name: 'reduce_sum',
   outputs([x]) {
     expectDtype('reduce_sum', 'x', x!, 'f32');
-    return [{ shape: [1], dtype: 'f32' }];
+    const groups = Math.ceil(sizeOf(x!.shape) / PER_GROUP);
+    return [
+      { shape: [1], dtype: 'f32' },
+      { shape: [groups], dtype: 'f32' },
+    ];
   },
-  kernels: ({ inputs: [x], outputs: [y] }, { factor }) => [
-    { shader: reduceShader, entry: 'reduce_sum', params: { size: sizeOf(x!.shape), factor }, buffers: { x: x!, out: y! }, workgroups: [1] },
-  ],
+  kernels: ({ inputs: [x], outputs: [y, partials] }, { factor }) => {
+    const size = sizeOf(x!.shape);
+    const groups = partials!.shape[0]!;
+    return [
+      { shader: reduceShader, entry: 'reduce_partial_sums', params: { size, per_group: PER_GROUP }, buffers: { x: x!, out: partials! }, workgroups: [groups] },
+      { shader: reduceShader, entry: 'reduce_sum', params: { size: groups, factor }, buffers: { x: partials!, out: y! }, workgroups: [1] },
+    ];
+  },
   grad: ([dy], [x], _outputs, { factor }) => [broadcastScalar(dy!, x!.shape, factor)],
 };
 
