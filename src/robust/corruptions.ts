@@ -1,16 +1,15 @@
 import { checkDataset, type Dataset } from '../data/dataset.js';
 import { deriveSeed } from '../data/seed.js';
 import { Random } from '../nn/random.js';
-import { brightness, stripe } from './corruptions/tone.js';
+import { rotate, scale, shear, translate } from './corruptions/affine.js';
 import { glassBlur, motionBlur } from './corruptions/blur.js';
 import { cannyEdges } from './corruptions/canny.js';
-import { rotate, scale, shear, translate } from './corruptions/affine.js';
 import { dottedLine, zigzag } from './corruptions/lines.js';
 import { gaussianNoise, impulseNoise, shotNoise } from './corruptions/noise.js';
 import type { Severity } from './corruptions/severity.js';
+import { brightness, stripe } from './corruptions/tone.js';
 import { fog, spatter } from './corruptions/weather.js';
 
-export { brightness, stripe, glassBlur, motionBlur, cannyEdges, rotate, scale, shear, translate, dottedLine, zigzag, gaussianNoise, impulseNoise, shotNoise, fog, spatter };
 export type { Severity };
 
 /**

@@ -9,8 +9,9 @@ const FOG_MAP_SIZE = 256;
 
 /**
  * Fog: adds a·P to the image, where P is the top-left 28×28 crop of a 256×256 plasma
- * fractal (see `plasmaFractal`, roughness `decay`), then rescales by max/(max + a) (max =
- * the image's brightest pixel) so the digit keeps its peak while the contrast drops.
+ * fractal (see `plasmaCrop`, roughness `decay`; simplified there to skip the parts of the
+ * finest levels that lie outside the crop), then rescales by max/(max + a) (max = the
+ * image's brightest pixel) so the digit keeps its peak while the contrast drops.
  * (a, decay) = (1.5, 2), (2, 2), (2.5, 1.7), (2.5, 1.5), (3, 1.4) for severities 1..5;
  * MNIST-C uses 5, the default.
  *
