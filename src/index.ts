@@ -53,3 +53,17 @@ export { temperatureKl, temperatureKlPerRow, type TemperatureKlOptions } from '.
 export { hintLoss } from './losses/hint-loss.js';
 export { attentionMap, attentionTransferLoss } from './losses/attention-transfer.js';
 export { sumAxis, meanAxis, broadcastAxis } from './ops/reduce-axis.js';
+export { CORRUPTIONS, CORRUPTION_NAMES, MNIST_C_CORRUPTIONS, DEFAULT_SEVERITY, corruptDataset, type Corruption, type CorruptionName, type CorruptOptions, type Severity } from './robust/corruptions.js';
+export {
+  expectedCalibrationError,
+  negativeLogLikelihood,
+  brierScore,
+  fitTemperature,
+  calibrationReport,
+  softmaxWithTemperature,
+  type ReliabilityBin,
+  type CalibrationError,
+  type CalibrationMetrics,
+  type CalibrationReport,
+  type CalibrationReportOptions,
+} from './robust/calibration.js';
