@@ -1,7 +1,7 @@
 import reduceCode from '../../shaders/reduce.wgsl';
 import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
-import type { OpDef } from '../graph/op.js';
+import type { KernelCall, OpDef } from '../graph/op.js';
 import { sizeOf } from '../graph/tensor.js';
 import { broadcastScalar } from './elementwise.js';
 import { expectDtype, expectRank } from './shape-errors.js';
@@ -22,7 +22,7 @@ const reduceSumOp: OpDef<{ factor: number }> = {
       { shape: [groups], dtype: 'f32' },
     ];
   },
-  kernels: ({ inputs: [x], outputs: [y, partials] }, { factor }) => {
+  kernels: ({ inputs: [x], outputs: [y, partials] }, { factor }): KernelCall[] => {
     const size = sizeOf(x!.shape);
     const groups = partials!.shape[0]!;
     return [
