@@ -1,0 +1,112 @@
+// One Dawn device shared by kdgpu and TensorFlow.js (WebGPU backend), plus TF.js's WASM
+// backend as a CPU peer, so both libraries run on exactly the same adapter and limits.
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import type * as Tf from '@tensorflow/tfjs';
+import { type GpuContext, init } from '../src/index.js';
+import type { DeviceDescription } from './types.js';
+
+export type TfModule = typeof Tf;
+export type TfBackend = 'webgpu' | 'wasm';
+
+export interface SharedDevice {
+  device: GPUDevice;
+  ctx: GpuContext;
+  tf: TfModule;
+  /** Why the WASM backend is unavailable, or undefined when it works. */
+  wasmUnavailable?: string;
+  description: DeviceDescription;
+  /** Makes `name` TF.js's active backend (tensors stay with the backend that made them). */
+  useTf(name: TfBackend): Promise<void>;
+  dispose(): void;
+}
+
+// kdgpu's own list (src/gpu/context.ts) plus TF.js's: each is requested at the adapter's maximum.
+const LIMIT_NAMES = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+];
+
+// Dawn's entry object must outlive every adapter and device made from it.
+const dawnRoots: unknown[] = [];
+
+/**
+ * Opens Dawn, requests one device with the adapter's limits, hands it to kdgpu
+ * (`init({ device })`) and registers it as TF.js's 'webgpu' backend.
+ * @example const shared = await openSharedDevice(); ...; shared.dispose();
+ */
+export async function openSharedDevice(): Promise<SharedDevice> {
+  const dawn = (await import('webgpu')) as { create(flags: string[]): GPU; globals: object };
+  const gpu = dawn.create([]);
+  dawnRoots.push(gpu);
+  // TF.js's WebGPU backend reads GPUBufferUsage & co. and navigator.gpu from the global scope.
+  for (const [name, value] of Object.entries(dawn.globals)) {
+    if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+  }
+  const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: GPU };
+  if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error('bench: Dawn found no WebGPU adapter; run `npm run setup` (see README)');
+  const requiredLimits: Record<string, number> = {};
+  for (const key of LIMIT_NAMES) {
+    const value = (adapter.limits as unknown as Record<string, number>)[key];
+    if (typeof value === 'number') requiredLimits[key] = value;
+  }
+  const device = await adapter.requestDevice({ requiredLimits, label: 'kdgpu-bench' });
+  const ctx = await init({ device });
+
+  // Imported only now: the backend checks navigator.gpu when it loads.
+  const tf = (await import('@tensorflow/tfjs')) as TfModule;
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  // Kernels are registered under the name 'webgpu', so our device must take that name.
+  tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info));
+  if (!(await tf.setBackend('webgpu'))) throw new Error('bench: TF.js could not start its WebGPU backend on the shared device');
+
+  let wasmUnavailable: string | undefined;
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend('wasm'))) wasmUnavailable = 'the TF.js WASM backend failed to initialise';
+  } catch (cause) {
+    wasmUnavailable = `could not load @tensorflow/tfjs-backend-wasm: ${String(cause)}`;
+  }
+  await tf.setBackend('webgpu');
+
+  const require = createRequire(import.meta.url);
+  const info = adapter.info;
+  const description: DeviceDescription = {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    dawn: `webgpu ${(require('webgpu/package.json') as { version: string }).version}`,
+    tfjs: tf.version.tfjs,
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? '',
+  };
+
+  return {
+    device,
+    ctx,
+    tf,
+    wasmUnavailable,
+    description,
+    async useTf(name) {
+      if (name === 'wasm' && wasmUnavailable) throw new Error(wasmUnavailable);
+      if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new Error(`TF.js backend '${name}' failed to start`);
+    },
+    dispose() {
+      ctx.dispose();
+      tf.engine().reset();
+      device.destroy();
+    },
+  };
+}

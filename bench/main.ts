@@ -1,0 +1,73 @@
+// The `npm run bench` command (started by bench/run.mjs). See bench/NOTES.md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { init } from '../src/index.js';
+import { openSharedDevice } from './device.js';
+import { memoryCheck } from './memory.js';
+import { type Mode, runSuite } from './suite.js';
+import { formatMemory, formatNumber, formatReport } from './table.js';
+
+const USAGE = `usage: npm run bench -- [--quick] [--json FILE]
+       npm run bench -- --memory [--steps 2000] [--json FILE]
+  --quick    small repetition budget (a few minutes on a 2-core software GPU)
+  --tiny     smallest sizes, one repetition (checks the harness, not speed)
+  --json     also write the machine-readable report to FILE
+  --memory   long training run: kdgpu pool bytes and JS heap at start and end`;
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    tiny: { type: 'boolean', default: false },
+    memory: { type: 'boolean', default: false },
+    steps: { type: 'string', default: '2000' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+function writeJson(file: string, data: unknown): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  console.log(`wrote ${file}`);
+}
+
+async function memoryMode(): Promise<number> {
+  const steps = Number(values.steps);
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${values.steps}`);
+  const ctx = await init();
+  try {
+    const report = await memoryCheck(ctx, steps, 64, (step) => {
+      if (step % 500 === 0) console.error(`  step ${step}/${steps}`);
+    });
+    console.log(formatMemory(report));
+    if (values.json) writeJson(values.json, report);
+    return report.flat ? 0 : 1;
+  } finally {
+    ctx.dispose();
+  }
+}
+
+async function benchMode(): Promise<number> {
+  const mode: Mode = values.tiny ? 'tiny' : values.quick ? 'quick' : 'full';
+  const shared = await openSharedDevice();
+  try {
+    console.error(`bench (${mode}) on ${shared.description.description || shared.description.device}; TF.js ${shared.description.tfjs}`);
+    const report = await runSuite(shared, mode, (key, result) => {
+      const line = 'kdgpu' in result ? `kdgpu ${formatNumber(result.kdgpu)} vs TF.js ${formatNumber(result.peer)}` : formatNumber(result.value);
+      console.error(`  ${key}: ${line} ${result.unit}`);
+    });
+    console.log(formatReport(report));
+    if (values.json) writeJson(values.json, report);
+    // A workload kdgpu could not run is a failure; a peer that cannot is only reported.
+    return Object.values(report.workloads).every((w) => w.kdgpu != null) ? 0 : 1;
+  } finally {
+    shared.dispose();
+  }
+}
+
+if (values.help) {
+  console.log(USAGE);
+} else {
+  process.exitCode = await (values.memory ? memoryMode() : benchMode());
+}

@@ -1,0 +1,110 @@
+// The benchmark suite: every workload and ceiling, at the sizes of a mode, into one report.
+import { copyBandwidth, fmaThroughput } from './ceilings.js';
+import type { SharedDevice } from './device.js';
+import type { TimingOptions } from './measure.js';
+import type { BenchReport, CeilingResult, WorkloadResult } from './types.js';
+import { gemm, gemmKey, type GemmShape } from './workloads/gemm.js';
+import { inference } from './workloads/inference.js';
+import { kdStep } from './workloads/kd-step.js';
+import { kl } from './workloads/kl.js';
+import { CONV_LAYERS, convLayer, POOL_LAYERS, poolLayer } from './workloads/layers.js';
+import { trainStep } from './workloads/train-step.js';
+
+export type Mode = 'tiny' | 'quick' | 'full';
+
+export interface Sizes {
+  trainBatch: number;
+  inferenceBatch: number;
+  /** The first shape must be 1024³ (key gemm_1024); the rest are extra entries. */
+  gemm: GemmShape[];
+  /** Batch of the single-kernel entries (op_*). */
+  opBatch: number;
+  /** Rows of the KL workloads: the first gives kl_C, others kl_C_b{rows}. */
+  klRows: number[];
+  copyBytes: number;
+  fma: { workgroups: number; iterations: number };
+  timing: TimingOptions;
+}
+
+export const KL_CLASSES = [10, 1000, 32768] as const;
+
+const GEMM_1024: GemmShape = { m: 1024, k: 1024, n: 1024, origin: 'square 1024³' };
+// Shapes the seed CNN's dense layer runs at batch 64 (forward, dX = dY·Wᵀ, dW = Xᵀ·dY) and
+// the teacher's conv2 as implicit GEMM at batch 256 (M = 256·11·11 outputs, K = 64·3·3).
+const MODEL_GEMMS: GemmShape[] = [
+  { m: 64, k: 5408, n: 64, origin: 'student dense1 forward, batch 64' },
+  { m: 64, k: 64, n: 5408, origin: 'student dense1 dX, batch 64' },
+  { m: 5408, k: 64, n: 64, origin: 'student dense1 dW, batch 64' },
+  { m: 256, k: 3200, n: 256, origin: 'teacher dense1 forward, batch 256' },
+];
+const TEACHER_CONV2_GEMM: GemmShape = { m: 30976, k: 576, n: 128, origin: 'teacher conv2 as implicit GEMM, batch 256' };
+
+export const SIZES: Record<Mode, Sizes> = {
+  // For the test: the right keys and every code path, as little work as possible.
+  tiny: {
+    trainBatch: 8,
+    inferenceBatch: 8,
+    gemm: [GEMM_1024],
+    opBatch: 2,
+    klRows: [4],
+    copyBytes: 2 ** 20,
+    fma: { workgroups: 16, iterations: 16 },
+    timing: { repetitions: 1, secondsPerRepetition: 0, maxIterations: 1 },
+  },
+  quick: {
+    trainBatch: 64,
+    inferenceBatch: 256,
+    gemm: [GEMM_1024, ...MODEL_GEMMS],
+    opBatch: 64,
+    klRows: [64, 256],
+    copyBytes: 64 * 2 ** 20,
+    fma: { workgroups: 4096, iterations: 128 },
+    timing: { repetitions: 3, secondsPerRepetition: 0.5, maxIterations: 200 },
+  },
+  full: {
+    trainBatch: 64,
+    inferenceBatch: 256,
+    gemm: [GEMM_1024, ...MODEL_GEMMS, TEACHER_CONV2_GEMM],
+    opBatch: 64,
+    klRows: [64, 256],
+    copyBytes: 256 * 2 ** 20,
+    fma: { workgroups: 4096, iterations: 256 },
+    timing: { repetitions: 7, secondsPerRepetition: 2, maxIterations: 1000 },
+  },
+};
+
+/**
+ * Runs every workload (kdgpu vs TF.js WebGPU on `shared`'s device, and TF.js WASM where it
+ * can) and the device ceilings. `onResult` sees each entry as it is measured.
+ * @example const report = await runSuite(await openSharedDevice(), 'quick');
+ */
+export async function runSuite(shared: SharedDevice, mode: Mode, onResult?: (key: string, result: WorkloadResult | CeilingResult) => void): Promise<BenchReport> {
+  const sizes = SIZES[mode];
+  const timing = sizes.timing;
+  const workloads: Record<string, WorkloadResult> = {};
+  const ceilings: Record<string, CeilingResult> = {};
+  const record = <T extends WorkloadResult | CeilingResult>(into: Record<string, T>, key: string, result: T) => {
+    into[key] = result;
+    onResult?.(key, result);
+  };
+
+  record(ceilings, 'copy_bandwidth', await copyBandwidth(shared, sizes.copyBytes, timing));
+  record(ceilings, 'fma_throughput', await fmaThroughput(shared, sizes.fma.workgroups, sizes.fma.iterations, timing));
+  record(workloads, 'train_step', await trainStep(shared, sizes.trainBatch, timing));
+  record(workloads, 'kd_step', await kdStep(shared, sizes.trainBatch, timing));
+  record(workloads, 'inference', await inference(shared, sizes.inferenceBatch, timing));
+  for (const shape of sizes.gemm) record(workloads, gemmKey(shape), await gemm(shared, shape, timing));
+  for (const layer of CONV_LAYERS) record(workloads, layer.key, await convLayer(shared, layer, sizes.opBatch, timing));
+  for (const layer of POOL_LAYERS) record(workloads, layer.key, await poolLayer(shared, layer, sizes.opBatch, timing));
+  for (const [i, rows] of sizes.klRows.entries()) {
+    for (const classes of KL_CLASSES) {
+      record(workloads, i === 0 ? `kl_${classes}` : `kl_${classes}_b${rows}`, await kl(shared, rows, classes, timing));
+    }
+  }
+  return {
+    device: shared.description,
+    settings: { mode, date: new Date().toISOString(), repetitions: timing.repetitions, secondsPerRepetition: timing.secondsPerRepetition },
+    workloads,
+    ceilings,
+  };
+}

@@ -1,0 +1,55 @@
+// The report as a plain-text table for people.
+import type { BenchReport } from './types.js';
+import type { MemoryReport } from './memory.js';
+
+export function formatNumber(value: number | null): string {
+  if (value == null) return 'n/a';
+  if (value === 0) return '0';
+  const digits = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));
+  return value.toFixed(Math.min(digits, 4));
+}
+
+function formatRatio(value: number | null): string {
+  return value == null ? '-' : `${value.toFixed(2)}x`;
+}
+
+function columns(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+}
+
+/** Workloads (kdgpu, TF.js WebGPU, ratio, TF.js WASM, ratio) and ceilings, one line each. */
+export function formatReport(report: BenchReport): string {
+  const header = ['workload', 'unit', 'kdgpu', 'tfjs-webgpu', 'ratio', 'tfjs-wasm', 'ratio'];
+  const rows = Object.entries(report.workloads).map(([key, w]) => [
+    key,
+    w.unit,
+    formatNumber(w.kdgpu),
+    formatNumber(w.peer),
+    formatRatio(w.ratio),
+    formatNumber(w.peer_wasm),
+    formatRatio(w.ratio_wasm),
+  ]);
+  const ceilings = Object.entries(report.ceilings).map(([key, c]) => [key, c.unit, formatNumber(c.value)]);
+  const d = report.device;
+  return [
+    `device: ${d.description || d.device || d.vendor} (${d.architecture}); ${d.dawn}; TF.js ${d.tfjs}; Node ${d.node}; ${d.cpus}× ${d.cpuModel}`,
+    `mode: ${report.settings.mode}, ${report.settings.repetitions} repetitions (median), ${report.settings.date}`,
+    '',
+    columns([header, ...rows]),
+    '',
+    columns([['ceiling', 'unit', 'value'], ...ceilings]),
+    '',
+    'ratio = kdgpu / peer (> 1: kdgpu faster); n/a: the contender cannot run it (see "errors" in the JSON).',
+  ].join('\n');
+}
+
+export function formatMemory(m: MemoryReport): string {
+  const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+  return [
+    `memory check: ${m.steps} training steps of the student CNN, batch ${m.batch}, ${m.seconds.toFixed(0)} s`,
+    `  kdgpu pool bytes allocated: ${mb(m.poolBytes.start)} -> ${mb(m.poolBytes.end)}`,
+    `  JS heap used${m.gcAvailable ? ' (after gc)' : ' (no --expose-gc)'}: ${mb(m.heapBytes.start)} -> ${mb(m.heapBytes.end)}`,
+    `  flat: ${m.flat ? 'yes' : 'NO'} (equal pool bytes and heap within ${mb(m.heapToleranceBytes)})`,
+  ].join('\n');
+}

@@ -1,0 +1,48 @@
+// Shapes of the bench's machine-readable report (bench/run.mjs --json FILE).
+
+/** Every workload is a throughput: bigger is better, so ratio = kdgpu / peer. */
+export type ThroughputUnit = 'steps/s' | 'images/s' | 'GFLOP/s' | 'GB/s';
+
+export interface WorkloadResult {
+  unit: ThroughputUnit;
+  /** What one unit of work is and how it was measured. */
+  description: string;
+  kdgpu: number | null;
+  /** TensorFlow.js 4.22, WebGPU backend, on the same Dawn device. */
+  peer: number | null;
+  /** kdgpu / peer: > 1 means kdgpu is faster. Null when either side failed. */
+  ratio: number | null;
+  /** TensorFlow.js WASM backend (CPU); null where it cannot run the workload. */
+  peer_wasm: number | null;
+  ratio_wasm: number | null;
+  /** Throughput of each TF.js variant tried, when there were several. */
+  variants?: Record<string, number | null>;
+  /** Why a contender has no number, by contender name. */
+  errors?: Record<string, string>;
+}
+
+export interface CeilingResult {
+  unit: ThroughputUnit;
+  description: string;
+  value: number | null;
+  error?: string;
+}
+
+export interface DeviceDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  dawn: string;
+  tfjs: string;
+  node: string;
+  cpus: number;
+  cpuModel: string;
+}
+
+export interface BenchReport {
+  device: DeviceDescription;
+  settings: { mode: 'quick' | 'full' | 'tiny'; date: string; repetitions: number; secondsPerRepetition: number };
+  workloads: Record<string, WorkloadResult>;
+  ceilings: Record<string, CeilingResult>;
+}

@@ -1,0 +1,74 @@
+// kd_step: one distillation step: frozen teacher forward, student forward, fused
+// temperature-KL + hard cross-entropy (α = 0.5, T = 4), backward through the student only,
+// Adam on the student; a fresh batch upload each step. Steps per second.
+import type * as Tf from '@tensorflow/tfjs';
+import { Adam, compile, Graph } from '../../src/index.js';
+import { temperatureKl } from '../../src/losses/temperature-kl.js';
+import type { SharedDevice, TfBackend } from '../device.js';
+import { compare, type Runner, type TimingOptions } from '../measure.js';
+import { type Batch, IMAGE_SHAPE, kdgpuStudent, kdgpuTeacher, randomBatch, tfStudent, tfTeacher, tfTrainable, tfUpload } from '../models.js';
+import type { WorkloadResult } from '../types.js';
+import { planRunner, tfRunner, workloadResult } from './common.js';
+import { ALPHA, TEMPERATURE, tfDistillationLoss } from './tf-kd-loss.js';
+
+const LEARNING_RATE = 1e-3;
+
+export async function kdStep(shared: SharedDevice, batchSize: number, timing: TimingOptions): Promise<WorkloadResult> {
+  const batch = randomBatch(batchSize, 2);
+  const measured = await compare(
+    {
+      kdgpu: async () => kdgpuKdRunner(shared, batch),
+      peer: () => tfKdRunner(shared, 'webgpu', batch),
+      peer_wasm: () => tfKdRunner(shared, 'wasm', batch),
+    },
+    1,
+    timing,
+  );
+  const description = `teacher CNN (frozen) + student CNN, batch ${batchSize}, temperature KL T=${TEMPERATURE} + CE α=${ALPHA}, Adam on the student; steps/s`;
+  return workloadResult('steps/s', description, measured);
+}
+
+function kdgpuKdRunner(shared: SharedDevice, batch: Batch): Runner {
+  const teacher = kdgpuTeacher(shared.ctx, 3);
+  const student = kdgpuStudent(shared.ctx, 4);
+  const graph = new Graph(shared.ctx);
+  const x = graph.input('x', [batch.size, ...IMAGE_SHAPE]);
+  const y = graph.input('y', [batch.size], 'u32');
+  const teacherLogits = teacher.call(x, { training: false });
+  const loss = temperatureKl(student.call(x, { training: true }), teacherLogits, { temperature: TEMPERATURE, alpha: ALPHA, labels: y });
+  const optimizer = new Adam({ learningRate: LEARNING_RATE });
+  optimizer.minimize(loss, [...student.parameters().values()]);
+  const plan = compile(graph, { fetch: [loss] });
+  return planRunner(plan, () => ({ x: batch.images, y: batch.labels }), loss, () => {
+    plan.dispose();
+    graph.dispose();
+    optimizer.dispose();
+    student.dispose();
+    teacher.dispose();
+  });
+}
+
+function tfKdRunner(shared: SharedDevice, backend: TfBackend, batch: Batch): Promise<Runner> {
+  const { tf } = shared;
+  return tfRunner(shared, backend, () => {
+    const teacher = tfTeacher(tf);
+    teacher.trainable = false;
+    const student = tfStudent(tf);
+    const variables = tfTrainable(student);
+    const optimizer = tf.train.adam(LEARNING_RATE);
+    return {
+      step: () => {
+        const { x, y } = tfUpload(tf, batch);
+        // Outside minimize's tape: the teacher is a constant.
+        const teacherLogits = teacher.apply(x, { training: false }) as Tf.Tensor2D;
+        const studentLoss = () => tfDistillationLoss(tf, student.apply(x, { training: true }) as Tf.Tensor2D, teacherLogits, y);
+        return optimizer.minimize(studentLoss, true, variables)!;
+      },
+      dispose: () => {
+        optimizer.dispose();
+        student.dispose();
+        teacher.dispose();
+      },
+    };
+  });
+}
