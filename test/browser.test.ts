@@ -41,16 +41,21 @@ function ensureBundles(): void {
   }
 }
 
-let session: BrowserSession;
-beforeAll(async () => {
-  ensureBundles();
-  session = await startBrowser();
-}, 120_000);
-afterAll(async () => session?.close());
+// Started once; awaited by every test, so a missing browser or adapter fails each test with
+// its message (a throwing beforeAll would only mark them skipped).
+let started: Promise<BrowserSession>;
+beforeAll(() => {
+  started = (async () => {
+    ensureBundles();
+    return startBrowser();
+  })();
+  started.catch(() => undefined);
+});
+afterAll(async () => (await started.catch(() => undefined))?.close());
 
 /** Opens a test page, waits for its module to load and opens a GPU context in it. */
 async function openTestPage(path: string): Promise<{ page: Page; errors: string[] }> {
-  const opened = await session.open(path);
+  const opened = await (await started).open(path);
   await opened.page.waitForFunction(() => document.body.dataset.state === 'ready');
   await opened.page.evaluate(async () => {
     const w = window as unknown as { api: typeof kdgpu; ctx: kdgpu.GpuContext };
@@ -95,20 +100,19 @@ const BUILDS = [
 
 describe('kdgpu in headless Chromium', () => {
   describe.each(BUILDS)('the $build', ({ path, global }) => {
-    let page: Page;
-    let errors: string[];
-    beforeAll(async () => {
-      ({ page, errors } = await openTestPage(path));
-    });
-    afterAll(async () => page?.close());
+    let opened: ReturnType<typeof openTestPage> | undefined;
+    const testPage = () => (opened ??= openTestPage(path));
+    afterAll(async () => (await opened?.catch(() => undefined))?.page.close());
 
     it(global ? 'defines window.kdgpu' : 'defines no global', async () => {
+      const { page, errors } = await testPage();
       const type = await page.evaluate(() => typeof (window as unknown as { kdgpu?: { init?: unknown } }).kdgpu?.init);
       expect(type).toBe(global ? 'function' : 'undefined');
       expect(errors).toEqual([]);
     });
 
     it('runs GEMM 37×29×45 on the GPU', async () => {
+      const { page, errors } = await testPage();
       const gemm = await gemmInPage(page);
       expect(gemm.shape).toEqual([37, 45]);
       expectWithinTolerance('GEMM 37×29×45', gemm);
@@ -116,6 +120,7 @@ describe('kdgpu in headless Chromium', () => {
     });
 
     it('runs the fused temperature KL (C = 10 and 1000, T = 4, α = 0.5): loss and gradient', async () => {
+      const { page, errors } = await testPage();
       const exported = await page.evaluate(() => typeof (window as unknown as { api: Record<string, unknown> }).api.temperatureKl);
       expect(exported, 'kdgpu.temperatureKl is not exported: add it to src/index.ts and rebuild').toBe('function');
       for (const classes of [10, 1000]) {
@@ -128,7 +133,7 @@ describe('kdgpu in headless Chromium', () => {
   });
 
   it('tells a blank screenshot from a drawn one', async () => {
-    const { page } = await session.open('/test/browser/iife.html');
+    const { page } = await (await started).open('/test/browser/iife.html');
     const clip = { x: 0, y: 0, width: 64, height: 32 };
     expect(luminanceVariance(decodePng(await page.screenshot({ clip })))).toBe(0);
     await page.setContent('<body style="margin:0"><div style="width:32px;height:32px;background:#000"></div></body>');
@@ -161,7 +166,7 @@ describe('kdgpu in headless Chromium', () => {
   });
 
   it('the demo page trains teacher and student, draws the curves, and is saved as a screenshot', async () => {
-    const { page, errors } = await session.open('/examples/browser/index.html?quick=1&images=256&epochs=2');
+    const { page, errors } = await (await started).open('/examples/browser/index.html?quick=1&images=256&epochs=2');
     await page.waitForFunction(() => ['done', 'error', 'unsupported'].includes(document.body.dataset.state ?? ''), null, { timeout: 90_000 });
     const state = await page.evaluate(() => [document.body.dataset.state, document.body.dataset.error]);
     expect(state, `demo page ended in state '${state[0]}': ${state[1]}`).toEqual(['done', undefined]);
@@ -192,7 +197,7 @@ describe('kdgpu in headless Chromium', () => {
   });
 
   it('the demo page says what to do when navigator.gpu is missing', async () => {
-    const { page } = await session.open('/examples/browser/index.html?quick=1', {
+    const { page } = await (await started).open('/examples/browser/index.html?quick=1', {
       beforeLoad: async (p) => {
         await p.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });" });
       },

@@ -4,6 +4,7 @@
 const FONT = '12px system-ui, sans-serif';
 // The top margin holds the title; legend rows are added below it.
 const MARGIN = { left: 48, right: 16, top: 24, bottom: 34 };
+const LEGEND_LINE = 16;
 
 /** Round tick positions covering [min, max], about `count` of them. */
 function ticks(min, max, count) {
@@ -25,8 +26,6 @@ function prepare(canvas) {
   g.setTransform(ratio, 0, 0, ratio, 0, 0);
   return { g, width, height };
 }
-
-const LEGEND_LINE = 16;
 
 /** Legend entries laid out in rows that fit `width`: [{ series, x, row }]. */
 function layoutLegend(g, series, width) {
