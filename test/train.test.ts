@@ -36,8 +36,14 @@ describe('train', () => {
       augment: { maxShift: 1 },
       validation: subset(mnist.test, 0, 600),
       onStep: (p) => steps.push(p.step),
+      logEvery: 5,
     });
     expect(result.history).toHaveLength(3);
+    // 16 steps per epoch, logged at 5, 10, 15 and 16; the curve's mean equals the epoch's.
+    const curve = result.history[1]!.curve!;
+    expect(curve.map((c) => c.step)).toEqual([21, 26, 31, 32]);
+    const weighted = (curve[0]!.loss * 5 + curve[1]!.loss * 5 + curve[2]!.loss * 5 + curve[3]!.loss) / 16;
+    expect(weighted).toBeCloseTo(result.history[1]!.loss, 5);
     expect(steps).toHaveLength(3 * 16);
     expect(result.history[2]!.loss).toBeLessThan(result.history[0]!.loss);
     expect(result.history[2]!.validation!.accuracy).toBeGreaterThan(0.75);

@@ -44,7 +44,11 @@ ${rows}</table>
 <div class="charts">
 ${barChart('Test errors (lower is better)', results.models.map((m) => ({ label: m.name, value: m.testErrors })))}
 ${curves('Validation accuracy', (h) => h.validation?.accuracy ?? NaN, 'accuracy')}
-${curves('Training loss (each model its own objective)', (h) => h.loss, 'loss')}
+${lineChart(
+  'Training loss (each model its own objective)',
+  results.models.map((m) => ({ name: m.name, points: m.history.flatMap((h) => h.curve ?? [{ step: h.epoch, loss: h.loss }]).map((c) => [c.step, c.loss] as [number, number]) })),
+  { xLabel: 'step', yLabel: 'loss' },
+)}
 </div>
 <p>Machine-readable results: <code>results.json</code> beside this file.</p>
 </body></html>

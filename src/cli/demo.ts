@@ -86,6 +86,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
         batchSize: config.batchSize,
         seed: config.seed,
         validation,
+        logEvery: Math.max(1, Math.floor(steps / 10)),
         optimizer: new Adam({ learningRate: (t) => config.learningRate * 0.5 ** Math.floor((t - 1) / steps) }),
         onStep: ({ epoch, step, steps }) => {
           if (step === 1) bar.reset();

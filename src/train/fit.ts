@@ -31,6 +31,8 @@ export interface EpochStats {
   /** Mean of each named loss part over the epoch. */
   parts: Record<string, number>;
   validation?: { accuracy: number; loss: number };
+  /** Mean training loss and accuracy over each `logEvery` steps (when asked for). */
+  curve?: { step: number; loss: number; accuracy: number }[];
   seconds: number;
 }
 
@@ -83,6 +85,8 @@ export interface FitOptions {
   checkpoint?: CheckpointStore;
   /** Batch size of validation passes (default 500). */
   evaluationBatchSize?: number;
+  /** Also record the mean loss and accuracy of every `logEvery` steps (one small readback each). */
+  logEvery?: number;
 }
 
 export interface FitResult {
@@ -142,10 +146,19 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
       const t0 = performance.now();
       for (const total of sums) total.write(new Float32Array(1));
       const order = { batchSize, shuffle: true, seed: options.seed ?? 0, epoch: epoch - 1, dropLast: true, augment: options.augment };
+      const curve: NonNullable<EpochStats['curve']> = [];
+      let logged = { step: 0, loss: 0, correct: 0 };
       for (const batch of batchesFrom(data, order, 0)) {
         plan.run({ x: batch.images, y: batch.labels });
         await ctx.throttle();
-        options.onStep?.({ epoch, epochs, step: batch.index + 1, steps });
+        const step = batch.index + 1;
+        if (options.logEvery && (step % options.logEvery === 0 || step === steps)) {
+          const [loss, correct] = await Promise.all(sums.slice(0, 2).map(async (t) => (await t.read())[0]!));
+          const n = step - logged.step;
+          curve.push({ step: (epoch - 1) * steps + step, loss: (loss! - logged.loss) / n, accuracy: (correct! - logged.correct) / (n * batchSize) });
+          logged = { step, loss: loss!, correct: correct! };
+        }
+        options.onStep?.({ epoch, epochs, step, steps });
       }
       const values = await Promise.all(sums.map(async (t) => (await t.read())[0]!));
       if (!Number.isFinite(values[0]!)) {
@@ -158,6 +171,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
         parts: Object.fromEntries(partNames.map((n, i) => [n, values[i + 2]! / steps])),
         seconds: 0,
       };
+      if (options.logEvery) stats.curve = curve;
       if (evaluator) {
         const v = await evaluator.run(options.validation!);
         stats.validation = { accuracy: v.accuracy, loss: v.loss };
