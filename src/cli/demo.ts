@@ -24,6 +24,10 @@ export interface DemoConfig {
   /** Weight of the hint (feature) loss in KD+feature. */
   beta: number;
   learningRate: number;
+  /** Training images used (default: all 55,000, or 4,000 with --quick). */
+  trainImages?: number;
+  /** Test images evaluated (default: all 10,000, or 2,000 with --quick). */
+  testImages?: number;
 }
 
 export interface ModelResult {
@@ -72,9 +76,14 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
   try {
     const mnist = await loadMnistFromDirectory();
     const { train: fullTrain, validation: fullValidation } = split(mnist.train, 5000);
-    const trainSet = config.quick ? subset(fullTrain, 0, 4000) : fullTrain;
-    const validation = config.quick ? subset(fullValidation, 0, 1000) : fullValidation;
-    const test = config.quick ? subset(mnist.test, 0, 2000) : mnist.test;
+    const trainCount = config.trainImages ?? (config.quick ? 4000 : fullTrain.count);
+    const testCount = config.testImages ?? (config.quick ? 2000 : mnist.test.count);
+    if (trainCount > fullTrain.count || testCount > mnist.test.count) {
+      throw new Error(`demo: at most ${fullTrain.count} training and ${mnist.test.count} test images, asked for ${trainCount} and ${testCount}`);
+    }
+    const trainSet = subset(fullTrain, 0, trainCount);
+    const validation = config.quick || config.trainImages !== undefined ? subset(fullValidation, 0, Math.min(1000, fullValidation.count)) : fullValidation;
+    const test = subset(mnist.test, 0, testCount);
     const device = [ctx.adapterInfo.vendor, ctx.adapterInfo.architecture, ctx.adapterInfo.description].filter(Boolean).join(' ') || 'unknown';
     log(`kdgpu demo on ${device}: ${trainSet.count} training, ${validation.count} validation, ${test.count} test images${config.quick ? ' (--quick)' : ''}`);
 

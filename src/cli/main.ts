@@ -23,7 +23,13 @@ Demo options:
   --batch N                batch size (default ${DEMO_DEFAULTS.batchSize})
   --lr R                   Adam learning rate, halved every epoch (default ${DEMO_DEFAULTS.learningRate})
   --seed S                 seed for weights, data order and augmentation (default ${DEMO_DEFAULTS.seed})
+  --train-images N         use the first N training images (default all 55,000; 4,000 with --quick)
+  --test-images N          evaluate on the first N test images (default all 10,000; 2,000 with --quick)
 `;
+
+function optionalInteger(args: ReturnType<typeof parseArgs>, name: string): number | undefined {
+  return args.options.has(name) ? numberOption(args, name, 0, { min: 1, max: 1e7, integer: true }) : undefined;
+}
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, new Set(['quick', 'help']));
@@ -32,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
     return args.command && args.command !== 'help' && !args.flags.has('help') ? 1 : 0;
   }
   if (args.command === 'demo') {
-    checkKnown(args, ['quick', 'out', 'epochs', 'teacher-epochs', 'student-epochs', 'temperature', 'alpha', 'beta', 'batch', 'lr', 'seed']);
+    checkKnown(args, ['quick', 'out', 'epochs', 'teacher-epochs', 'student-epochs', 'temperature', 'alpha', 'beta', 'batch', 'lr', 'seed', 'train-images', 'test-images']);
     const quick = args.flags.has('quick');
     const epochs = numberOption(args, 'epochs', quick ? 1 : NaN, { min: 1, max: 1000, integer: true });
     await runDemo({
@@ -46,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       alpha: numberOption(args, 'alpha', DEMO_DEFAULTS.alpha, { min: 0, max: 1 }),
       beta: numberOption(args, 'beta', DEMO_DEFAULTS.beta, { min: 0, max: 1e6 }),
       learningRate: numberOption(args, 'lr', DEMO_DEFAULTS.learningRate, { min: 1e-8, max: 10 }),
+      trainImages: optionalInteger(args, 'train-images'),
+      testImages: optionalInteger(args, 'test-images'),
     });
     return 0;
   }
