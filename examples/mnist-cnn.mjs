@@ -1,6 +1,6 @@
 // Trains the seed CNN (Conv 32 3×3 → ReLU → MaxPool 2 → Flatten → Dense 64 → ReLU → Dense 10)
 // on full MNIST through a compiled plan and reports test accuracy.
-// Run: npm run build && node examples/mnist-cnn.mjs [--epochs 3] [--batch 64] [--seed 1]
+// Run: npm run build && node examples/mnist-cnn.mjs [--epochs 6] [--batch 64] [--seed 1]
 import * as kdgpu from '../dist/kdgpu.js';
 
 const args = process.argv.slice(2);
@@ -8,7 +8,7 @@ const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
-const epochs = option('epochs', 3);
+const epochs = option('epochs', 6);
 const batchSize = option('batch', 64);
 const seed = option('seed', 1);
 
@@ -23,7 +23,7 @@ const result = await kdgpu.train(model, mnist.train, {
   epochs,
   batchSize,
   seed,
-  optimizer: new kdgpu.Adam({ learningRate: (t) => 1e-3 * 0.5 ** Math.floor((t - 1) / steps) }),
+  optimizer: new kdgpu.Adam({ learningRate: (t) => 1e-3 * 0.7 ** Math.floor((t - 1) / steps) }),
   validation: mnist.test,
   onStep: ({ epoch, step }) => step % 100 === 0 && process.stdout.write(`\repoch ${epoch} step ${step}/${steps}`),
   onEpoch: (s) =>
