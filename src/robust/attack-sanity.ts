@@ -1,0 +1,116 @@
+/** The checks every robustness curve is put through (after Carlini et al. 2019, "On Evaluating Adversarial Robustness"). */
+export type SanityCheck = 'unbounded-attack-fails' | 'accuracy-rises-with-epsilon' | 'pgd-weaker-than-fgsm' | 'gradient-masking-suspected';
+
+/** A failed check, as data: which check, where, the numbers behind it, and a sentence. */
+export interface SanityFlag {
+  check: SanityCheck;
+  /** The attack the flag is about (for pairwise checks, the one that did worse than it should). */
+  attack: string;
+  epsilon: number;
+  message: string;
+  values: Record<string, number>;
+}
+
+/** One attack's accuracies, aligned with the curve's epsilons. */
+export interface AttackCurve {
+  name: string;
+  kind: 'fgsm' | 'pgd';
+  accuracy: number[];
+}
+
+/** An unbounded PGD attack that leaves more than this accuracy is not working. */
+export const UNBOUNDED_MAX_ACCURACY = 0.05;
+/** Masking needs the strongest attack to remove at least this much accuracy... */
+export const MASKING_MIN_DROP = 0.3;
+/** ...while another attack removes less than this fraction of what it removes... */
+export const MASKING_MAX_RATIO = 0.25;
+/** ...and at least this much less in absolute terms. */
+export const MASKING_MIN_GAP = 0.25;
+
+/**
+ * Accuracy differences within this are sampling noise: two standard errors of an accuracy
+ * near p over n images, plus one image.
+ */
+export function noiseTolerance(n: number, p: number): number {
+  const q = Math.min(1, Math.max(0, p));
+  return 2 * Math.sqrt((q * (1 - q)) / n) + 1 / n;
+}
+
+/**
+ * Flags a robustness curve that cannot be trusted:
+ * - 'unbounded-attack-fails': a PGD attack at the unbounded ε (the last one) leaves more
+ *   than 5% accuracy (it should reach ~0: the attack or its gradients are broken);
+ * - 'accuracy-rises-with-epsilon': an attack's accuracy grows with ε beyond noise;
+ * - 'pgd-weaker-than-fgsm': an iterative attack does worse than a single step beyond noise;
+ * - 'gradient-masking-suspected': at some ε the strongest attack removes ≥ 30% accuracy
+ *   while another removes less than a quarter of that (and ≥ 25 points less), e.g. softmax-CE
+ *   FGSM on saturated logits, whose gradients vanish, against CW-margin PGD.
+ * `epsilons` are increasing; `unbounded` says whether the last one is the unbounded ε.
+ * @example const flags = sanityFlags({ clean: 0.98, count: 500, epsilons: [0.1, 1], unbounded: true, curves });
+ */
+export function sanityFlags(curve: { clean: number; count: number; epsilons: readonly number[]; unbounded: boolean; curves: readonly AttackCurve[] }): SanityFlag[] {
+  const { clean, count, epsilons, curves } = curve;
+  const flags: SanityFlag[] = [];
+  const last = epsilons.length - 1;
+  for (const c of curves) {
+    if (curve.unbounded && c.kind === 'pgd' && c.accuracy[last]! > UNBOUNDED_MAX_ACCURACY) {
+      flags.push({
+        check: 'unbounded-attack-fails',
+        attack: c.name,
+        epsilon: epsilons[last]!,
+        message: `${c.name} at the unbounded ε = ${epsilons[last]} leaves accuracy ${pct(c.accuracy[last]!)} (expected ≤ ${pct(UNBOUNDED_MAX_ACCURACY)}): the attack is not finding the adversarial examples that must exist`,
+        values: { accuracy: c.accuracy[last]! },
+      });
+    }
+    for (let k = 1; k < epsilons.length; k++) {
+      const [before, after] = [c.accuracy[k - 1]!, c.accuracy[k]!];
+      if (after > before + noiseTolerance(count, (before + after) / 2)) {
+        flags.push({
+          check: 'accuracy-rises-with-epsilon',
+          attack: c.name,
+          epsilon: epsilons[k]!,
+          message: `${c.name}: accuracy rises from ${pct(before)} at ε = ${epsilons[k - 1]} to ${pct(after)} at ε = ${epsilons[k]}; a larger ball cannot make the model more robust`,
+          values: { previousEpsilon: epsilons[k - 1]!, previousAccuracy: before, accuracy: after },
+        });
+      }
+    }
+  }
+  epsilons.forEach((epsilon, k) => {
+    for (const pgd of curves.filter((c) => c.kind === 'pgd')) {
+      for (const fgsm of curves.filter((c) => c.kind === 'fgsm')) {
+        const [a, b] = [pgd.accuracy[k]!, fgsm.accuracy[k]!];
+        if (a > b + noiseTolerance(count, (a + b) / 2)) {
+          flags.push({
+            check: 'pgd-weaker-than-fgsm',
+            attack: pgd.name,
+            epsilon,
+            message: `at ε = ${epsilon}, ${pgd.name} leaves ${pct(a)} but the single-step ${fgsm.name} only ${pct(b)}: the iterative attack is not optimising properly`,
+            values: { accuracy: a, fgsmAccuracy: b },
+          });
+        }
+      }
+    }
+    const strongest = curves.reduce((s, c) => (c.accuracy[k]! < s.accuracy[k]! ? c : s), curves[0]!);
+    const strongestDrop = clean - strongest.accuracy[k]!;
+    if (strongestDrop < MASKING_MIN_DROP) return;
+    for (const c of curves) {
+      const drop = clean - c.accuracy[k]!;
+      if (drop < MASKING_MAX_RATIO * strongestDrop && strongestDrop - drop >= MASKING_MIN_GAP) {
+        flags.push({
+          check: 'gradient-masking-suspected',
+          attack: c.name,
+          epsilon,
+          message:
+            `gradient masking suspected: at ε = ${epsilon}, ${c.name} leaves accuracy at ${pct(c.accuracy[k]!)} (clean ${pct(clean)}) ` +
+            `while ${strongest.name} brings it to ${pct(strongest.accuracy[k]!)}; ${c.name}'s gradients carry almost no signal, so its robustness is apparent, not real`,
+          values: { accuracy: c.accuracy[k]!, clean, strongestAccuracy: strongest.accuracy[k]! },
+        });
+      }
+    }
+  });
+  return flags;
+}
+
+function pct(v: number): string {
+  return `${(100 * v).toFixed(1)}%`;
+}

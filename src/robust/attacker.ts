@@ -1,0 +1,225 @@
+import { deriveSeed } from '../data/seed.js';
+import { gradients } from '../graph/autodiff.js';
+import { Graph } from '../graph/graph.js';
+import { compile, type Plan } from '../graph/plan.js';
+import type { SymbolicTensor } from '../graph/symbolic.js';
+import { formatShape, sizeOf, Tensor } from '../graph/tensor.js';
+import { marginLossPerRow } from '../losses/margin-loss.js';
+import { softmaxCrossEntropyPerRow } from '../losses/softmax-cross-entropy.js';
+import type { Sequential } from '../nn/sequential.js';
+import { argmaxCorrect } from '../ops/accuracy.js';
+import { sum } from '../ops/reduce.js';
+import { type AttackNorm, attackStep, keepBest, randomStart } from './attack-ops.js';
+
+/** What the attacker maximises: softmax cross-entropy at T = 1, or the CW margin max_{c≠y} z_c − z_y. */
+export type AttackLoss = 'ce' | 'margin';
+
+/** Fast gradient sign method: one step of size ε from the clean image (L2: along g/‖g‖). */
+export interface FgsmSpec {
+  kind: 'fgsm';
+  epsilon: number;
+  norm?: AttackNorm;
+  loss?: AttackLoss;
+}
+
+/** Projected gradient descent (Madry et al. 2018) with random starts. */
+export interface PgdSpec {
+  kind: 'pgd';
+  epsilon: number;
+  norm?: AttackNorm;
+  loss?: AttackLoss;
+  /** Gradient steps per restart (default 10). */
+  steps?: number;
+  /** Step size α (default relativeStepSize · ε). */
+  stepSize?: number;
+  /** α / ε when stepSize is not given (default 2.5 / steps, Madry's choice). */
+  relativeStepSize?: number;
+  /** Independent random starts; per image the strongest result is kept (default 1). */
+  restarts?: number;
+  /** Start from a random point of the ball (default true); false starts from the clean image. */
+  randomStart?: boolean;
+}
+
+export type AttackSpec = FgsmSpec | PgdSpec;
+
+export interface BatchAttackResult {
+  /** 1 where the image stayed correctly classified (clean and under every candidate tried). */
+  robust: Uint8Array;
+  /** The kept adversarial images [count, ...inputShape], when asked for. */
+  adversarial?: Float32Array;
+}
+
+/** Per-row attack loss on raw logits (T = 1). */
+export function attackLossPerRow(loss: AttackLoss, logits: SymbolicTensor, labels: SymbolicTensor): SymbolicTensor {
+  return loss === 'margin' ? marginLossPerRow(logits, labels) : softmaxCrossEntropyPerRow(logits, labels);
+}
+
+/**
+ * Appends one attack step to `xAdv`'s graph: the model in evaluation mode on `xAdv`,
+ * `objective(logits)` (a scalar to maximise), its gradient with respect to the images,
+ * and the projected step that rewrites `xAdv` in place. Used by the Attacker's step plan
+ * and inside training steps (adversarial training, robust distillation).
+ * @example traceAttackStep(student, xAdv, x, budget, 'linf', (z) => sum(softmaxCrossEntropyPerRow(z, y)));
+ */
+export function traceAttackStep(
+  model: Sequential,
+  xAdv: SymbolicTensor,
+  x: SymbolicTensor,
+  budget: SymbolicTensor,
+  norm: AttackNorm,
+  objective: (logits: SymbolicTensor) => SymbolicTensor,
+): void {
+  const [grad] = gradients(objective(model.call(xAdv, { training: false })), [xAdv]);
+  attackStep(xAdv, x, grad!, budget, { norm });
+}
+
+/** Checks ε, α, steps and restarts; returns them with defaults filled in. */
+export function resolveAttack(spec: AttackSpec): Required<Omit<PgdSpec, 'kind' | 'relativeStepSize'>> & { kind: AttackSpec['kind'] } {
+  const { kind, epsilon, norm = 'linf', loss = 'ce' } = spec;
+  if (kind !== 'fgsm' && kind !== 'pgd') throw new Error(`attack: kind must be 'fgsm' or 'pgd', got '${kind as string}'`);
+  if (norm !== 'linf' && norm !== 'l2') throw new Error(`attack: norm must be 'linf' or 'l2', got '${norm as string}'`);
+  if (loss !== 'ce' && loss !== 'margin') throw new Error(`attack: loss must be 'ce' or 'margin', got '${loss as string}'`);
+  if (!(Number.isFinite(epsilon) && epsilon >= 0)) throw new Error(`attack: epsilon must be a finite number ≥ 0, got ${epsilon}`);
+  if (kind === 'fgsm') return { kind, epsilon, norm, loss, steps: 1, stepSize: epsilon, restarts: 1, randomStart: false };
+  const steps = spec.steps ?? 10;
+  const restarts = spec.restarts ?? 1;
+  for (const [what, v] of [['steps', steps], ['restarts', restarts]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`pgd: ${what} must be a positive integer, got ${v}`);
+  }
+  const stepSize = spec.stepSize ?? (spec.relativeStepSize ?? 2.5 / steps) * epsilon;
+  if (!(Number.isFinite(stepSize) && stepSize >= 0)) throw new Error(`pgd: stepSize must be a finite number ≥ 0, got ${stepSize}`);
+  return { kind, epsilon, norm, loss, steps, stepSize, restarts, randomStart: spec.randomStart ?? true };
+}
+
+/**
+ * Attacks batches of images on the GPU for one model and batch size. Each (loss, norm)
+ * gets ONE compiled step plan: forward in evaluation mode on the adversarial images (a GPU
+ * tensor), loss at T = 1 on the raw logits, input gradient, and the projected step writing
+ * the images in place — so a PGD step is one submit with no readback. ε and α live in a
+ * small GPU buffer, so the same plans serve every ε. Random starts are drawn on the GPU
+ * from (seed, batch index, restart), so results are deterministic for a seed.
+ *
+ * Robust means: classified correctly at the clean image and at every candidate tried. The
+ * clean image is scored first, then each restart's final iterate; per image the strongest
+ * (misclassified, else highest loss) is kept on the GPU, and only correctness is read back
+ * after each restart (remaining restarts are skipped once every image is fooled).
+ *
+ * @example
+ * const attacker = new Attacker(model, { batchSize: 100 });
+ * const { robust } = await attacker.attackBatch(images, labels, 100, { kind: 'pgd', epsilon: 0.1, steps: 20, loss: 'margin' });
+ * attacker.dispose();
+ */
+export class Attacker {
+  readonly batchSize: number;
+  private readonly x: Tensor;
+  private readonly y: Tensor;
+  private readonly xAdv: Tensor;
+  private readonly best: Tensor;
+  private readonly bestKey: Tensor;
+  private readonly budget: Tensor;
+  private readonly counter: Tensor;
+  private readonly plans = new Map<string, { graph: Graph; plan: Plan }>();
+
+  constructor(readonly model: Sequential, options: { batchSize: number }) {
+    const { batchSize } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Attacker: batchSize must be a positive integer, got ${batchSize}`);
+    if (model.outputShape.length !== 1) throw new Error(`Attacker: model '${model.name}' must output [batch, classes], got per-sample ${formatShape(model.outputShape)}`);
+    this.batchSize = batchSize;
+    const ctx = model.ctx;
+    const shape = [batchSize, ...model.inputShape];
+    [this.x, this.xAdv, this.best] = [0, 1, 2].map(() => Tensor.from(ctx, new Float32Array(sizeOf(shape)), shape));
+    this.y = Tensor.from(ctx, new Uint32Array(batchSize), [batchSize]);
+    this.bestKey = Tensor.from(ctx, new Float32Array(batchSize * 2), [batchSize, 2]);
+    this.budget = Tensor.from(ctx, new Float32Array(2), [2]);
+    this.counter = Tensor.from(ctx, new Uint32Array(2), [2]);
+  }
+
+  /**
+   * Attacks the first `count` images of one batch ([batchSize, ...inputShape] values; the
+   * rest is padding and ignored). `seed` and `batchIndex` fix the random starts.
+   */
+  async attackBatch(
+    images: Float32Array,
+    labels: Uint32Array,
+    count: number,
+    spec: AttackSpec,
+    options: { seed?: number; batchIndex?: number; adversarial?: boolean } = {},
+  ): Promise<BatchAttackResult> {
+    const attack = resolveAttack(spec);
+    const { seed = 0, batchIndex = 0 } = options;
+    if (images.length !== this.x.size || labels.length !== this.batchSize) {
+      throw new Error(`Attacker.attackBatch: expected ${this.x.size} image values and ${this.batchSize} labels (batch ${formatShape(this.x.shape)}), got ${images.length} and ${labels.length}`);
+    }
+    if (!Number.isInteger(count) || count < 1 || count > this.batchSize) throw new Error(`Attacker.attackBatch: count must be 1..${this.batchSize}, got ${count}`);
+    this.x.write(images);
+    this.y.write(labels);
+    this.xAdv.write(images);
+    this.bestKey.write(new Float32Array(this.batchSize * 2).fill(-1));
+    this.budget.write(new Float32Array([attack.epsilon, attack.stepSize]));
+    this.scorePlan(attack.loss).run();
+    let key = (await this.bestKey.read()) as Float32Array;
+    for (let restart = 0; restart < attack.restarts && !allFooled(key, count); restart++) {
+      if (attack.randomStart) {
+        this.counter.write(new Uint32Array([deriveSeed(seed, batchIndex), restart]));
+        this.startPlan(attack.norm).run();
+      } else {
+        this.xAdv.write(images);
+      }
+      const step = this.stepPlan(attack.loss, attack.norm);
+      for (let s = 0; s < attack.steps; s++) step.run();
+      this.scorePlan(attack.loss).run();
+      key = (await this.bestKey.read()) as Float32Array;
+    }
+    const robust = Uint8Array.from({ length: count }, (_, i) => (key[2 * i] === 0 ? 1 : 0));
+    if (!options.adversarial) return { robust };
+    const adversarial = ((await this.best.read()) as Float32Array).slice(0, count * (this.x.size / this.batchSize));
+    return { robust, adversarial };
+  }
+
+  dispose(): void {
+    for (const { graph, plan } of this.plans.values()) {
+      plan.dispose();
+      graph.dispose();
+    }
+    this.plans.clear();
+    for (const t of [this.x, this.y, this.xAdv, this.best, this.bestKey, this.budget, this.counter]) t.dispose();
+  }
+
+  /** x′ ← x′ + step on the attack loss, projected and clipped: one submit. */
+  private stepPlan(loss: AttackLoss, norm: AttackNorm): Plan {
+    return this.planFor(`step/${loss}/${norm}`, (g) => {
+      const y = g.bind(this.y);
+      traceAttackStep(this.model, g.bind(this.xAdv), g.bind(this.x), g.bind(this.budget), norm, (logits) => sum(attackLossPerRow(loss, logits, y)));
+    });
+  }
+
+  private startPlan(norm: AttackNorm): Plan {
+    return this.planFor(`start/${norm}`, (g) => randomStart(g.bind(this.xAdv), g.bind(this.x), g.bind(this.budget), g.bind(this.counter), { norm }));
+  }
+
+  /** Scores x′ (correctness, attack loss) and keeps it per image where it beats the best so far. */
+  private scorePlan(loss: AttackLoss): Plan {
+    return this.planFor(`score/${loss}`, (g) => {
+      const xAdv = g.bind(this.xAdv);
+      const y = g.bind(this.y);
+      const logits = this.model.call(xAdv, { training: false });
+      keepBest(g.bind(this.best), g.bind(this.bestKey), xAdv, argmaxCorrect(logits, y)[1], attackLossPerRow(loss, logits, y));
+    });
+  }
+
+  private planFor(key: string, trace: (graph: Graph) => void): Plan {
+    let entry = this.plans.get(key);
+    if (!entry) {
+      const graph = new Graph(this.model.ctx);
+      trace(graph);
+      entry = { graph, plan: compile(graph) };
+      this.plans.set(key, entry);
+    }
+    return entry.plan;
+  }
+}
+
+function allFooled(key: Float32Array, count: number): boolean {
+  for (let i = 0; i < count; i++) if (key[2 * i] !== 1) return false;
+  return true;
+}

@@ -1,0 +1,146 @@
+import { batches } from '../data/batches.js';
+import { checkDataset, type Dataset, imageSize } from '../data/dataset.js';
+import type { Sequential } from '../nn/sequential.js';
+import { evaluate } from '../train/evaluate.js';
+import type { AttackNorm } from './attack-ops.js';
+import { type AttackCurve, sanityFlags, type SanityFlag } from './attack-sanity.js';
+import { Attacker, type AttackSpec, type FgsmSpec, type PgdSpec, resolveAttack } from './attacker.js';
+
+export interface AttackRunOptions {
+  /** Images per GPU batch (default 100). */
+  batchSize?: number;
+  /** Seed of the random starts (default 0): same seed, same result. */
+  seed?: number;
+  /** Return the adversarial images (default true). */
+  adversarial?: boolean;
+}
+
+export interface AttackDatasetResult {
+  count: number;
+  /** Robust accuracy: images classified correctly clean and under the attack. */
+  accuracy: number;
+  /** 1 per robust image. */
+  robust: Uint8Array;
+  /** The strongest adversarial image found per input, NCHW like the dataset's images. */
+  adversarial?: Float32Array;
+  seconds: number;
+}
+
+/**
+ * Attacks every image of `ds` (pixels in [0, 1]) with FGSM or PGD on the GPU and returns
+ * the robust accuracy and the adversarial images. Deterministic for a seed.
+ *
+ * @example
+ * const { accuracy } = await attackDataset(model, mnist.test, { kind: 'pgd', epsilon: 0.3, steps: 40, restarts: 2, loss: 'margin' });
+ */
+export async function attackDataset(model: Sequential, ds: Dataset, options: AttackSpec & AttackRunOptions): Promise<AttackDatasetResult> {
+  const attacker = new Attacker(model, { batchSize: options.batchSize ?? 100 });
+  try {
+    return await runAttack(attacker, ds, options, options);
+  } finally {
+    attacker.dispose();
+  }
+}
+
+async function runAttack(attacker: Attacker, ds: Dataset, spec: AttackSpec, options: AttackRunOptions): Promise<AttackDatasetResult> {
+  checkDataset(ds, 'attackDataset');
+  resolveAttack(spec);
+  if (ds.shape.join() !== attacker.model.inputShape.join()) {
+    throw new Error(`attackDataset: images are [${ds.shape}] but model '${attacker.model.name}' takes [${attacker.model.inputShape}]`);
+  }
+  if (ds.count === 0) throw new Error('attackDataset: the dataset is empty');
+  const started = performance.now();
+  const { seed = 0, adversarial: keepImages = true } = options;
+  const robust = new Uint8Array(ds.count);
+  const adversarial = keepImages ? new Float32Array(ds.images.length) : undefined;
+  const size = imageSize(ds.shape);
+  let offset = 0;
+  for (const batch of batches(ds, { batchSize: attacker.batchSize })) {
+    const result = await attacker.attackBatch(batch.images, batch.labels, batch.count, spec, { seed, batchIndex: batch.index, adversarial: keepImages });
+    robust.set(result.robust, offset);
+    adversarial?.set(result.adversarial!, offset * size);
+    offset += batch.count;
+  }
+  const accuracy = robust.reduce((a, b) => a + b, 0) / ds.count;
+  return { count: ds.count, accuracy, robust, adversarial, seconds: (performance.now() - started) / 1000 };
+}
+
+/** An attack of a robustness curve: ε comes from the curve (and α, for PGD, from relativeStepSize). */
+export type CurveAttack = (Omit<FgsmSpec, 'epsilon' | 'norm'> | Omit<PgdSpec, 'epsilon' | 'norm' | 'stepSize'>) & {
+  /** Label in the results (default e.g. 'pgd-margin'). */
+  name?: string;
+};
+
+export interface RobustCurveOptions {
+  /** Radii to attack at (sorted for you); all below the unbounded ε. */
+  epsilons: readonly number[];
+  attacks: readonly CurveAttack[];
+  norm?: AttackNorm;
+  /**
+   * A radius whose ball holds every image, appended as the last point so an attack that
+   * works must reach ~0% there (default 1 for L∞, √pixels for L2); false leaves it out.
+   */
+  unboundedEpsilon?: number | false;
+  batchSize?: number;
+  seed?: number;
+}
+
+export interface RobustCurve {
+  norm: AttackNorm;
+  count: number;
+  clean: number;
+  /** Increasing; the last is the unbounded ε when `unboundedEpsilon` is set. */
+  epsilons: number[];
+  unboundedEpsilon?: number;
+  curves: (AttackCurve & { attack: CurveAttack })[];
+  /** Failed sanity checks, as data (empty when the evaluation looks trustworthy). */
+  flags: SanityFlag[];
+  seconds: number;
+}
+
+/**
+ * Robust accuracy of `model` on `ds` for each attack at each ε, plus the sanity checks of
+ * {@link sanityFlags}: unbounded PGD must reach ~0%, accuracy must not rise with ε, PGD
+ * must be at least as strong as FGSM, and one attack must not be powerless where another
+ * succeeds (gradient masking). The flags are returned as data.
+ *
+ * @example
+ * const curve = await robustAccuracyCurve(model, test, {
+ *   epsilons: [0.05, 0.1, 0.2],
+ *   attacks: [{ kind: 'fgsm' }, { kind: 'pgd', steps: 20, loss: 'margin', restarts: 2 }],
+ * });
+ * for (const flag of curve.flags) console.warn(flag.message);
+ */
+export async function robustAccuracyCurve(model: Sequential, ds: Dataset, options: RobustCurveOptions): Promise<RobustCurve> {
+  const started = performance.now();
+  const norm = options.norm ?? 'linf';
+  const unbounded = options.unboundedEpsilon === false ? undefined : (options.unboundedEpsilon ?? (norm === 'linf' ? 1 : Math.sqrt(imageSize(ds.shape))));
+  const epsilons = [...options.epsilons].sort((a, b) => a - b);
+  if (options.attacks.length === 0) throw new Error('robustAccuracyCurve: give at least one attack');
+  if (epsilons.length === 0 && unbounded === undefined) throw new Error('robustAccuracyCurve: give at least one epsilon');
+  if (unbounded !== undefined) {
+    if (epsilons.some((e) => e >= unbounded)) throw new Error(`robustAccuracyCurve: epsilons [${epsilons}] must be below the unbounded ε = ${unbounded}`);
+    epsilons.push(unbounded);
+  }
+  const names = options.attacks.map((a) => a.name ?? `${a.kind}-${a.loss ?? 'ce'}`);
+  if (new Set(names).size !== names.length) throw new Error(`robustAccuracyCurve: attack names must differ, got ${names.join(', ')}; give each a name`);
+
+  const batchSize = options.batchSize ?? 100;
+  const clean = (await evaluate(model, ds, { batchSize })).accuracy;
+  const attacker = new Attacker(model, { batchSize });
+  const curves: RobustCurve['curves'] = [];
+  try {
+    for (const [i, attack] of options.attacks.entries()) {
+      const accuracy: number[] = [];
+      for (const epsilon of epsilons) {
+        const spec = { ...attack, epsilon, norm } as AttackSpec;
+        accuracy.push((await runAttack(attacker, ds, spec, { seed: options.seed, adversarial: false })).accuracy);
+      }
+      curves.push({ name: names[i]!, kind: attack.kind, accuracy, attack });
+    }
+  } finally {
+    attacker.dispose();
+  }
+  const flags = sanityFlags({ clean, count: ds.count, epsilons, unbounded: unbounded !== undefined, curves });
+  return { norm, count: ds.count, clean, epsilons, unboundedEpsilon: unbounded, curves, flags, seconds: (performance.now() - started) / 1000 };
+}
