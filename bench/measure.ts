@@ -26,6 +26,8 @@ export interface TimingOptions {
 export interface Measured {
   /** Work units per second (median over repetitions), or null when the contender failed. */
   throughput: Record<string, number | null>;
+  /** Every repetition's throughput, to judge the noise. */
+  samples: Record<string, number[]>;
   errors: Record<string, string>;
 }
 
@@ -69,7 +71,7 @@ export async function compare(factories: Record<string, RunnerFactory>, workPerI
     }
     const throughput: Record<string, number | null> = {};
     for (const name of Object.keys(factories)) throughput[name] = errors[name] ? null : median(samples.get(name)!);
-    return { throughput, errors };
+    return { throughput, samples: Object.fromEntries(samples), errors };
   } finally {
     for (const runner of runners.values()) runner.dispose();
   }

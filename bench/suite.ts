@@ -1,4 +1,6 @@
 // The benchmark suite: every workload and ceiling, at the sizes of a mode, into one report.
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { copyBandwidth, fmaThroughput } from './ceilings.js';
 import type { SharedDevice } from './device.js';
 import type { TimingOptions } from './measure.js';
@@ -79,6 +81,8 @@ export const SIZES: Record<Mode, Sizes> = {
  * @example const report = await runSuite(await openSharedDevice(), 'quick');
  */
 export async function runSuite(shared: SharedDevice, mode: Mode, onResult?: (key: string, result: WorkloadResult | CeilingResult) => void): Promise<BenchReport> {
+  const started = performance.now();
+  const loadStart = loadavg()[0]!;
   const sizes = SIZES[mode];
   const timing = sizes.timing;
   const workloads: Record<string, WorkloadResult> = {};
@@ -103,8 +107,27 @@ export async function runSuite(shared: SharedDevice, mode: Mode, onResult?: (key
   }
   return {
     device: shared.description,
-    settings: { mode, date: new Date().toISOString(), repetitions: timing.repetitions, secondsPerRepetition: timing.secondsPerRepetition },
+    settings: {
+      mode,
+      date: new Date().toISOString(),
+      repetitions: timing.repetitions,
+      secondsPerRepetition: timing.secondsPerRepetition,
+      loadAverage: { start: loadStart, end: loadavg()[0]! },
+      seconds: (performance.now() - started) / 1000,
+      source: sourceVersion(),
+    },
     workloads,
     ceilings,
   };
+}
+
+/** Which kdgpu sources ran: numbers from a tree with uncommitted kernel edits say so. */
+function sourceVersion(): { commit: string; modified: string[] } {
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const modified = git('status', '--porcelain', '--', 'src', 'shaders').split('\n').filter(Boolean).map((line) => line.slice(3));
+    return { commit: git('rev-parse', '--short', 'HEAD'), modified };
+  } catch {
+    return { commit: 'unknown (not a git checkout)', modified: [] };
+  }
 }

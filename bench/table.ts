@@ -34,7 +34,10 @@ export function formatReport(report: BenchReport): string {
   const d = report.device;
   return [
     `device: ${d.description || d.device || d.vendor} (${d.architecture}); ${d.dawn}; TF.js ${d.tfjs}; Node ${d.node}; ${d.cpus}× ${d.cpuModel}`,
-    `mode: ${report.settings.mode}, ${report.settings.repetitions} repetitions (median), ${report.settings.date}`,
+    `mode: ${report.settings.mode}, ${report.settings.repetitions} repetitions (median), ${report.settings.date}, ` +
+      `${report.settings.seconds.toFixed(0)} s, load average ${report.settings.loadAverage.start.toFixed(1)} -> ${report.settings.loadAverage.end.toFixed(1)}`,
+    `kdgpu: commit ${report.settings.source.commit}` +
+      (report.settings.source.modified.length ? `, with uncommitted changes in ${report.settings.source.modified.join(', ')}` : ''),
     '',
     columns([header, ...rows]),
     '',

@@ -17,6 +17,8 @@ export interface WorkloadResult {
   ratio_wasm: number | null;
   /** Throughput of each TF.js variant tried, when there were several. */
   variants?: Record<string, number | null>;
+  /** Throughput of every timed repetition, by contender (the reported values are medians). */
+  samples?: Record<string, number[]>;
   /** Why a contender has no number, by contender name. */
   errors?: Record<string, string>;
 }
@@ -42,7 +44,17 @@ export interface DeviceDescription {
 
 export interface BenchReport {
   device: DeviceDescription;
-  settings: { mode: 'quick' | 'full' | 'tiny'; date: string; repetitions: number; secondsPerRepetition: number };
+  settings: {
+    mode: 'quick' | 'full' | 'tiny';
+    date: string;
+    repetitions: number;
+    secondsPerRepetition: number;
+    /** 1-minute load average before and after the run: other work on the machine skews timings. */
+    loadAverage: { start: number; end: number };
+    seconds: number;
+    /** The kdgpu sources measured: git commit and the files under src/ and shaders/ that differ from it. */
+    source: { commit: string; modified: string[] };
+  };
   workloads: Record<string, WorkloadResult>;
   ceilings: Record<string, CeilingResult>;
 }

@@ -61,7 +61,7 @@ export async function tfRunner(
  * the fastest one is reported as `peer` (the fairest comparison is against TF.js at its best).
  */
 export function workloadResult(unit: ThroughputUnit, description: string, measured: Measured, peers: readonly string[] = ['peer']): WorkloadResult {
-  const { throughput, errors } = measured;
+  const { throughput, samples, errors } = measured;
   const kdgpu = throughput.kdgpu ?? null;
   const peerValues = peers.map((p) => throughput[p]).filter((v): v is number => v != null);
   const peer = peerValues.length ? Math.max(...peerValues) : null;
@@ -80,6 +80,7 @@ export function workloadResult(unit: ThroughputUnit, description: string, measur
     const best = peers.find((p) => throughput[p] === peer);
     if (best) result.description += ` [fastest TF.js variant: ${best}]`;
   }
+  result.samples = Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, values.map((v) => Number(v.toPrecision(4)))]));
   if (Object.keys(errors).length) result.errors = errors;
   return result;
 }
