@@ -4,7 +4,8 @@
 // As GEMM (loop in gemm_core.wgsl, index helpers in conv2d_geometry.wgsl, both appended by
 // TypeScript): rows M = batch·outHeight·outWidth (output pixels), columns N = outChannels,
 // K = inChannels·kernelHeight·kernelWidth (filter taps). A = im2col(x), gathered on the fly
-// by load_a (no im2col buffer); B = wᵀ, read in place. Stores map rows back to NCHW.
+// by load_a (no im2col buffer), stepping from one filter tap to the next by additions;
+// B = wᵀ, read in place. Stores map rows back to NCHW.
 // Bindings: params (ConvParams); x [batch, inChannels, inHeight, inWidth], w [outChannels,
 // inChannels, kernelHeight, kernelWidth], bias [outChannels] (read);
 // y [batch, outChannels, outHeight, outWidth] (write).
@@ -18,23 +19,37 @@ override RELU: bool = false;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
+override FORWARD_TAPS: u32 = IN_CHANNELS * KERNEL_HEIGHT * KERNEL_WIDTH;
+
 fn forward_size() -> GemmSize {
-  return GemmSize(
-    params.batch * params.outHeight * params.outWidth,
-    params.outChannels,
-    params.inChannels * KERNEL_HEIGHT * KERNEL_WIDTH,
-  );
+  return GemmSize(params.batch * OUT_HEIGHT * OUT_WIDTH, OUT_CHANNELS, FORWARD_TAPS);
 }
 
+// The filter window slides over x, one position per output pixel.
+fn sliding() -> Sliding {
+  return Sliding(IN_CHANNELS, IN_HEIGHT, IN_WIDTH, OUT_HEIGHT, OUT_WIDTH, KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE, i32(PADDING), i32(PADDING));
+}
+
+// Row m (an output pixel): its window on x. Column o: where w's row o starts. k: the
+// filter tap, carried as its offset within a window and as its flat index into w's row.
+alias RowContext = Window;
+alias ColumnContext = u32;
+struct Step { tap: Tap, k: u32 }
+
+fn row_context(m: u32) -> Window { return window_at(sliding(), m); }
+fn column_context(o: u32) -> u32 { return o * FORWARD_TAPS; }
+fn step_at(k: u32) -> Step { return Step(tap_at(sliding(), k), k); }
+fn next_step(s: Step) -> Step { return Step(next_tap(sliding(), s.tap), s.k + 1u); }
+
 // im2col(x)[m, k]: output pixel m seen through filter tap k.
-fn load_a(m: u32, k: u32) -> f32 {
-  let index = im2col_index(m, k);
+fn load_a(window: Window, s: Step) -> f32 {
+  let index = source_index(sliding(), window, s.tap);
   return select(0.0, x[max(index, 0)], index >= 0);
 }
 
 // wᵀ[k, o]: w is [outChannels, K] row-major.
-fn load_b(k: u32, o: u32) -> f32 {
-  return w[o * forward_size().K + k];
+fn load_b(s: Step, row_start: u32) -> f32 {
+  return w[row_start + s.k];
 }
 
 @compute @workgroup_size(8, 8)
@@ -44,7 +59,7 @@ fn conv2d(@builtin(global_invocation_id) gid: vec3u) {
   let col0 = gid.x * 4u;
   if (row0 >= size.M || col0 >= size.N) { return; }
   let acc = gemm_accumulate(row0, col0, size);
-  let out_plane = params.outHeight * params.outWidth;
+  let out_plane = OUT_HEIGHT * OUT_WIDTH;
   for (var i = 0u; i < 4u; i++) {
     let m = row0 + i;
     if (m >= size.M) { break; }

@@ -5,7 +5,8 @@
 // TypeScript): dw = dyᵀ · im2col(x) with rows M = outChannels, columns
 // N = inChannels·kernelHeight·kernelWidth (filter taps), K = batch·outHeight·outWidth
 // (output pixels). load_a reads dy in place; load_b gathers im2col(x) on the fly (no
-// im2col buffer). The [M, N] result is dw's own layout.
+// im2col buffer), stepping from one output pixel's window to the next by additions.
+// The [M, N] result is dw's own layout.
 // Bindings: params (ConvParams); dy [batch, outChannels, outHeight, outWidth],
 // x [batch, inChannels, inHeight, inWidth] (read); dw [outChannels, inChannels,
 // kernelHeight, kernelWidth] (write).
@@ -16,23 +17,49 @@
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
 
+override OUT_PLANE: u32 = OUT_HEIGHT * OUT_WIDTH;
+
 fn backward_filter_size() -> GemmSize {
-  return GemmSize(
-    params.outChannels,
-    params.inChannels * KERNEL_HEIGHT * KERNEL_WIDTH,
-    params.batch * params.outHeight * params.outWidth,
-  );
+  return GemmSize(OUT_CHANNELS, IN_CHANNELS * KERNEL_HEIGHT * KERNEL_WIDTH, params.batch * OUT_PLANE);
+}
+
+// The filter window slides over x, one position per output pixel.
+fn sliding() -> Sliding {
+  return Sliding(IN_CHANNELS, IN_HEIGHT, IN_WIDTH, OUT_HEIGHT, OUT_WIDTH, KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE, i32(PADDING), i32(PADDING));
+}
+
+// Row o: where channel o's plane starts within an image of dy. Column t: the filter tap.
+// k (an output pixel): its window on x, its offset into dy's channel-0 plane of its image
+// plus its pixel, and that pixel (to see when the next k starts a new image).
+alias RowContext = u32;
+alias ColumnContext = Tap;
+struct Step { window: Window, dy_offset: u32, pixel: u32 }
+
+fn row_context(o: u32) -> u32 { return o * OUT_PLANE; }
+fn column_context(t: u32) -> Tap { return tap_at(sliding(), t); }
+
+fn step_at(k: u32) -> Step {
+  let pixel = k % OUT_PLANE;
+  return Step(window_at(sliding(), k), k / OUT_PLANE * OUT_CHANNELS * OUT_PLANE + pixel, pixel);
+}
+
+fn next_step(s: Step) -> Step {
+  var next = Step(next_window(sliding(), s.window), s.dy_offset + 1u, s.pixel + 1u);
+  if (next.pixel == OUT_PLANE) {
+    next.pixel = 0u;
+    next.dy_offset += (OUT_CHANNELS - 1u) * OUT_PLANE;
+  }
+  return next;
 }
 
 // dyᵀ[o, k] for output pixel k = (n, oy, ox).
-fn load_a(o: u32, k: u32) -> f32 {
-  let out_plane = params.outHeight * params.outWidth;
-  return dy[((k / out_plane) * params.outChannels + o) * out_plane + k % out_plane];
+fn load_a(channel_start: u32, s: Step) -> f32 {
+  return dy[channel_start + s.dy_offset];
 }
 
 // im2col(x)[k, t]: output pixel k seen through filter tap t.
-fn load_b(k: u32, t: u32) -> f32 {
-  let index = im2col_index(k, t);
+fn load_b(s: Step, tap: Tap) -> f32 {
+  let index = source_index(sliding(), s.window, tap);
   return select(0.0, x[max(index, 0)], index >= 0);
 }
 

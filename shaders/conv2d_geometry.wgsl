@@ -1,68 +1,116 @@
-// conv2d_geometry.wgsl — sizes and index arithmetic of a 2-D convolution, shared by
-// conv2d.wgsl, conv2d_backward_input.wgsl and conv2d_backward_filter.wgsl (TypeScript
-// appends it to each, with gemm_core.wgsl). Not a shader on its own.
-// Layout: NCHW images x [batch, inChannels, inHeight, inWidth] and
-// y [batch, outChannels, outHeight, outWidth]; weights [outChannels, inChannels,
-// kernelHeight, kernelWidth]; all f32, row-major. Output pixel (oy, ox) sees input pixel
-// (oy·stride − padding + ky, ox·stride − padding + kx) through filter tap (ky, kx); input
+// conv2d_geometry.wgsl — sizes of a 2-D convolution and the sliding-window index arithmetic
+// shared by conv2d.wgsl, conv2d_backward_input.wgsl and conv2d_backward_filter.wgsl
+// (TypeScript appends it to each, with gemm_core.wgsl). Not a shader on its own.
+// Layout: NCHW images x [batch, IN_CHANNELS, IN_HEIGHT, IN_WIDTH] and
+// y [batch, OUT_CHANNELS, OUT_HEIGHT, OUT_WIDTH]; weights [OUT_CHANNELS, IN_CHANNELS,
+// KERNEL_HEIGHT, KERNEL_WIDTH]; all f32, row-major. Output pixel (oy, ox) sees input pixel
+// (oy·STRIDE − PADDING + ky, ox·STRIDE − PADDING + kx) through filter tap (ky, kx); input
 // pixels outside the image read as zero.
-// Bindings: params (binding 0), the one uniform of every conv2d entry point. Kernel size
-// and stride are override constants instead (KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE).
+// Bindings: params (binding 0), the one uniform of every conv2d entry point: only the batch
+// size. Every other size is an override constant, so that index arithmetic divides by
+// constants (a division by a uniform runs lane by lane on software Vulkan): one pipeline per
+// layer shape, of which a model has a handful.
 // Dispatch: none of its own.
 
-struct ConvParams {
-  batch: u32,
-  inChannels: u32,
-  inHeight: u32,
-  inWidth: u32,
-  outChannels: u32,
-  outHeight: u32,
-  outWidth: u32,
-  padding: u32,
-}
+struct ConvParams { batch: u32 }
 
-// Compile-time, so that the index arithmetic divides by constants: on software Vulkan a
-// division by a uniform costs the backward input pass 3× (one pipeline per kernel size
-// and stride instead).
+override IN_CHANNELS: u32;
+override IN_HEIGHT: u32;
+override IN_WIDTH: u32;
+override OUT_CHANNELS: u32;
+override OUT_HEIGHT: u32;
+override OUT_WIDTH: u32;
 override KERNEL_HEIGHT: u32;
 override KERNEL_WIDTH: u32;
 override STRIDE: u32;
+override PADDING: u32;
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
 
-// (image, row, col) of the flat pixel index (image·height + row)·width + col; the same
-// split gives (channel, ky, kx) of a flat filter tap index.
-fn split_pixel(index: u32, height: u32, width: u32) -> vec3u {
-  let plane = height * width;
-  let within = index % plane;
-  return vec3u(index / plane, within / width, within % width);
+// A kernel_height×kernel_width window sliding over a batch of channels×height×width source
+// images, one position per pixel of a grid_height×grid_width grid, `stride` apart; the
+// window of grid pixel (0, 0) starts at (−pad_top, −pad_left), outside the image when the
+// padding is positive. Built from override constants, so it folds away.
+struct Sliding {
+  channels: u32,
+  height: u32,
+  width: u32,
+  grid_height: u32,
+  grid_width: u32,
+  kernel_height: u32,
+  kernel_width: u32,
+  stride: u32,
+  pad_top: i32,
+  pad_left: i32,
 }
 
-fn split_tap(index: u32) -> vec3u {
-  return split_pixel(index, KERNEL_HEIGHT, KERNEL_WIDTH);
+// The window of one grid pixel: its top-left corner (top, left) in source coordinates and
+// the flat index `start` of that corner in the batch of source images (out of range in the
+// padding; only ever used plus a tap that lands inside the image).
+struct Window { start: i32, top: i32, left: i32 }
+
+// One filter tap (channel, ky, kx): its offset from a window's start, and (ky, kx).
+struct Tap { offset: i32, ky: i32, kx: i32 }
+
+fn window_at(s: Sliding, pixel: u32) -> Window {
+  let grid_plane = s.grid_height * s.grid_width;
+  let within = pixel % grid_plane;
+  let top = i32(within / s.grid_width * s.stride) - s.pad_top;
+  let left = i32(within % s.grid_width * s.stride) - s.pad_left;
+  let image_start = pixel / grid_plane * s.channels * s.height * s.width;
+  return Window(i32(image_start) + top * i32(s.width) + left, top, left);
 }
 
-// Input row (or column) that output row (or column) `out_coordinate` sees through filter
-// tap row (or column) `tap`.
-fn input_coordinate(out_coordinate: u32, tap: u32) -> i32 {
-  return i32(out_coordinate * STRIDE + tap) - i32(params.padding);
+// The window of the next grid pixel (row-major over images, rows, columns): additions only.
+fn next_window(s: Sliding, w: Window) -> Window {
+  let stride = i32(s.stride);
+  var next = Window(w.start + stride, w.top, w.left + stride);
+  if (next.left == i32(s.grid_width) * stride - s.pad_left) {
+    next.left = -s.pad_left;
+    next.top += stride;
+    next.start += stride * (i32(s.width) - i32(s.grid_width));
+    if (next.top == i32(s.grid_height) * stride - s.pad_top) {
+      next.top = -s.pad_top;
+      next.start += (i32(s.channels * s.height) - i32(s.grid_height) * stride) * i32(s.width);
+    }
+  }
+  return next;
 }
 
-// Index of (row, col) in the height×width plane starting at `plane_start`, or -1 where
-// (row, col) lies outside it (the zero padding).
-fn plane_index(plane_start: u32, row: i32, col: i32, height: u32, width: u32) -> i32 {
-  let inside = row >= 0 && col >= 0 && row < i32(height) && col < i32(width);
-  return select(-1, i32(plane_start) + row * i32(width) + col, inside);
+fn tap_at(s: Sliding, index: u32) -> Tap {
+  let taps = s.kernel_height * s.kernel_width;
+  let within = index % taps;
+  let ky = within / s.kernel_width;
+  let kx = within % s.kernel_width;
+  return Tap(i32((index / taps * s.height + ky) * s.width + kx), i32(ky), i32(kx));
 }
 
-// Index into x of im2col(x)[pixel, tap]: the input value that output pixel `pixel` (flat
-// over batch·outHeight·outWidth) sees through filter tap `tap` (flat over
-// inChannels·kernelHeight·kernelWidth); -1 in the zero padding.
-fn im2col_index(pixel: u32, tap: u32) -> i32 {
-  let out_pixel = split_pixel(pixel, params.outHeight, params.outWidth);
-  let filter_tap = split_tap(tap);
-  let plane_start = (out_pixel.x * params.inChannels + filter_tap.x) * params.inHeight * params.inWidth;
-  let row = input_coordinate(out_pixel.y, filter_tap.y);
-  let col = input_coordinate(out_pixel.z, filter_tap.z);
-  return plane_index(plane_start, row, col, params.inHeight, params.inWidth);
+// The next filter tap (row-major over channels, ky, kx): additions only.
+fn next_tap(s: Sliding, t: Tap) -> Tap {
+  var next = Tap(t.offset + 1, t.ky, t.kx + 1);
+  if (next.kx == i32(s.kernel_width)) {
+    next.kx = 0;
+    next.ky += 1;
+    next.offset += i32(s.width) - i32(s.kernel_width);
+    if (next.ky == i32(s.kernel_height)) {
+      next.ky = 0;
+      next.offset += (i32(s.height) - i32(s.kernel_height)) * i32(s.width);
+    }
+  }
+  return next;
+}
+
+// True when no window reaches outside the source, so no tap needs a bounds check.
+fn always_inside(s: Sliding) -> bool {
+  let bottom = (i32(s.grid_height) - 1) * i32(s.stride) + i32(s.kernel_height) - s.pad_top;
+  let right = (i32(s.grid_width) - 1) * i32(s.stride) + i32(s.kernel_width) - s.pad_left;
+  return s.pad_top <= 0 && s.pad_left <= 0 && bottom <= i32(s.height) && right <= i32(s.width);
+}
+
+// Flat index into the source of what window w sees through tap t, or −1 in the padding.
+fn source_index(s: Sliding, w: Window, t: Tap) -> i32 {
+  if (always_inside(s)) { return w.start + t.offset; }
+  // Negative coordinates wrap to large u32s, so one comparison per axis checks both ends.
+  let inside = u32(w.top + t.ky) < s.height && u32(w.left + t.kx) < s.width;
+  return select(-1, w.start + t.offset, inside);
 }

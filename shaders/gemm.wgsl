@@ -19,6 +19,15 @@ override RELU: bool = false;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 
+// The GEMM core's contexts are the plain indices.
+alias RowContext = u32;
+alias ColumnContext = u32;
+alias Step = u32;
+fn row_context(m: u32) -> u32 { return m; }
+fn column_context(n: u32) -> u32 { return n; }
+fn step_at(k: u32) -> u32 { return k; }
+fn next_step(k: u32) -> u32 { return k + 1u; }
+
 fn load_a(m: u32, k: u32) -> f32 {
   if (TRANS_A) { return a[k * params.M + m]; }
   return a[m * params.K + k];

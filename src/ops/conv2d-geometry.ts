@@ -65,14 +65,56 @@ export function convGeometry(op: string, xShape: Shape, wShape: Shape, { stride,
   return { batch, inChannels, inHeight, inWidth, outChannels, kernelHeight, kernelWidth, outHeight, outWidth, stride, padding };
 }
 
-/** Override constants of shaders/conv2d_geometry.wgsl: what its index arithmetic divides by. */
+/**
+ * Override constants of shaders/conv2d_geometry.wgsl: every size but the batch, so that
+ * the index arithmetic divides by constants (one pipeline per layer shape).
+ */
 export function geometryConstants(g: ConvGeometry): Record<string, number> {
-  return { KERNEL_HEIGHT: g.kernelHeight, KERNEL_WIDTH: g.kernelWidth, STRIDE: g.stride };
+  return {
+    IN_CHANNELS: g.inChannels,
+    IN_HEIGHT: g.inHeight,
+    IN_WIDTH: g.inWidth,
+    OUT_CHANNELS: g.outChannels,
+    OUT_HEIGHT: g.outHeight,
+    OUT_WIDTH: g.outWidth,
+    KERNEL_HEIGHT: g.kernelHeight,
+    KERNEL_WIDTH: g.kernelWidth,
+    STRIDE: g.stride,
+    PADDING: g.padding,
+  };
 }
 
-/** The ConvParams uniform of shaders/conv2d_geometry.wgsl: the sizes not in geometryConstants. */
-export function geometryParams({ kernelHeight: _h, kernelWidth: _w, stride: _s, ...sizes }: ConvGeometry): Record<string, number> {
-  return sizes;
+/** The ConvParams uniform of shaders/conv2d_geometry.wgsl: the batch size. */
+export function geometryParams(g: ConvGeometry): Record<string, number> {
+  return { batch: g.batch };
+}
+
+/**
+ * The input pixels of one phase of the backward input pass: those with
+ * row % stride = row and column % stride = column, a rows × columns grid per image.
+ */
+export interface InputPhase {
+  row: number;
+  column: number;
+  rows: number;
+  columns: number;
+}
+
+/**
+ * The stride² phases of the input grid that have pixels; each is a dense stride-1
+ * correlation of dy with a sub-filter (shaders/conv2d_backward_input.wgsl).
+ */
+export function inputPhases(g: ConvGeometry): InputPhase[] {
+  const count = (size: number, first: number) => Math.ceil((size - first) / g.stride);
+  const phases: InputPhase[] = [];
+  for (let row = 0; row < g.stride; row++) {
+    for (let column = 0; column < g.stride; column++) {
+      const rows = count(g.inHeight, row);
+      const columns = count(g.inWidth, column);
+      if (rows > 0 && columns > 0) phases.push({ row, column, rows, columns });
+    }
+  }
+  return phases;
 }
 
 export function outputShape(g: ConvGeometry): Shape {

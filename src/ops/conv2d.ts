@@ -16,6 +16,7 @@ import {
   expectOutputGradient,
   geometryConstants,
   geometryParams,
+  inputPhases,
   outputShape,
 } from './conv2d-geometry.js';
 import { reluBackward } from './elementwise.js';
@@ -116,16 +117,15 @@ const backwardInputOp: OpDef<BackwardInputAttrs> = {
   },
   kernels({ inputs: [dy, w], outputs: [dx] }, attrs) {
     const g = backwardInputGeometry(dy!, w!, attrs);
-    return [
-      {
-        shader: backwardInputShader,
-        entry: 'conv2d_backward_input',
-        constants: geometryConstants(g),
-        params: geometryParams(g),
-        buffers: { dy: dy!, w: w!, dx: dx! },
-        workgroups: gemmWorkgroups('conv2d_backward_input', g.batch * g.inHeight * g.inWidth, g.inChannels),
-      },
-    ];
+    // One dispatch per phase, so that no invocation multiplies by the taps that skip its pixel.
+    return inputPhases(g).map((phase) => ({
+      shader: backwardInputShader,
+      entry: 'conv2d_backward_input',
+      constants: { ...geometryConstants(g), PHASE_ROW: phase.row, PHASE_COLUMN: phase.column },
+      params: geometryParams(g),
+      buffers: { dy: dy!, w: w!, dx: dx! },
+      workgroups: gemmWorkgroups('conv2d_backward_input', g.batch * phase.rows * phase.columns, g.inChannels),
+    }));
   },
 };
 

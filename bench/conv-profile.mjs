@@ -1,0 +1,100 @@
+// conv-profile.mjs — times the convolution passes and a few GEMMs, eagerly, on the local
+// adapter (lavapipe here), to compare kernel variants before and after a change.
+// Bundles src/index.ts itself (esbuild, into node_modules/.cache so that 'webgpu' resolves),
+// so it always measures the working tree and never touches dist/.
+// Usage: node bench/conv-profile.mjs [--rounds N] [--only REGEX]
+//   Each workload: one warm-up call, then N rounds (default 5) of 3 calls + sync; prints the
+//   median and the minimum per call. The machine is shared and noisy: compare medians of
+//   runs made in the same session.
+import { build } from 'esbuild';
+import { pathToFileURL } from 'node:url';
+
+const argument = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const rounds = Number(argument('--rounds', '5'));
+const only = new RegExp(argument('--only', '.'));
+
+const outfile = new URL(`../node_modules/.cache/kdgpu-conv-profile/kdgpu-${process.pid}.mjs`, import.meta.url).pathname;
+await build({
+  entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
+  bundle: true,
+  loader: { '.wgsl': 'text' },
+  external: ['webgpu', 'node:*'],
+  format: 'esm',
+  platform: 'node',
+  outfile,
+  logLevel: 'warning',
+});
+const k = await import(pathToFileURL(outfile).href);
+
+const ctx = await k.init();
+const random = new k.Random(1);
+const tensor = (shape) => {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = random.uniform() - 0.5;
+  return k.Tensor.from(ctx, data, shape);
+};
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function time(name, run, flops) {
+  if (!only.test(name)) return;
+  const callsPerRound = 3;
+  run().dispose();
+  await ctx.sync();
+  const perCall = [];
+  for (let r = 0; r < rounds; r++) {
+    const outputs = [];
+    const t0 = performance.now();
+    for (let i = 0; i < callsPerRound; i++) outputs.push(run());
+    await ctx.sync();
+    perCall.push((performance.now() - t0) / callsPerRound);
+    for (const t of outputs) t.dispose();
+  }
+  const ms = median(perCall);
+  const rate = flops ? `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s` : '';
+  console.log(`${name.padEnd(34)} ${ms.toFixed(1).padStart(7)} ms (min ${Math.min(...perCall).toFixed(1)})  ${rate}`);
+}
+
+const B = 64;
+// The demo teacher's convolutions: conv1 on MNIST images, conv2 after a 2×2 max-pool.
+const x1 = tensor([B, 1, 28, 28]);
+const w1 = tensor([32, 1, 3, 3]);
+const b1 = tensor([32]);
+const dy1 = tensor([B, 32, 26, 26]);
+const x2 = tensor([B, 32, 13, 13]);
+const w2 = tensor([64, 32, 3, 3]);
+const b2 = tensor([64]);
+const dy2 = tensor([B, 64, 11, 11]);
+// A strided, padded layer, so the general path is watched too.
+const x3 = tensor([B, 32, 14, 14]);
+const w3 = tensor([64, 32, 3, 3]);
+const b3 = tensor([64]);
+const dy3 = tensor([B, 64, 7, 7]);
+const conv1Flops = 2 * B * 26 * 26 * 32 * 9;
+const conv2Flops = 2 * B * 11 * 11 * 64 * 32 * 9;
+const conv3Flops = 2 * B * 7 * 7 * 64 * 32 * 9;
+
+await time('conv1 fwd', () => k.conv2d(x1, w1, b1, { relu: true }), conv1Flops);
+await time('conv1 bwd filter', () => k.conv2dBackwardFilter(dy1, x1, { filterShape: w1.shape }), conv1Flops);
+await time('conv2 fwd', () => k.conv2d(x2, w2, b2, { relu: true }), conv2Flops);
+await time('conv2 bwd input', () => k.conv2dBackwardInput(dy2, w2, { inputShape: x2.shape }), conv2Flops);
+await time('conv2 bwd filter', () => k.conv2dBackwardFilter(dy2, x2, { filterShape: w2.shape }), conv2Flops);
+await time('conv2 bwd bias', () => k.conv2dBackwardBias(dy2));
+await time('conv3 s2p1 fwd', () => k.conv2d(x3, w3, b3, { stride: 2, padding: 1 }), conv3Flops);
+await time('conv3 s2p1 bwd input', () => k.conv2dBackwardInput(dy3, w3, { inputShape: x3.shape, stride: 2, padding: 1 }), conv3Flops);
+await time('conv3 s2p1 bwd filter', () => k.conv2dBackwardFilter(dy3, x3, { filterShape: w3.shape, stride: 2, padding: 1 }), conv3Flops);
+
+const a = tensor([B, 1600]);
+const w = tensor([1600, 256]);
+const g = tensor([B, 256]);
+const denseFlops = 2 * B * 1600 * 256;
+await time('dense 64x1600x256', () => k.matmul(a, w), denseFlops);
+await time('dense dW 1600x64x256 (transA)', () => k.matmul(a, g, { transA: true }), denseFlops);
+await time('dense dX 64x256x1600 (transB)', () => k.matmul(g, w, { transB: true }), denseFlops);
+const A = tensor([1024, 1024]);
+const Bm = tensor([1024, 1024]);
+await time('gemm 1024^3', () => k.matmul(A, Bm), 2 * 1024 ** 3);
+ctx.dispose();
