@@ -9,11 +9,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Adam,
   compile,
+  Conv2d,
   Dense,
   evaluate,
   Flatten,
   Graph,
   loadMnistFromDirectory,
+  MaxPool2d,
   type Mnist,
   Random,
   ReLU,
@@ -133,6 +135,15 @@ describe('PGD on a small MNIST model', () => {
       ], { samples: 10 });
     });
   }
+
+  it('the input gradient through a small CNN (conv, ReLU, max-pool) matches finite differences', async () => {
+    const cnn = sequential([new Conv2d(4, { kernel: 3 }), new ReLU(), new MaxPool2d(2), new Flatten(), new Dense(10)], { name: 'cnn' }).build(gpu(), [1, 10, 10], { seed: 2 });
+    await checkGradients(gpu(), ([images, labels]) => attackLossPerRow('margin', cnn.call(images!, { training: false }), labels!), [
+      { name: 'images', shape: [2, 1, 10, 10], data: randomArray(random, 200, 0.05, 0.95) },
+      { name: 'labels', shape: [2], data: new Uint32Array([4, 9]), differentiable: false },
+    ], { samples: 10 });
+    cnn.dispose();
+  });
 
   it('PGD ≤ FGSM ≤ clean accuracy (L∞, ε = 0.1), and adversarial images stay in the ball and in [0, 1]', async () => {
     const clean = (await evaluate(model, test)).accuracy;

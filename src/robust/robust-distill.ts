@@ -1,0 +1,175 @@
+import type { Dataset } from '../data/dataset.js';
+import type { SymbolicTensor } from '../graph/symbolic.js';
+import type { Tensor } from '../graph/tensor.js';
+import { softmaxCrossEntropy, softmaxCrossEntropyPerRow } from '../losses/softmax-cross-entropy.js';
+import { temperatureKl, temperatureKlPerRow } from '../losses/temperature-kl.js';
+import type { Sequential } from '../nn/sequential.js';
+import { add, scale } from '../ops/elementwise.js';
+import { sum } from '../ops/reduce.js';
+import { fit, type FitOptions, type FitResult, type Objective } from '../train/fit.js';
+import { InnerAttack, type InnerAttackOptions } from './inner-attack.js';
+
+/**
+ * Madry et al. (2018) adversarial training: minimise CE(model(x′), y) where x′ = PGD
+ * maximising the model's own cross-entropy, regenerated on the GPU inside every step.
+ * Training accuracy is measured on x′. Call dispose() after fitting.
+ */
+export class AdversarialTrainingObjective implements Objective {
+  readonly parameters: readonly Tensor[];
+  private readonly attack: InnerAttack;
+
+  constructor(private readonly model: Sequential, attack: InnerAttackOptions) {
+    this.parameters = [...model.parameters().values()];
+    this.attack = new InnerAttack(model.ctx, attack);
+  }
+
+  build(x: SymbolicTensor, y: SymbolicTensor) {
+    const xAdv = this.attack.trace(this.model, x, (logits) => sum(softmaxCrossEntropyPerRow(logits, y)));
+    const logits = this.model.call(xAdv, { training: true });
+    return { loss: softmaxCrossEntropy(logits, y), logits };
+  }
+
+  dispose(): void {
+    this.attack.dispose();
+  }
+}
+
+export interface ArdOptions {
+  /** The (robust) teacher, frozen; run in evaluation mode on the clean batch. */
+  teacher: Sequential;
+  attack: InnerAttackOptions;
+  /** Softmax temperature T of the KL term (default 4). */
+  temperature?: number;
+  /** Weight of the KL term; the clean cross-entropy gets 1 − alpha (default 0.9). */
+  alpha?: number;
+  /**
+   * What the inner PGD maximises on the student: 'ce' its cross-entropy with the labels (as
+   * in the ARD authors' code, the default) or 'kl' the distillation term T²·KL(t(x) ‖ s(x′)).
+   */
+  attackLoss?: 'ce' | 'kl';
+}
+
+/**
+ * Adversarially robust distillation (Goldblum et al. 2020):
+ *   loss = alpha·T²·KL(softmax(t(x)/T) ‖ softmax(s(x′)/T)) + (1 − alpha)·CE(s(x), y)
+ * with x′ = PGD on the student (see ArdOptions.attackLoss), made on the GPU inside every
+ * step. Parts 'kd' and 'ce' are reported; training accuracy is the student's on x′.
+ */
+export class ArdObjective implements Objective {
+  readonly parameters: readonly Tensor[];
+  private readonly attack: InnerAttack;
+  private readonly temperature: number;
+  private readonly alpha: number;
+
+  constructor(private readonly student: Sequential, private readonly options: ArdOptions) {
+    checkTeacher('ard', student, options.teacher);
+    this.temperature = options.temperature ?? 4;
+    this.alpha = options.alpha ?? 0.9;
+    if (!(this.alpha >= 0 && this.alpha <= 1)) throw new Error(`ard: alpha weights the KL term and must be in [0, 1], got ${this.alpha}`);
+    if (!(Number.isFinite(this.temperature) && this.temperature > 0)) throw new Error(`ard: temperature must be > 0, got ${this.temperature}`);
+    if (options.attackLoss !== undefined && options.attackLoss !== 'ce' && options.attackLoss !== 'kl') {
+      throw new Error(`ard: attackLoss must be 'ce' or 'kl', got '${options.attackLoss as string}'`);
+    }
+    this.parameters = [...student.parameters().values()];
+    this.attack = new InnerAttack(student.ctx, options.attack);
+  }
+
+  build(x: SymbolicTensor, y: SymbolicTensor) {
+    const teacher = this.options.teacher.call(x, { training: false });
+    const temperature = this.temperature;
+    const xAdv = this.attack.trace(this.student, x, (logits) =>
+      sum(this.options.attackLoss === 'kl' ? temperatureKlPerRow(logits, teacher, { temperature }) : softmaxCrossEntropyPerRow(logits, y)),
+    );
+    const adversarial = this.student.call(xAdv, { training: true });
+    const clean = this.student.call(x, { training: true });
+    const parts = {
+      kd: scale(temperatureKl(adversarial, teacher, { temperature }), this.alpha),
+      ce: scale(softmaxCrossEntropy(clean, y), 1 - this.alpha),
+    };
+    return { loss: add(parts.kd, parts.ce), logits: adversarial, parts };
+  }
+
+  dispose(): void {
+    this.attack.dispose();
+  }
+}
+
+export interface RsladOptions {
+  /** The (robust) teacher, frozen; its soft labels on clean images are the only targets. */
+  teacher: Sequential;
+  attack: InnerAttackOptions;
+}
+
+/**
+ * Robust soft label adversarial distillation (Zi et al. 2021), at T = 1:
+ *   loss = 5/6·KL(softmax(t(x)) ‖ softmax(s(x′))) + 1/6·KL(softmax(t(x)) ‖ softmax(s(x)))
+ * with x′ = PGD on the student maximising KL(softmax(t(x)) ‖ softmax(s(x′))). No hard
+ * labels are used. Parts 'adversarialKl' and 'naturalKl' (weighted) are reported.
+ */
+export class RsladObjective implements Objective {
+  readonly parameters: readonly Tensor[];
+  private readonly attack: InnerAttack;
+
+  constructor(private readonly student: Sequential, private readonly options: RsladOptions) {
+    checkTeacher('rslad', student, options.teacher);
+    this.parameters = [...student.parameters().values()];
+    this.attack = new InnerAttack(student.ctx, options.attack);
+  }
+
+  build(x: SymbolicTensor, _y: SymbolicTensor) {
+    const teacher = this.options.teacher.call(x, { training: false });
+    const xAdv = this.attack.trace(this.student, x, (logits) => sum(temperatureKlPerRow(logits, teacher, { temperature: 1 })));
+    const adversarial = this.student.call(xAdv, { training: true });
+    const clean = this.student.call(x, { training: true });
+    const parts = {
+      adversarialKl: scale(temperatureKl(adversarial, teacher, { temperature: 1 }), 5 / 6),
+      naturalKl: scale(temperatureKl(clean, teacher, { temperature: 1 }), 1 / 6),
+    };
+    return { loss: add(parts.adversarialKl, parts.naturalKl), logits: adversarial, parts };
+  }
+
+  dispose(): void {
+    this.attack.dispose();
+  }
+}
+
+/**
+ * Adversarially trains `model` (Madry PGD), e.g. to make a robust teacher. Each training
+ * step runs the inner PGD and the update as one submit (no readback).
+ * @example await adversarialTrain(teacher, train, { attack: { epsilon: 0.1, steps: 7 }, epochs: 5, batchSize: 64, optimizer: new Adam({ learningRate: 1e-3 }) });
+ */
+export async function adversarialTrain(model: Sequential, data: Dataset, options: FitOptions & { attack: InnerAttackOptions }): Promise<FitResult> {
+  return fitAndDispose(model, data, new AdversarialTrainingObjective(model, options.attack), options);
+}
+
+/**
+ * Trains `student` by ARD from a frozen (robust) teacher; see {@link ArdObjective}.
+ * @example await ardDistill(student, train, { teacher, attack: { epsilon: 0.1, steps: 7 }, temperature: 4, alpha: 0.9, epochs: 5, batchSize: 64, optimizer });
+ */
+export async function ardDistill(student: Sequential, data: Dataset, options: FitOptions & ArdOptions): Promise<FitResult> {
+  return fitAndDispose(student, data, new ArdObjective(student, options), options);
+}
+
+/**
+ * Trains `student` by RSLAD from a frozen (robust) teacher; see {@link RsladObjective}.
+ * @example await rsladDistill(student, train, { teacher, attack: { epsilon: 0.1, steps: 7 }, epochs: 5, batchSize: 64, optimizer });
+ */
+export async function rsladDistill(student: Sequential, data: Dataset, options: FitOptions & RsladOptions): Promise<FitResult> {
+  return fitAndDispose(student, data, new RsladObjective(student, options), options);
+}
+
+async function fitAndDispose(model: Sequential, data: Dataset, objective: Objective & { dispose(): void }, options: FitOptions): Promise<FitResult> {
+  try {
+    return await fit(model, data, objective, options);
+  } finally {
+    objective.dispose();
+  }
+}
+
+/** Throws unless the teacher is another model with the student's input and output shapes. */
+export function checkTeacher(who: string, student: Sequential, teacher: Sequential): void {
+  if (teacher === student) throw new Error(`${who}: the teacher and the student must be different models`);
+  for (const [what, t, s] of [['takes', teacher.inputShape, student.inputShape], ['outputs', teacher.outputShape, student.outputShape]] as const) {
+    if (t.join() !== s.join()) throw new Error(`${who}: teacher '${teacher.name}' ${what} [${t}] but student '${student.name}' ${what} [${s}]`);
+  }
+}
