@@ -6,7 +6,7 @@
 // l2_random_start atol 2e-5 (f32 log/cos in Box–Muller); keep_best exact (copies).
 import { describe, expect, it } from 'vitest';
 import { Random, Tensor } from '../src/index.js';
-import { attackStep, keepBest, randomStart } from '../src/robust/attack-ops.js';
+import { attackRandomStart, attackStep, keepBestAdversarial } from '../src/robust/attack-ops.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, randomArray } from './support/reference.js';
 
@@ -100,7 +100,7 @@ describe('attack_step.wgsl', () => {
     const x = images(count * size);
     const counter = [77, 3];
     const [tAdv, tx] = tensors([count, size], nanArray(count * size), x);
-    randomStart(tAdv!, tx!, Tensor.from(gpu(), [eps, 0.1], [2]), Tensor.from(gpu(), counter, [2], 'u32'), { norm: 'linf' });
+    attackRandomStart(tAdv!, tx!, Tensor.from(gpu(), [eps, 0.1], [2]), Tensor.from(gpu(), counter, [2], 'u32'), { norm: 'linf' });
     const expected = Float64Array.from(x, (v, i) => clip(v + eps * (2 * uniforms(i, 0, counter)[0]! - 1)));
     const result = await tAdv!.read();
     expectClose(result, expected, { atol: 1e-6, rtol: 0 }, 'x_adv');
@@ -114,7 +114,7 @@ describe('attack_step.wgsl', () => {
     const x = randomArray(random, count * size, 0.3, 0.7); // far from the edges: no clipping
     const counter = [5, 9];
     const [tAdv, tx] = tensors([count, size], nanArray(count * size), x);
-    randomStart(tAdv!, tx!, Tensor.from(gpu(), [eps, 0.1], [2]), Tensor.from(gpu(), counter, [2], 'u32'), { norm: 'l2' });
+    attackRandomStart(tAdv!, tx!, Tensor.from(gpu(), [eps, 0.1], [2]), Tensor.from(gpu(), counter, [2], 'u32'), { norm: 'l2' });
     const expected = new Float64Array(count * size);
     for (let k = 0; k < count; k++) {
       const normals = Array.from({ length: size }, (_, i) => {
@@ -139,7 +139,7 @@ describe('attack_step.wgsl', () => {
     const winners = [true, true, false, true, false, false, true, true];
     const tBest = Tensor.from(gpu(), best, [count, size]);
     const tKey = Tensor.from(gpu(), keys.flat(), [count, 2]);
-    keepBest(tBest, tKey, Tensor.from(gpu(), candidate, [count, size]), Tensor.from(gpu(), correct, [count]), Tensor.from(gpu(), loss, [count]));
+    keepBestAdversarial(tBest, tKey, Tensor.from(gpu(), candidate, [count, size]), Tensor.from(gpu(), correct, [count]), Tensor.from(gpu(), loss, [count]));
     const expectedBest = best.slice();
     const expectedKeys = keys.map((k, i) => (winners[i] ? [1 - correct[i]!, loss[i]!] : k));
     winners.forEach((w, k) => w && expectedBest.set(candidate.subarray(k * size, (k + 1) * size), k * size));
@@ -155,6 +155,6 @@ describe('attack_step.wgsl', () => {
     const budget = Tensor.from(ctx, [0.1, 0.01], [2]);
     expect(() => attackStep(a, b, a, budget, { norm: 'linf' })).toThrow(/attack_step: shapes must match, got \[2, 3\] and \[2, 4\]/);
     expect(() => attackStep(a, a, a, Tensor.from(ctx, [0.1], [1]), { norm: 'l2' })).toThrow(/budget must hold \[epsilon, stepSize\]/);
-    expect(() => randomStart(a, a, budget, Tensor.from(ctx, [1, 2], [2]), { norm: 'linf' })).toThrow(/counter must be u32/);
+    expect(() => attackRandomStart(a, a, budget, Tensor.from(ctx, [1, 2], [2]), { norm: 'linf' })).toThrow(/counter must be u32/);
   });
 });

@@ -109,9 +109,9 @@ export function attackStep<T extends AnyTensor>(xAdv: T, x: T, grad: T, budget: 
  * Sets `xAdv` to a random point of the ε-ball around `x`, clipped to [0, 1]: uniform per
  * pixel for L∞; a Gaussian direction with a uniform radius in [0, ε] per image for L2.
  * The draw is a pure function of `counter` = u32 [seed, step] and the element.
- * @example randomStart(graph.bind(xAdv), x, graph.bind(budget), graph.bind(counter), { norm: 'l2' });
+ * @example attackRandomStart(graph.bind(xAdv), x, graph.bind(budget), graph.bind(counter), { norm: 'l2' });
  */
-export function randomStart<T extends AnyTensor>(xAdv: T, x: T, budget: T, counter: T, options: NormAttrs): void {
+export function attackRandomStart<T extends AnyTensor>(xAdv: T, x: T, budget: T, counter: T, options: NormAttrs): void {
   apply(randomStartOp, [xAdv, x, budget, counter], options);
 }
 
@@ -120,8 +120,8 @@ export function randomStart<T extends AnyTensor>(xAdv: T, x: T, budget: T, count
  * misclassified candidate beats a correct one, and at equal correctness the higher loss
  * wins. `bestKey` [images, 2] holds (wrong, loss) of each kept image; start it at (−1, 0)
  * so the first candidate is always kept.
- * @example keepBest(graph.bind(best), graph.bind(bestKey), graph.bind(xAdv), correct, lossPerRow);
+ * @example keepBestAdversarial(graph.bind(best), graph.bind(bestKey), graph.bind(xAdv), correct, lossPerRow);
  */
-export function keepBest<T extends AnyTensor>(best: T, bestKey: T, candidate: T, correct: T, loss: T): void {
+export function keepBestAdversarial<T extends AnyTensor>(best: T, bestKey: T, candidate: T, correct: T, loss: T): void {
   apply(keepBestOp, [best, bestKey, candidate, correct, loss], {});
 }

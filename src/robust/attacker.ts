@@ -9,7 +9,7 @@ import { softmaxCrossEntropyPerRow } from '../losses/softmax-cross-entropy.js';
 import type { Sequential } from '../nn/sequential.js';
 import { argmaxCorrect } from '../ops/accuracy.js';
 import { sum } from '../ops/reduce.js';
-import { type AttackNorm, attackStep, keepBest, randomStart } from './attack-ops.js';
+import { type AttackNorm, attackRandomStart, attackStep, keepBestAdversarial } from './attack-ops.js';
 
 /** What the attacker maximises: softmax cross-entropy at T = 1, or the CW margin max_{c≠y} z_c − z_y. */
 export type AttackLoss = 'ce' | 'margin';
@@ -194,7 +194,7 @@ export class Attacker {
   }
 
   private startPlan(norm: AttackNorm): Plan {
-    return this.planFor(`start/${norm}`, (g) => randomStart(g.bind(this.xAdv), g.bind(this.x), g.bind(this.budget), g.bind(this.counter), { norm }));
+    return this.planFor(`start/${norm}`, (g) => attackRandomStart(g.bind(this.xAdv), g.bind(this.x), g.bind(this.budget), g.bind(this.counter), { norm }));
   }
 
   /** Scores x′ (correctness, attack loss) and keeps it per image where it beats the best so far. */
@@ -203,7 +203,7 @@ export class Attacker {
       const xAdv = g.bind(this.xAdv);
       const y = g.bind(this.y);
       const logits = this.model.call(xAdv, { training: false });
-      keepBest(g.bind(this.best), g.bind(this.bestKey), xAdv, argmaxCorrect(logits, y)[1], attackLossPerRow(loss, logits, y));
+      keepBestAdversarial(g.bind(this.best), g.bind(this.bestKey), xAdv, argmaxCorrect(logits, y)[1], attackLossPerRow(loss, logits, y));
     });
   }
 

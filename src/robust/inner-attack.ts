@@ -2,7 +2,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
 import { Tensor } from '../graph/tensor.js';
 import type { Sequential } from '../nn/sequential.js';
-import { type AttackNorm, randomStart } from './attack-ops.js';
+import { type AttackNorm, attackRandomStart } from './attack-ops.js';
 import { resolveAttack, traceAttackStep } from './attacker.js';
 
 /** The PGD run inside every training step (adversarial training, robust distillation). */
@@ -60,11 +60,11 @@ export class InnerAttack {
     const budget = graph.bind(this.budget);
     const { norm, steps } = this.attack;
     if (this.attack.randomStart) {
-      randomStart(xAdv, x, budget, graph.bind(this.counter), { norm });
+      attackRandomStart(xAdv, x, budget, graph.bind(this.counter), { norm });
       graph.beforeRun.push(() => this.advance());
     } else {
       // A random start of radius 0 is a copy of x.
-      randomStart(xAdv, x, graph.bind(this.own(Tensor.from(graph.ctx, new Float32Array(2), [2]))), graph.bind(this.counter), { norm });
+      attackRandomStart(xAdv, x, graph.bind(this.own(Tensor.from(graph.ctx, new Float32Array(2), [2]))), graph.bind(this.counter), { norm });
     }
     for (let s = 0; s < steps; s++) traceAttackStep(model, xAdv, x, budget, norm, objective);
     return xAdv;
