@@ -67,3 +67,11 @@ export {
   type CalibrationReport,
   type CalibrationReportOptions,
 } from './robust/calibration.js';
+export { marginLoss, marginLossPerRow } from './losses/margin-loss.js';
+export { attackStep, attackRandomStart, keepBestAdversarial, type AttackNorm } from './robust/attack-ops.js';
+export { Attacker, traceAttackStep, attackLossPerRow, type AttackLoss, type AttackSpec, type FgsmSpec, type PgdSpec, type BatchAttackResult } from './robust/attacker.js';
+export { attackDataset, robustAccuracyCurve, type AttackRunOptions, type AttackDatasetResult, type CurveAttack, type RobustCurveOptions, type RobustCurve } from './robust/attacks.js';
+export { sanityFlags, noiseTolerance, type SanityFlag, type SanityCheck, type AttackCurve } from './robust/attack-sanity.js';
+export { InnerAttack, type InnerAttackOptions } from './robust/inner-attack.js';
+export { adversarialTrain, ardDistill, rsladDistill, AdversarialTrainingObjective, ArdObjective, RsladObjective, type ArdOptions, type RsladOptions } from './robust/robust-distill.js';
+export { temperatureTrain, defensiveDistill, apparentRobustness, type ApparentRobustness } from './robust/defensive-distillation.js';
