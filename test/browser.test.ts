@@ -6,7 +6,8 @@
 //    GEMM |err| ≤ 1e-5·Σ|a·b| + 1e-6; KL loss ≤ 1e-5 relative, gradient ≤ 1e-5 of its row's max);
 //  - one seeded epoch of the seed CNN on 512 MNIST images fetched from /mnist/, whose mean
 //    loss must match the same run in Node (src/, on Dawn) to 2e-3 relative;
-//  - the demo page examples/browser/index.html in quick mode, screenshot in docs/browser-demo.png.
+//  - the demo page examples/browser/index.html in quick mode (teacher, student alone and
+//    distilled from the same initial weights, FGSM on all three), screenshot in docs/browser-demo.png.
 // Never skipped: without Chromium or a WebGPU adapter the suite fails and says what to install.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import * as kdgpu from '../src/index.js';
 import { type BrowserSession, startBrowser } from './browser/chromium.js';
 // @ts-expect-error: plain JavaScript shared with the browser pages, no type declarations.
 import { seededTraining } from './browser/checks.js';
-import { decodePng, luminanceVariance } from './browser/png.js';
+import { type DecodedPng, decodePng, luminanceVariance } from './browser/png.js';
 import { useGpu } from './support/gpu.js';
 
 const BUNDLES = ['dist/kdgpu.js', 'dist/kdgpu.iife.js'];
@@ -93,6 +94,36 @@ async function temperatureKlInPage(page: Page, classes: number) {
   }, { rows: 6, classes, temperature: 4, alpha: 0.5 });
 }
 
+interface DemoEvaluation {
+  accuracy: number;
+  errors: number;
+  loss: number;
+  count: number;
+}
+
+interface DemoResult {
+  settings: Record<string, number>;
+  sameInitialWeights: boolean;
+  shownAdversarial: number;
+  models: Record<string, { history: { loss: number; accuracy: number; curve: unknown[] }[]; parameters: number; clean: DemoEvaluation; fgsm: DemoEvaluation }>;
+}
+
+/** Series colours of the demo's charts (examples/browser/app.js). */
+const SERIES_COLORS = [
+  ['teacher', [0xc0, 0x39, 0x2b]],
+  ['student alone', [0x24, 0x71, 0xa3]],
+  ['student KD', [0x8e, 0x44, 0xad]],
+] as const;
+
+/** Pixels within distance 40 (RGB) of `rgb`. */
+function pixelsNear(png: DecodedPng, rgb: readonly number[]): number {
+  let near = 0;
+  for (let i = 0; i < png.pixels.length; i += png.channels) {
+    if (Math.hypot(png.pixels[i]! - rgb[0]!, png.pixels[i + 1]! - rgb[1]!, png.pixels[i + 2]! - rgb[2]!) < 40) near++;
+  }
+  return near;
+}
+
 const BUILDS = [
   { build: '<script> bundle', path: '/test/browser/iife.html', global: true },
   { build: 'ES module', path: '/test/browser/esm.html', global: false },
@@ -165,28 +196,53 @@ describe('kdgpu in headless Chromium', () => {
     });
   });
 
-  it('the demo page trains teacher and student, draws the curves, and is saved as a screenshot', async () => {
-    const { page, errors } = await (await started).open('/examples/browser/index.html?quick=1&images=256&epochs=2');
-    await page.waitForFunction(() => ['done', 'error', 'unsupported'].includes(document.body.dataset.state ?? ''), null, { timeout: 90_000 });
+  it('the demo page trains a teacher and the student alone and distilled, attacks both with FGSM, and is saved as a screenshot', async () => {
+    const { page, errors } = await (await started).open('/examples/browser/index.html?quick=1&images=256&epochs=2&T=4&alpha=0.1&eps=0.1');
+    await page.waitForFunction(() => ['done', 'error', 'unsupported'].includes(document.body.dataset.state ?? ''), null, { timeout: 150_000 });
     const state = await page.evaluate(() => [document.body.dataset.state, document.body.dataset.error]);
     expect(state, `demo page ended in state '${state[0]}': ${state[1]}`).toEqual(['done', undefined]);
-    const result = await page.evaluate(() => (window as unknown as { demoResult: Record<string, { history: { loss: number; accuracy: number }[] }> }).demoResult);
-    for (const name of ['teacher', 'student']) {
-      expect(result[name]!.history.map((h) => Number.isFinite(h.loss) && h.accuracy > 0.1)).toEqual([true, true]);
+    const result = await page.evaluate(() => (window as unknown as { demoResult: DemoResult }).demoResult);
+    expect(result.settings).toMatchObject({ T: 4, alpha: 0.1, eps: 0.1 });
+    expect(result.sameInitialWeights, 'both students start from the same weights').toBe(true);
+    for (const name of ['teacher', 'alone', 'kd']) {
+      const model = result.models[name]!;
+      expect(model.history.map((h) => Number.isFinite(h.loss) && h.accuracy > 0.1), `${name} epochs`).toEqual([true, true]);
+      // logEvery = 1 with 8 steps per epoch: the loss moves within each epoch.
+      expect(model.history.map((h) => h.curve.length), `${name} loss points per epoch`).toEqual([8, 8]);
+      // FGSM raises the loss it ascends and can only rarely turn a wrong prediction right;
+      // over 500 images the accuracy falls.
+      expect(model.fgsm.loss, `${name}: mean CE under FGSM vs clean`).toBeGreaterThan(model.clean.loss);
+      expect(model.fgsm.accuracy, `${name}: accuracy under FGSM vs clean`).toBeLessThanOrEqual(model.clean.accuracy);
     }
+    expect(result.models.alone!.parameters).toBe(result.models.kd!.parameters);
 
-    // Each chart shows both models' curves: count pixels close to each series colour.
+    // Each chart shows all three runs: count pixels close to each series colour.
     for (const chart of ['#loss-chart', '#accuracy-chart']) {
       const png = decodePng(await page.locator(chart).screenshot());
-      for (const [name, rgb] of [['teacher', [0xc0, 0x39, 0x2b]], ['student', [0x24, 0x71, 0xa3]]] as const) {
-        let near = 0;
-        for (let i = 0; i < png.pixels.length; i += png.channels) {
-          if (Math.hypot(png.pixels[i]! - rgb[0], png.pixels[i + 1]! - rgb[1], png.pixels[i + 2]! - rgb[2]) < 40) near++;
-        }
-        expect(near, `${chart}: pixels of the ${name} curve`).toBeGreaterThan(100);
+      for (const [name, rgb] of SERIES_COLORS) {
+        expect(pixelsNear(png, rgb), `${chart}: pixels of the ${name} curve`).toBeGreaterThan(100);
       }
     }
 
+    // The comparison: teacher, alone, KD, each with finite numbers, and the KD − alone row.
+    const rows = await page.locator('#comparison tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? '')));
+    expect(rows.map((r) => r[0])).toEqual(['teacher (CNN)', 'student alone', 'student KD']);
+    for (const row of rows) {
+      const numbers = row.slice(1).flatMap((text) => text.split('/')).map((text) => Number(text.replace(/[,%]/g, '')));
+      expect(numbers.every(Number.isFinite) && numbers.length === 7, `comparison row ${row.join(' | ')}`).toBe(true);
+    }
+    const footer = await page.locator('#comparison tfoot td').allTextContents();
+    expect(footer[0]).toBe('KD − alone');
+    expect(await page.locator('#verdict').textContent()).toMatch(/Distillation \(T = 4, α = 0\.1\) (beat|lost to|tied with) the student alone/);
+
+    // The adversarial strips: 8 digits each, drawn (not blank).
+    expect(result.shownAdversarial).toBe(8);
+    for (const strip of ['#strip-alone', '#strip-kd']) {
+      expect(luminanceVariance(decodePng(await page.locator(strip).screenshot())), `${strip} shows images`).toBeGreaterThan(1000);
+    }
+
+    // The element screenshots above scrolled the page; let it repaint before the full one.
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
     const screenshot = await page.screenshot({ fullPage: true });
     // A blank page has variance 0; this page (text, charts, digits on white) measures ~1,000.
     expect(luminanceVariance(decodePng(screenshot))).toBeGreaterThan(200);
@@ -194,7 +250,7 @@ describe('kdgpu in headless Chromium', () => {
     writeFileSync(DEMO_SCREENSHOT, screenshot);
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, 180_000);
 
   it('the demo page says what to do when navigator.gpu is missing', async () => {
     const { page } = await (await started).open('/examples/browser/index.html?quick=1', {

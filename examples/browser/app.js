@@ -1,11 +1,18 @@
-// The browser demo: loads MNIST from /mnist/, trains a teacher CNN and a student MLP (on
-// labels alone, for now) with kdgpu.train, and draws their curves as epochs finish.
-import { drawLineChart, drawPredictions } from './chart.js';
-import { FUTURE_DEFAULTS, readSettings } from './settings.js';
+// The browser demo: loads MNIST from /mnist/, trains a teacher CNN, then one student MLP twice
+// from the same initial weights (alone on labels, and distilled from the teacher with the
+// page's T and α), draws their curves as epochs finish, compares the two students and
+// attacks both with FGSM at the page's ε.
+import { drawLineChart } from './chart.js';
+import { describeComparison, fillComparison } from './comparison.js';
+import { fgsm } from './fgsm.js';
+import { SETTING_NAMES, readSettings } from './settings.js';
+import { drawAdversarialStrip, STRIP_HEIGHT } from './strip.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('settings');
-const SHOWN_PREDICTIONS = 12;
+const SHOWN_ADVERSARIAL = 8;
+/** About this many loss points per epoch on the loss chart. */
+const CURVE_POINTS_PER_EPOCH = 16;
 
 function setState(state) {
   document.body.dataset.state = state;
@@ -26,102 +33,178 @@ function fail(message) {
   $('gpu-message').hidden = false;
 }
 
-/** The two models; layer sizes are the same in quick and full mode. */
-const MODELS = [
-  {
-    name: 'teacher',
-    color: '#c0392b',
-    layers: (k) => [new k.Conv2d(32, { kernel: 3 }), new k.ReLU(), new k.MaxPool2d(2), new k.Flatten(), new k.Dense(64), new k.ReLU(), new k.Dense(10)],
-  },
-  {
-    name: 'student',
-    color: '#2471a3',
-    layers: (k) => [new k.Flatten(), new k.Dense(32), new k.ReLU(), new k.Dense(10)],
-  },
-];
+/** The library, imported in main() once WebGPU is known to exist. */
+let kdgpu;
+
+const studentMlp = (name) => kdgpu.sequential([new kdgpu.Flatten(), new kdgpu.Dense(32), new kdgpu.ReLU(), new kdgpu.Dense(10)], { name });
+
+/** The three runs, in training order; layer sizes are the same in quick and full mode. */
+const MODELS = {
+  teacher: { label: 'teacher (CNN)', color: '#c0392b', make: () => kdgpu.seedCnn('teacher') },
+  alone: { label: 'student alone', color: '#2471a3', make: () => studentMlp('student-alone') },
+  kd: { label: 'student KD', color: '#8e44ad', make: () => studentMlp('student-kd') },
+};
+const PHASES = [...Object.keys(MODELS), 'attack'];
 
 function fillForm(settings) {
-  for (const name of ['images', 'testImages', 'epochs', 'batch', 'seed']) form.elements[name].value = settings[name];
-  for (const [name, value] of Object.entries(FUTURE_DEFAULTS)) form.elements[name].value = value;
+  for (const name of SETTING_NAMES) form.elements[name].value = settings[name];
 }
 
 function formSettings(quick) {
   const params = new URLSearchParams();
-  for (const name of ['images', 'testImages', 'epochs', 'batch', 'seed']) params.set(name, form.elements[name].value);
+  for (const name of SETTING_NAMES) params.set(name, form.elements[name].value);
   if (quick) params.set('quick', '1');
   history.replaceState(null, '', `?${params}`);
   return readSettings(`?${params}`);
 }
 
-function redraw(settings, histories) {
-  const epochs = settings.epochs;
-  const series = (pick, dashed, suffix = '') =>
-    MODELS.filter((m) => histories[m.name]).map((m) => ({
-      label: `${m.name}${suffix}`,
-      color: m.color,
-      dashed,
-      points: histories[m.name].map((h) => [h.epoch, pick(h)]),
-    }));
-  drawLineChart($('loss-chart'), { title: 'training loss (cross-entropy, epoch mean)', xLabel: 'epoch', xMin: 1, xMax: epochs, yMin: 0, format: (v) => v.toFixed(1), series: series((h) => h.loss, false) });
+function redraw(settings, histories, steps) {
+  const runs = Object.keys(MODELS).filter((key) => histories[key]);
+  const lossLabel = (key) => (key === 'kd' ? `${MODELS.kd.label}: α·CE + (1 − α)·T²·KL` : `${MODELS[key].label}: CE`);
+  drawLineChart($('loss-chart'), {
+    title: logEvery(steps) === 1 ? 'training loss per step' : `training loss, mean over every ${logEvery(steps)} steps`,
+    xLabel: `step (${steps} per epoch)`,
+    xMin: 1,
+    xMax: settings.epochs * steps,
+    yMin: 0,
+    format: (v) => v.toFixed(1),
+    marks: Array.from({ length: settings.epochs - 1 }, (_, e) => ({ x: (e + 1) * steps + 0.5, label: `epoch ${e + 2}` })),
+    series: runs.map((key) => ({
+      label: lossLabel(key),
+      color: MODELS[key].color,
+      points: histories[key].flatMap((h) => h.curve.map((c) => [c.step, c.loss])),
+    })),
+  });
   drawLineChart($('accuracy-chart'), {
-    title: 'accuracy',
+    title: `test accuracy (${settings.testImages} images) after each epoch`,
     xLabel: 'epoch',
     xMin: 1,
-    xMax: epochs,
+    xMax: settings.epochs,
     yMin: 0,
     yMax: 1,
     format: (v) => `${Math.round(v * 100)}%`,
-    series: [...series((h) => h.accuracy, false, ' (train)'), ...series((h) => h.validation.accuracy, true, ' (test)')],
+    series: runs.map((key) => ({
+      label: MODELS[key].label,
+      color: MODELS[key].color,
+      points: histories[key].map((h) => [h.epoch, h.validation.accuracy]),
+    })),
   });
 }
 
-function addResultRow(name, model, last, seconds) {
-  const row = document.createElement('tr');
-  const cells = [name, model.parameterCount.toLocaleString('en'), last.loss.toFixed(4), `${(last.accuracy * 100).toFixed(2)}%`, `${(last.validation.accuracy * 100).toFixed(2)}%`, seconds.toFixed(1)];
-  for (const text of cells) row.appendChild(document.createElement('td')).textContent = text;
-  $('results').tBodies[0].appendChild(row);
-  $('results').hidden = false;
+function logEvery(steps) {
+  return Math.max(1, Math.round(steps / CURVE_POINTS_PER_EPOCH));
 }
 
-async function trainModel(kdgpu, ctx, spec, data, settings, histories) {
-  const model = kdgpu.sequential(spec.layers(kdgpu), { name: spec.name }).build(ctx, [1, 28, 28], { seed: settings.seed });
-  log(model.summary());
-  histories[spec.name] = [];
-  const steps = Math.floor(data.train.count / settings.batch);
-  const result = await kdgpu.train(model, data.train, {
+/** Options shared by the three runs: same data order, optimizer settings and validation set. */
+function fitOptions(key, data, settings, histories, steps) {
+  const phase = PHASES.indexOf(key);
+  return {
     epochs: settings.epochs,
     batchSize: settings.batch,
     seed: settings.seed,
     optimizer: new kdgpu.Adam({ learningRate: 1e-3 }),
     validation: data.test,
+    logEvery: logEvery(steps),
     onStep: ({ epoch, step }) => {
       // Throttled: the status line only needs to move a few times per epoch.
-      if (step % 8 === 0 || step === steps) status(`${spec.name}: epoch ${epoch}/${settings.epochs}, step ${step}/${steps}`, ((epoch - 1) * steps + step) / (settings.epochs * steps));
+      if (step % 8 === 0 || step === steps) {
+        const done = ((epoch - 1) * steps + step) / (settings.epochs * steps);
+        status(`${MODELS[key].label}: epoch ${epoch}/${settings.epochs}, step ${step}/${steps}`, (phase + done) / PHASES.length);
+      }
     },
     onEpoch: (stats) => {
-      histories[spec.name].push(stats);
-      log(`${spec.name} epoch ${stats.epoch}: loss ${stats.loss.toFixed(4)}, train ${(stats.accuracy * 100).toFixed(2)}%, test ${(stats.validation.accuracy * 100).toFixed(2)}% (${stats.seconds.toFixed(1)} s)`);
-      redraw(settings, histories);
+      histories[key].push(stats);
+      log(`${MODELS[key].label} epoch ${stats.epoch}: loss ${stats.loss.toFixed(4)}, train ${(stats.accuracy * 100).toFixed(2)}%, test ${(stats.validation.accuracy * 100).toFixed(2)}% (${stats.seconds.toFixed(1)} s)`);
+      redraw(settings, histories, steps);
     },
-  });
-  addResultRow(spec.name, model, result.history.at(-1), result.seconds);
-  return { model, result };
+  };
 }
 
-async function showPredictions(kdgpu, student, data, raw) {
-  const shown = kdgpu.subset(data.test, 0, Math.min(SHOWN_PREDICTIONS, data.test.count));
-  const { predictions } = await kdgpu.evaluate(student, shown, { batchSize: shown.count });
-  $('predictions-section').hidden = false;
-  drawPredictions($('predictions'), { images: raw.images, labels: shown.labels, predictions, count: shown.count });
+async function sameWeights(a, b) {
+  const left = [...a.parameters().values()];
+  const right = [...b.parameters().values()];
+  for (let i = 0; i < left.length; i++) {
+    const [x, y] = await Promise.all([left[i].read(), right[i].read()]);
+    if (x.some((v, j) => v !== y[j])) return false;
+  }
+  return left.length === right.length;
 }
 
-function makeRunner(kdgpu) {
+async function trainAll(ctx, data, settings) {
+  const steps = Math.floor(data.train.count / settings.batch);
+  const histories = {};
+  const runs = {};
+  redraw(settings, histories, steps);
+  const models = Object.fromEntries(Object.entries(MODELS).map(([key, spec]) => [key, spec.make().build(ctx, [1, 28, 28], { seed: settings.seed })]));
+  log(models.teacher.summary());
+  log(models.alone.summary());
+  const same = await sameWeights(models.alone, models.kd);
+  log(`student alone and student KD: same architecture, ${same ? 'same' : 'DIFFERENT'} initial weights (seed ${settings.seed})`);
+  const trainers = {
+    teacher: (options) => kdgpu.train(models.teacher, data.train, options),
+    alone: (options) => kdgpu.train(models.alone, data.train, options),
+    kd: (options) => kdgpu.distill(models.kd, data.train, { ...options, teacher: models.teacher, temperature: settings.T, alpha: settings.alpha }),
+  };
+  for (const key of Object.keys(MODELS)) {
+    histories[key] = [];
+    const result = await trainers[key](fitOptions(key, data, settings, histories, steps));
+    runs[key] = { label: MODELS[key].label, parameters: models[key].parameterCount, history: result.history, seconds: result.seconds };
+  }
+  return { models, runs, same };
+}
+
+/** Clean and FGSM evaluation of every model on the same test images. */
+async function attackAll(models, runs, rawTest, data, settings) {
+  const adversarial = {};
+  const keys = Object.keys(models);
+  for (const [i, key] of keys.entries()) {
+    status(`FGSM at ε = ${settings.eps} on ${MODELS[key].label}…`, (PHASES.indexOf('attack') + i / keys.length) / PHASES.length);
+    runs[key].clean = await kdgpu.evaluate(models[key], data.test);
+    adversarial[key] = await fgsm(kdgpu, models[key], rawTest, settings.eps, kdgpu.MNIST_NORMALIZATION);
+    runs[key].attacked = await kdgpu.evaluate(models[key], kdgpu.normalize(adversarial[key], kdgpu.MNIST_NORMALIZATION));
+    log(`${MODELS[key].label}: test ${(runs[key].clean.accuracy * 100).toFixed(2)}%, under FGSM ε = ${settings.eps}: ${(runs[key].attacked.accuracy * 100).toFixed(2)}%`);
+  }
+  return adversarial;
+}
+
+function showStrips(runs, adversarial, rawTest, settings) {
+  const count = Math.min(SHOWN_ADVERSARIAL, rawTest.count);
+  $('adversarial-section').hidden = false;
+  for (const key of ['alone', 'kd']) {
+    const canvas = $(`strip-${key}`);
+    canvas.style.height = `${STRIP_HEIGHT}px`;
+    drawAdversarialStrip(canvas, {
+      title: `${MODELS[key].label}: FGSM at ε = ${settings.eps}`,
+      epsilon: settings.eps,
+      clean: rawTest.images.subarray(0, count * 784),
+      adversarial: adversarial[key].images.subarray(0, count * 784),
+      labels: rawTest.labels,
+      before: runs[key].clean.predictions,
+      after: runs[key].attacked.predictions,
+      count,
+    });
+  }
+  return count;
+}
+
+function showComparison(runs, rawTest, settings) {
+  $('fgsm-header').textContent = `accuracy under FGSM ε = ${settings.eps}`;
+  fillComparison($('comparison'), runs, rawTest.labels);
+  const { text, verdict } = describeComparison({ ...runs, labels: rawTest.labels, settings });
+  $('verdict').textContent = text;
+  $('verdict').className = `verdict ${verdict}`;
+  $('verdict').hidden = false;
+  $('comparison-note').hidden = false;
+}
+
+function makeRunner() {
   let ctxPromise;
   let mnistPromise;
   return async function run(settings) {
-    $('train').disabled = true;
+      $('train').disabled = true;
     setState('loading');
-    $('results').tBodies[0].replaceChildren();
+    for (const id of ['comparison', 'comparison-note', 'verdict', 'adversarial-section']) $(id).hidden = true;
+    let models;
     try {
       ctxPromise ??= kdgpu.init();
       const ctx = await ctxPromise;
@@ -135,16 +218,22 @@ function makeRunner(kdgpu) {
         train: kdgpu.normalize(kdgpu.subset(mnist.train, 0, settings.images), kdgpu.MNIST_NORMALIZATION),
         test: kdgpu.normalize(rawTest, kdgpu.MNIST_NORMALIZATION),
       };
-      log(`${data.train.count} training and ${data.test.count} test images, ${settings.epochs} epoch(s), batch ${settings.batch}, seed ${settings.seed}`);
+      log(`${data.train.count} training and ${data.test.count} test images, ${settings.epochs} epoch(s), batch ${settings.batch}, seed ${settings.seed}, T = ${settings.T}, α = ${settings.alpha}, ε = ${settings.eps}`);
       setState('training');
-      const histories = {};
-      redraw(settings, histories);
-      const trained = [];
-      for (const spec of MODELS) trained.push({ spec, ...(await trainModel(kdgpu, ctx, spec, data, settings, histories)) });
-      const student = trained.find((t) => t.spec.name === 'student').model;
-      await showPredictions(kdgpu, student, data, rawTest);
-      window.demoResult = Object.fromEntries(trained.map((t) => [t.spec.name, { history: t.result.history, parameters: t.model.parameterCount }]));
-      for (const t of trained) t.model.dispose();
+      const trained = await trainAll(ctx, data, settings);
+      models = trained.models;
+      const adversarial = await attackAll(models, trained.runs, rawTest, data, settings);
+      showComparison(trained.runs, rawTest, settings);
+      const shown = showStrips(trained.runs, adversarial, rawTest, settings);
+      const summary = (r) => ({ accuracy: r.accuracy, errors: r.errors, loss: r.loss, count: r.count });
+      window.demoResult = {
+        settings,
+        sameInitialWeights: trained.same,
+        shownAdversarial: shown,
+        models: Object.fromEntries(
+          Object.entries(trained.runs).map(([key, r]) => [key, { history: r.history, parameters: r.parameters, clean: summary(r.clean), fgsm: summary(r.attacked) }]),
+        ),
+      };
       status('Done.', 1);
       setState('done');
     } catch (error) {
@@ -154,6 +243,7 @@ function makeRunner(kdgpu) {
       document.body.dataset.error = error.message;
       setState('error');
     } finally {
+      for (const model of Object.values(models ?? {})) model.dispose();
       $('train').disabled = false;
     }
   };
@@ -173,7 +263,6 @@ async function main() {
     setState('unsupported');
     return;
   }
-  let kdgpu;
   try {
     kdgpu = await import('/dist/kdgpu.js');
   } catch (error) {
@@ -181,7 +270,7 @@ async function main() {
     setState('error');
     return;
   }
-  const run = makeRunner(kdgpu);
+  const run = makeRunner();
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const next = formSettings(settings.quick);
@@ -191,7 +280,7 @@ async function main() {
   $('train').disabled = false;
   status('Ready: press Train.');
   setState('idle');
-  redraw(settings, {});
+  redraw(settings, {}, Math.floor(settings.images / settings.batch));
   if (settings.autostart) await run(settings);
 }
 

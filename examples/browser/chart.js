@@ -1,7 +1,8 @@
 // Line charts on a plain <canvas>: axes with round ticks, one polyline per series, a legend.
 // Redrawn from scratch on every update (a few hundred points at most).
 
-const FONT = '12px system-ui, sans-serif';
+import { FONT, prepare } from './canvas.js';
+
 // The top margin holds the title; legend rows are added below it.
 const MARGIN = { left: 48, right: 16, top: 24, bottom: 34 };
 const LEGEND_LINE = 16;
@@ -14,17 +15,6 @@ function ticks(min, max, count) {
   const out = [];
   for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
   return out;
-}
-
-/** Sizes the canvas backing store to its CSS box times the device pixel ratio. */
-function prepare(canvas) {
-  const ratio = window.devicePixelRatio || 1;
-  const { width, height } = canvas.getBoundingClientRect();
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  const g = canvas.getContext('2d');
-  g.setTransform(ratio, 0, 0, ratio, 0, 0);
-  return { g, width, height };
 }
 
 /** Legend entries laid out in rows that fit `width`: [{ series, x, row }]. */
@@ -63,11 +53,12 @@ function drawLegend(g, entries, left, top) {
 /**
  * Draws `series` ({ label, color, dashed?, points: [[x, y], ...] }) on `canvas`, x over the
  * integers [xMin, xMax] (padded by half a step when they are equal), y over [yMin, yMax]
- * when given, else fitted to the data.
+ * when given, else fitted to the data. `marks` ([{ x, label }]) draws labelled vertical
+ * lines (epoch boundaries on a chart over steps).
  *
  * @example drawLineChart(canvas, { title: 'loss', xLabel: 'epoch', xMin: 1, xMax: 5, series: [{ label: 'teacher', color: '#c33', points: [[1, 0.4]] }] });
  */
-export function drawLineChart(canvas, { title, xLabel, xMin, xMax, yMin, yMax, format = (v) => String(v), series }) {
+export function drawLineChart(canvas, { title, xLabel, xMin, xMax, yMin, yMax, format = (v) => String(v), series, marks = [] }) {
   const { g, width, height } = prepare(canvas);
   const values = series.flatMap((s) => s.points.map(([, y]) => y));
   const low = yMin ?? (values.length ? Math.min(...values) : 0);
@@ -107,6 +98,17 @@ export function drawLineChart(canvas, { title, xLabel, xMin, xMax, yMin, yMax, f
   g.fillText(xLabel, plot.x + plot.w / 2, plot.y + plot.h + 18);
   g.strokeStyle = '#888';
   g.strokeRect(plot.x, plot.y, plot.w, plot.h);
+  g.setLineDash([2, 3]);
+  g.textAlign = 'left';
+  g.fillStyle = '#888';
+  for (const mark of marks) {
+    g.beginPath();
+    g.moveTo(px(mark.x), plot.y);
+    g.lineTo(px(mark.x), plot.y + plot.h);
+    g.stroke();
+    g.fillText(mark.label, px(mark.x) + 3, plot.y + 3);
+  }
+  g.setLineDash([]);
 
   for (const s of series) {
     g.strokeStyle = s.color;
@@ -123,36 +125,5 @@ export function drawLineChart(canvas, { title, xLabel, xMin, xMax, yMin, yMax, f
       g.arc(px(x), py(y), 3, 0, 2 * Math.PI);
       g.fill();
     }
-  }
-}
-
-/**
- * Draws 28×28 grey images in a row, each captioned with its prediction (green when it equals
- * the label, red otherwise).
- */
-export function drawPredictions(canvas, { images, labels, predictions, count }) {
-  const { g, width, height } = prepare(canvas);
-  const scale = 2;
-  const cell = 28 * scale + 12;
-  const fit = Math.min(count, Math.floor(width / cell));
-  g.fillStyle = '#fff';
-  g.fillRect(0, 0, width, height);
-  const image = g.createImageData(28, 28);
-  const scratch = document.createElement('canvas');
-  scratch.width = 28;
-  scratch.height = 28;
-  for (let n = 0; n < fit; n++) {
-    for (let p = 0; p < 784; p++) {
-      const v = 255 - Math.round(images[n * 784 + p] * 255);
-      image.data.set([v, v, v, 255], p * 4);
-    }
-    scratch.getContext('2d').putImageData(image, 0, 0);
-    g.imageSmoothingEnabled = false;
-    g.drawImage(scratch, n * cell, 0, 28 * scale, 28 * scale);
-    g.font = FONT;
-    g.textAlign = 'center';
-    g.textBaseline = 'top';
-    g.fillStyle = predictions[n] === labels[n] ? '#187a2f' : '#c0392b';
-    g.fillText(`→ ${predictions[n]}`, n * cell + 14 * scale, 28 * scale + 4);
   }
 }
