@@ -7,7 +7,9 @@
 //  - one seeded epoch of the seed CNN on 512 MNIST images fetched from /mnist/, whose mean
 //    loss must match the same run in Node (src/, on Dawn) to 2e-3 relative;
 //  - the demo page examples/browser/index.html in quick mode (teacher, student alone and
-//    distilled from the same initial weights, FGSM on all three), screenshot in docs/browser-demo.png.
+//    distilled from the same initial weights, FGSM on all three), screenshot in docs/browser-demo.png,
+//    and its form: an invalid T is refused, typed T, α, ε drive a new run.
+// The page's FGSM and URL settings are also tested in Node: test/browser/demo-*.test.ts.
 // Never skipped: without Chromium or a WebGPU adapter the suite fails and says what to install.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -251,6 +253,29 @@ describe('kdgpu in headless Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it('the demo page refuses an invalid T and retrains with the T, α and ε typed into the form', async () => {
+    const { page, errors } = await (await started).open('/examples/browser/index.html');
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    const fill = async (values: Record<string, string>) => {
+      for (const [name, value] of Object.entries(values)) await page.locator(`input[name=${name}]`).fill(value);
+    };
+    await fill({ images: '64', testImages: '50', epochs: '1', batch: '32', T: '0', alpha: '0.5', eps: '0.2' });
+    expect(await page.locator('input[name=T]').evaluate((input) => (input as HTMLInputElement).validity.valid)).toBe(false);
+    await page.locator('#train').click();
+    expect(await page.evaluate(() => document.body.dataset.state), 'an invalid T must not start a run').toBe('idle');
+
+    await fill({ T: '2' });
+    await page.locator('#train').click();
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 60_000 });
+    const result = await page.evaluate(() => ({ state: document.body.dataset.state, search: location.search, settings: (window as unknown as { demoResult: DemoResult }).demoResult.settings }));
+    expect(result.state).toBe('done');
+    expect(result.settings).toMatchObject({ images: 64, testImages: 50, epochs: 1, T: 2, alpha: 0.5, eps: 0.2 });
+    expect(new URLSearchParams(result.search).get('T')).toBe('2');
+    expect(await page.locator('#verdict').textContent()).toContain('Distillation (T = 2, α = 0.5)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 
   it('the demo page says what to do when navigator.gpu is missing', async () => {
     const { page } = await (await started).open('/examples/browser/index.html?quick=1', {

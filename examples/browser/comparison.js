@@ -81,10 +81,8 @@ export function describeComparison({ teacher, alone, kd, labels, settings }) {
     );
   }
   if (difference < 0) {
-    parts.push(
-      `KD can lose on a run this small: the teacher is only ${percent(teacher.clean.accuracy)} accurate here and its soft targets carry its mistakes; ` +
-        'train on more images for more epochs before drawing conclusions.',
-    );
+    const weakTeacher = teacher.clean.accuracy < 0.9 ? `the teacher is only ${percent(teacher.clean.accuracy)} accurate here and its soft targets carry its mistakes; ` : '';
+    parts.push(`KD can lose on small runs: ${weakTeacher}try more images and epochs, or another T and α, before drawing conclusions.`);
   }
   parts.push(
     `Under FGSM at ε = ${settings.eps}, each student attacked through its own gradient: alone ${percent(alone.attacked.accuracy)}, ` +
