@@ -48,6 +48,14 @@ describe('graph and plan', () => {
     plan.dispose();
   });
 
+  it('a tensor over the device binding limit fails with its size and what to do', () => {
+    const ctx = gpu();
+    const g = new Graph(ctx);
+    const rows = Math.ceil(ctx.limits.maxStorageBufferBindingSize / (4 * 1024)) + 1;
+    const big = relu(g.input('x', [rows, 1024]));
+    expect(() => compile(g, { fetch: [big] })).toThrow(/elementwise\/relu: 'x' \[\d+, 1024\] needs [\d.]+ MiB, over this device's maxStorageBufferBindingSize of [\d.]+ MiB; use a smaller batch/);
+  });
+
   it('temporaries share buffers by liveness', () => {
     const ctx = gpu();
     const g = new Graph(ctx);

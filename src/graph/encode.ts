@@ -2,7 +2,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { UNIFORM_USAGE } from '../gpu/constants.js';
 import { createBindGroup, type Kernel, packParams } from '../gpu/kernel.js';
 import type { KernelCall } from './op.js';
-import type { TensorSpec } from './tensor.js';
+import { formatShape, sizeOf, type TensorSpec } from './tensor.js';
 
 /** A dispatch ready to encode: made once, replayed every run. */
 export interface PreparedCall {
@@ -16,7 +16,17 @@ export interface PreparedCall {
 export function prepareCall(ctx: GpuContext, call: KernelCall, bufferOf: (spec: TensorSpec) => GPUBuffer): PreparedCall {
   const kernel = ctx.kernels.get(call.shader, call.entry, call.constants);
   const buffers: Record<string, GPUBuffer> = {};
-  for (const [name, spec] of Object.entries(call.buffers)) buffers[name] = bufferOf(spec);
+  const bindingLimit = ctx.limits.maxStorageBufferBindingSize;
+  for (const [name, spec] of Object.entries(call.buffers)) {
+    const bytes = sizeOf(spec.shape) * 4;
+    if (bytes > bindingLimit) {
+      throw new Error(
+        `${call.shader.name}/${call.entry}: '${name}' ${formatShape(spec.shape)} needs ${(bytes / 2 ** 20).toFixed(1)} MiB, over this device's ` +
+          `maxStorageBufferBindingSize of ${(bindingLimit / 2 ** 20).toFixed(1)} MiB; use a smaller batch`,
+      );
+    }
+    buffers[name] = bufferOf(spec);
+  }
   let paramsBuffer: GPUBuffer | undefined;
   if (call.params) {
     const { binding, data } = packParams(kernel, call.params);

@@ -131,27 +131,32 @@ export function compile(graph: Graph, options: CompileOptions = {}): Plan {
   };
 
   const calls: PreparedCall[] = [];
-  needed.forEach((node, i) => {
-    node.inputs.forEach(bufferFor);
-    for (const o of node.outputs) {
-      const b = allocate(o);
-      ctx.poisonBuffer(b, o.size * 4);
-      buffers.set(o, b);
-    }
-    const bufferOf = (spec: TensorSpec) => {
-      const b = buffers.get(spec as SymbolicTensor);
-      if (!b) throw new Error(`${node.op.name}: a kernel referred to a tensor that is not one of its inputs or outputs`);
-      return b;
-    };
-    for (const call of node.op.kernels({ inputs: node.inputs, outputs: node.outputs }, node.attrs as never, ctx)) {
-      const prepared = prepareCall(ctx, call, bufferOf);
-      if (prepared.paramsBuffer) owned.push(prepared.paramsBuffer);
-      calls.push(prepared);
-    }
-    for (const t of new Set(node.inputs)) if (lastUse.get(t) === i) release(t);
-    for (const o of node.outputs) if (!lastUse.has(o)) release(o);
-  });
-  for (const t of fetch) bufferFor(t);
+  try {
+    needed.forEach((node, i) => {
+      node.inputs.forEach(bufferFor);
+      for (const o of node.outputs) {
+        const b = allocate(o);
+        ctx.poisonBuffer(b, o.size * 4);
+        buffers.set(o, b);
+      }
+      const bufferOf = (spec: TensorSpec) => {
+        const b = buffers.get(spec as SymbolicTensor);
+        if (!b) throw new Error(`${node.op.name}: a kernel referred to a tensor that is not one of its inputs or outputs`);
+        return b;
+      };
+      for (const call of node.op.kernels({ inputs: node.inputs, outputs: node.outputs }, node.attrs as never, ctx)) {
+        const prepared = prepareCall(ctx, call, bufferOf);
+        if (prepared.paramsBuffer) owned.push(prepared.paramsBuffer);
+        calls.push(prepared);
+      }
+      for (const t of new Set(node.inputs)) if (lastUse.get(t) === i) release(t);
+      for (const o of node.outputs) if (!lastUse.has(o)) release(o);
+    });
+    for (const t of fetch) bufferFor(t);
+  } catch (error) {
+    for (const b of owned) ctx.pool.release(b); // a failed compile leaves nothing allocated
+    throw error;
+  }
   return new Plan(graph, calls, buffers, owned, fetch, bytes);
 }
 
