@@ -4,12 +4,15 @@ import { distill } from '../distill/distiller.js';
 import { init } from '../gpu/context.js';
 import { seedCnn, teacherCnn } from '../nn/zoo.js';
 import type { Sequential } from '../nn/sequential.js';
-import { Adam } from '../optim/adam.js';
 import { evaluate } from '../train/evaluate.js';
-import type { EpochStats, FitOptions, FitResult } from '../train/fit.js';
+import type { EpochStats, FitResult } from '../train/fit.js';
 import { train } from '../train/train.js';
-import { ProgressBar } from './progress.js';
 import { writeDemoReport } from './demo-report.js';
+import { ROBUSTNESS_DEFAULTS, ROBUSTNESS_QUICK } from './robustness-command.js';
+import { trainArdStudent } from './robustness-models.js';
+import { robustnessTable, writeRobustnessReport } from './robustness-report.js';
+import { runRobustness } from './robustness.js';
+import { trainingOptions } from './training-options.js';
 
 export interface DemoConfig {
   quick: boolean;
@@ -52,6 +55,16 @@ export interface DemoResults {
   totalSeconds: number;
 }
 
+/** The demo's robustness evaluation; unset fields take `kdgpu robustness`'s defaults (its --quick ones with --quick). */
+export interface DemoRobustness {
+  attackImages?: number;
+  pgdSteps?: number;
+  restarts?: number;
+  /** The ARD student's inner PGD. */
+  trainEpsilon?: number;
+  trainSteps?: number;
+}
+
 export const DEMO_DEFAULTS: DemoConfig = {
   quick: false,
   out: 'kdgpu-out',
@@ -68,9 +81,13 @@ export const DEMO_DEFAULTS: DemoConfig = {
 /**
  * The main job: train a teacher CNN, the seed CNN alone (baseline), the seed CNN distilled
  * (KD) and distilled with a feature hint (KD+feature), all from the same initial student
- * weights; evaluate on the MNIST test set; write results.json and report.html.
+ * weights; evaluate on the MNIST test set; write results.json and report.html. Then, unless
+ * `robustness` is false, train an ARD student from the same teacher and initial weights and
+ * evaluate the teacher, the student alone, KD and ARD with runRobustness, writing
+ * robustness.json and robustness.html beside them.
  */
-export async function runDemo(config: DemoConfig, log: (line: string) => void = console.log): Promise<DemoResults> {
+export async function runDemo(options: DemoConfig & { robustness?: DemoRobustness | false }, log: (line: string) => void = console.log): Promise<DemoResults> {
+  const { robustness = {}, ...config } = options;
   const started = performance.now();
   const ctx = await init();
   try {
@@ -87,26 +104,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
     const device = [ctx.adapterInfo.vendor, ctx.adapterInfo.architecture, ctx.adapterInfo.description].filter(Boolean).join(' ') || 'unknown';
     log(`kdgpu demo on ${device}: ${trainSet.count} training, ${validation.count} validation, ${test.count} test images${config.quick ? ' (--quick)' : ''}`);
 
-    const bar = new ProgressBar();
-    const fitOptions = (epochs: number, label: string): FitOptions => {
-      const steps = Math.floor(trainSet.count / config.batchSize);
-      return {
-        epochs,
-        batchSize: config.batchSize,
-        seed: config.seed,
-        validation,
-        logEvery: Math.max(1, Math.floor(steps / 10)),
-        optimizer: new Adam({ learningRate: (t) => config.learningRate * 0.5 ** Math.floor((t - 1) / steps) }),
-        onStep: ({ epoch, step, steps }) => {
-          if (step === 1) bar.reset();
-          bar.update(`${label} epoch ${epoch}/${epochs}`, step, steps);
-        },
-        onEpoch: (s) => {
-          bar.clear();
-          log(`  ${label} epoch ${s.epoch}/${epochs}: loss ${s.loss.toFixed(4)}, validation accuracy ${pct(s.validation!.accuracy)} (${s.seconds.toFixed(1)} s)`);
-        },
-      };
-    };
+    const fitOptions = trainingOptions({ train: trainSet, validation, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed, log });
     const models: ModelResult[] = [];
     const record = async (model: Sequential, role: string, result: FitResult) => {
       const e = await evaluate(model, test);
@@ -144,7 +142,6 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
     const hints = [{ student: 'relu1', teacher: 'relu1', weight: config.beta }];
     await record(kdFeature, 'student distilled (KD + feature)', await distill(kdFeature, trainSet, { ...fitOptions(config.studentEpochs, 'kd+feature'), ...kdOptions, hints }));
 
-    for (const m of [teacher, alone, kd, kdFeature]) m.dispose();
     const results: DemoResults = {
       kdgpu: '0.1.0',
       date: new Date().toISOString(),
@@ -158,6 +155,37 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
     log(resultsTable(results));
     const files = await writeDemoReport(config.out, results);
     log(`\nwrote ${files.join(' and ')}`);
+
+    if (robustness) {
+      const trainSteps = robustness.trainSteps ?? (config.quick ? ROBUSTNESS_QUICK.trainSteps : ROBUSTNESS_DEFAULTS.trainSteps);
+      const ardConfig = { seed: config.seed, temperature: config.temperature, alpha: config.alpha, trainEpsilon: robustness.trainEpsilon ?? ROBUSTNESS_DEFAULTS.trainEpsilon, trainSteps, teacherAdversariallyTrained: false };
+      const ard = await trainArdStudent(student('student-ard'), teacher, trainSet, ardConfig, fitOptions(config.studentEpochs, 'ard'), log);
+      const role = (m: Sequential) => models.find((r) => r.name === m.name)!.role;
+      log('robustness evaluation');
+      const evaluated = await runRobustness([{ model: teacher, role: role(teacher) }, { model: alone, role: role(alone) }, { model: kd, role: role(kd) }, ard], { test, heldOut: validation }, {
+        pgdSteps: robustness.pgdSteps ?? (config.quick ? ROBUSTNESS_QUICK.pgdSteps : undefined),
+        restarts: robustness.restarts,
+        attackImages: robustness.attackImages ?? (config.quick ? ROBUSTNESS_QUICK.attackImages : undefined),
+        seed: config.seed,
+        log,
+      });
+      ard.model.dispose();
+      const report = {
+        kdgpu: results.kdgpu,
+        date: new Date().toISOString(),
+        device,
+        command: 'demo' as const,
+        config: { ...config, robustness },
+        teacherAdversariallyTrained: false,
+        ...evaluated,
+        data: { train: trainSet.count, ...evaluated.data },
+        totalSeconds: (performance.now() - started) / 1000,
+      };
+      log('');
+      log(robustnessTable(report));
+      log(`\nwrote ${(await writeRobustnessReport(config.out, report)).join(' and ')}`);
+    }
+    for (const m of [teacher, alone, kd, kdFeature]) m.dispose();
     return results;
   } finally {
     ctx.dispose();

@@ -2,13 +2,21 @@
 // The `kdgpu` command.
 import { checkKnown, numberOption, parseArgs } from './args.js';
 import { DEMO_DEFAULTS, runDemo } from './demo.js';
+import { ROBUSTNESS_DEFAULTS, ROBUSTNESS_QUICK, runRobustnessCommand } from './robustness-command.js';
 
 const HELP = `kdgpu — knowledge distillation and robustness on WebGPU
 
 Usage:
   kdgpu demo [options]     train a teacher CNN, the seed CNN alone, distilled (KD) and
                            distilled with a feature hint on MNIST; evaluate on the test set;
-                           write OUT/results.json and OUT/report.html
+                           write OUT/results.json and OUT/report.html; then evaluate the
+                           teacher, the student alone, KD and an ARD student for robustness
+                           (OUT/robustness.json and OUT/robustness.html)
+  kdgpu robustness [options]
+                           train (or --load) a teacher CNN, the seed CNN alone, by KD and by
+                           ARD (adversarially robust distillation); evaluate clean accuracy,
+                           FGSM/PGD accuracy vs ε with sanity checks, MNIST-C corruption error
+                           and calibration; write OUT/robustness.json and OUT/robustness.html
   kdgpu help               this text
 
 Demo options:
@@ -25,20 +33,57 @@ Demo options:
   --seed S                 seed for weights, data order and augmentation (default ${DEMO_DEFAULTS.seed})
   --train-images N         use the first N training images (default all 55,000; 4,000 with --quick)
   --test-images N          evaluate on the first N test images (default all 10,000; 2,000 with --quick)
+  --no-robustness          skip the robustness evaluation (and the ARD student)
+  --attack-images N, --pgd-steps N, --restarts N, --train-epsilon E, --train-steps N
+                           robustness settings, as for \`kdgpu robustness\` (the ARD student
+                           trains for --student-epochs from the demo's plain teacher)
+
+Robustness options:
+  --quick                  ${ROBUSTNESS_QUICK.trainImages} training, ${ROBUSTNESS_QUICK.testImages} test images, ${ROBUSTNESS_QUICK.attackImages} attacked, PGD-${ROBUSTNESS_QUICK.pgdSteps}, ${ROBUSTNESS_QUICK.epochs} epoch,
+                           ARD with PGD-${ROBUSTNESS_QUICK.trainSteps} (a few minutes)
+  --out DIR                output folder (default ${ROBUSTNESS_DEFAULTS.out})
+  --save DIR               save the trained models as DIR/<model>.safetensors
+  --load DIR               load the models saved by --save instead of training them
+  --robust-teacher         Madry-train the teacher (PGD on its cross-entropy); by default
+                           it is trained plainly and ARD distils from a non-robust teacher
+  --attack-images N        attack the first N test images (default 1,000)
+  --pgd-steps N            PGD steps (default 40; step size 2.5·ε/steps)
+  --restarts N             PGD random restarts (default ${ROBUSTNESS_DEFAULTS.restarts})
+  --epsilons E1,E2,...     L∞ radii (default ${ROBUSTNESS_DEFAULTS.epsilons.join(',')}); ε = 1 is always added as a sanity check
+  --train-epsilon E        ε of the PGD in ARD and robust-teacher training (default ${ROBUSTNESS_DEFAULTS.trainEpsilon})
+  --train-steps N          its steps (default ${ROBUSTNESS_DEFAULTS.trainSteps})
+  --epochs N, --teacher-epochs N, --student-epochs N, --temperature T, --alpha A, --batch N,
+  --lr R, --seed S, --train-images N, --test-images N
+                           as for the demo (KD and ARD both give the hard loss weight alpha;
+                           test images: clean accuracy, corruptions, calibration)
+
+The held-out images for temperature scaling are the last 5,000 training images (1,000
+with --quick or --train-images); they are never trained on.
 `;
+
+function epsilonList(args: ReturnType<typeof parseArgs>): number[] {
+  const text = args.options.get('epsilons');
+  if (text === undefined) return [...ROBUSTNESS_DEFAULTS.epsilons];
+  const values = text.split(',').map(Number);
+  if (values.length === 0 || values.some((v) => !(v > 0 && v < 1))) throw new Error(`--epsilons must be numbers in (0, 1) separated by commas, got '${text}'`);
+  return values;
+}
 
 function optionalInteger(args: ReturnType<typeof parseArgs>, name: string): number | undefined {
   return args.options.has(name) ? numberOption(args, name, 0, { min: 1, max: 1e7, integer: true }) : undefined;
 }
 
+/** Options the demo and the robustness command share. */
+const TRAINING_OPTIONS = ['quick', 'out', 'epochs', 'teacher-epochs', 'student-epochs', 'temperature', 'alpha', 'batch', 'lr', 'seed', 'train-images', 'test-images'];
+
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, new Set(['quick', 'help']));
+  const args = parseArgs(argv, new Set(['quick', 'help', 'no-robustness', 'robust-teacher']));
   if (!args.command || args.command === 'help' || args.flags.has('help')) {
     process.stdout.write(HELP);
     return args.command && args.command !== 'help' && !args.flags.has('help') ? 1 : 0;
   }
   if (args.command === 'demo') {
-    checkKnown(args, ['quick', 'out', 'epochs', 'teacher-epochs', 'student-epochs', 'temperature', 'alpha', 'beta', 'batch', 'lr', 'seed', 'train-images', 'test-images']);
+    checkKnown(args, [...TRAINING_OPTIONS, 'beta', 'no-robustness', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps']);
     const quick = args.flags.has('quick');
     const epochs = numberOption(args, 'epochs', quick ? 1 : NaN, { min: 1, max: 1000, integer: true });
     await runDemo({
@@ -54,6 +99,44 @@ async function main(argv: string[]): Promise<number> {
       learningRate: numberOption(args, 'lr', DEMO_DEFAULTS.learningRate, { min: 1e-8, max: 10 }),
       trainImages: optionalInteger(args, 'train-images'),
       testImages: optionalInteger(args, 'test-images'),
+      robustness: args.flags.has('no-robustness')
+        ? false
+        : {
+            attackImages: optionalInteger(args, 'attack-images'),
+            pgdSteps: optionalInteger(args, 'pgd-steps'),
+            restarts: numberOption(args, 'restarts', ROBUSTNESS_DEFAULTS.restarts, { min: 1, max: 100, integer: true }),
+            trainEpsilon: numberOption(args, 'train-epsilon', ROBUSTNESS_DEFAULTS.trainEpsilon, { min: 0, max: 1 }),
+            trainSteps: numberOption(args, 'train-steps', quick ? ROBUSTNESS_QUICK.trainSteps : ROBUSTNESS_DEFAULTS.trainSteps, { min: 1, max: 1000, integer: true }),
+          },
+    });
+    return 0;
+  }
+  if (args.command === 'robustness') {
+    checkKnown(args, [...TRAINING_OPTIONS, 'save', 'load', 'robust-teacher', 'attack-images', 'pgd-steps', 'restarts', 'epsilons', 'train-epsilon', 'train-steps']);
+    const quick = args.flags.has('quick');
+    const d = ROBUSTNESS_DEFAULTS;
+    const epochs = numberOption(args, 'epochs', quick ? ROBUSTNESS_QUICK.epochs : NaN, { min: 1, max: 1000, integer: true });
+    await runRobustnessCommand({
+      quick,
+      out: args.options.get('out') ?? d.out,
+      seed: numberOption(args, 'seed', d.seed, { min: 0, max: 2 ** 31, integer: true }),
+      teacherEpochs: numberOption(args, 'teacher-epochs', Number.isNaN(epochs) ? d.teacherEpochs : epochs, { min: 1, max: 1000, integer: true }),
+      studentEpochs: numberOption(args, 'student-epochs', Number.isNaN(epochs) ? d.studentEpochs : epochs, { min: 1, max: 1000, integer: true }),
+      batchSize: numberOption(args, 'batch', d.batchSize, { min: 1, max: 4096, integer: true }),
+      temperature: numberOption(args, 'temperature', d.temperature, { min: 1e-3, max: 1000 }),
+      alpha: numberOption(args, 'alpha', d.alpha, { min: 0, max: 1 }),
+      learningRate: numberOption(args, 'lr', d.learningRate, { min: 1e-8, max: 10 }),
+      robustTeacher: args.flags.has('robust-teacher'),
+      trainEpsilon: numberOption(args, 'train-epsilon', d.trainEpsilon, { min: 0, max: 1 }),
+      trainSteps: numberOption(args, 'train-steps', quick ? ROBUSTNESS_QUICK.trainSteps : d.trainSteps, { min: 1, max: 1000, integer: true }),
+      trainImages: optionalInteger(args, 'train-images'),
+      testImages: optionalInteger(args, 'test-images'),
+      attackImages: optionalInteger(args, 'attack-images'),
+      pgdSteps: optionalInteger(args, 'pgd-steps'),
+      restarts: numberOption(args, 'restarts', d.restarts, { min: 1, max: 100, integer: true }),
+      epsilons: epsilonList(args),
+      ...(args.options.has('save') ? { save: args.options.get('save') } : {}),
+      ...(args.options.has('load') ? { load: args.options.get('load') } : {}),
     });
     return 0;
   }
