@@ -71,7 +71,7 @@ export const SIZES: Record<Mode, Sizes> = {
     klRows: [64, 256],
     copyBytes: 256 * 2 ** 20,
     fma: { workgroups: 4096, iterations: 256 },
-    timing: { repetitions: 7, secondsPerRepetition: 2, maxIterations: 1000 },
+    timing: { repetitions: 5, secondsPerRepetition: 1.5, maxIterations: 1000 },
   },
 };
 
