@@ -1,12 +1,16 @@
-// The `kdgpu` command: argument errors, help, and a tiny end-to-end demo run that writes
-// results.json and report.html (the same code path as `npm run demo -- --quick --out DIR`).
+// The `kdgpu` command: argument errors, help, a tiny end-to-end demo run that writes
+// results.json and report.html (the same code path as `npm run demo -- --quick --out DIR`)
+// and robustness.json/.html, and a tiny `kdgpu robustness` run that saves its models
+// (loading them back: test/robustness-report.test.ts).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkKnown, numberOption, parseArgs } from '../src/cli/args.js';
+import type { RobustnessReport } from '../src/cli/robustness-report.js';
+import { noiseTolerance } from '../src/robust/attack-sanity.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -42,18 +46,25 @@ describe('argument parsing', () => {
 
 describe('kdgpu command', () => {
   it('prints help, and fails clearly on an unknown command or option', async () => {
-    expect((await cli(['help'])).stdout).toContain('kdgpu demo [options]');
+    const help = (await cli(['help'])).stdout;
+    expect(help).toContain('kdgpu demo [options]');
+    expect(help).toContain('kdgpu robustness [options]');
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("unknown command 'frobnicate'");
     const bad = await cli(['demo', '--alpha', '2']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--alpha must be a number in [0, 1], got '2'");
+    const unknownOption = await cli(['robustness', '--beta', '1']);
+    expect(unknownOption.code).toBe(1);
+    expect(unknownOption.stderr).toContain('unknown option --beta');
+    expect((await cli(['robustness', '--epsilons', '0.1,2'])).stderr).toContain("--epsilons must be numbers in (0, 1) separated by commas, got '0.1,2'");
   });
 
   it('a tiny demo writes results.json and a self-contained report.html', async () => {
     const out = join(dir, 'demo');
-    const result = await cli(['demo', '--quick', '--train-images', '256', '--test-images', '200', '--epochs', '1', '--batch', '32', '--out', out]);
+    const tinyRobustness = ['--attack-images', '20', '--pgd-steps', '1', '--train-steps', '1'];
+    const result = await cli(['demo', '--quick', '--train-images', '256', '--test-images', '200', '--epochs', '1', '--batch', '32', '--out', out, ...tinyRobustness]);
     expect(result.code, result.stderr).toBe(0);
     const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(json.models.map((m: { name: string }) => m.name)).toEqual(['teacher', 'student-alone', 'student-kd', 'student-kd-feature']);
@@ -68,5 +79,44 @@ describe('kdgpu command', () => {
     expect(html).toContain('student-kd-feature');
     expect(html).not.toMatch(/<script|src="http/); // self-contained, no scripts or remote assets
     expect(result.stdout).toMatch(/student-kd\s+\d+\.\d+%/);
-  });
+    const robustness = JSON.parse(readFileSync(join(out, 'robustness.json'), 'utf8')) as RobustnessReport;
+    expect(robustness.command).toBe('demo');
+    expect(robustness.models.map((m) => m.name)).toEqual(['teacher', 'student-alone', 'student-kd', 'student-ard']);
+    expect(robustness.data).toEqual({ train: 256, heldOut: 1000, test: 200, attack: 20 });
+    expect(readFileSync(join(out, 'robustness.html'), 'utf8')).toContain('data:image/png;base64,');
+  }, 300_000);
+
+  it('a tiny robustness run writes robustness.json and a self-contained robustness.html, and saves its models', async () => {
+    const [out, weights] = ['robustness', 'weights'].map((name) => join(dir, name));
+    const tiny = ['--train-images', '256', '--train-steps', '1', '--batch', '32', '--test-images', '100', '--attack-images', '20', '--pgd-steps', '1'];
+    const result = await cli(['robustness', '--quick', ...tiny, '--out', out, '--save', weights]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readdirSync(weights).sort()).toEqual(['student-alone.safetensors', 'student-ard.safetensors', 'student-kd.safetensors', 'teacher.safetensors']);
+    expect(result.stderr).toContain('robustness evaluation'); // progress goes to stderr
+    const report = JSON.parse(readFileSync(join(out, 'robustness.json'), 'utf8')) as RobustnessReport;
+    expect(Object.keys(report)).toEqual(expect.arrayContaining(['kdgpu', 'date', 'device', 'config', 'teacherAdversariallyTrained', 'settings', 'data', 'models', 'examples', 'totalSeconds']));
+    expect(report.teacherAdversariallyTrained).toBe(false);
+    expect(report.data).toEqual({ train: 256, heldOut: 1000, test: 100, attack: 20 });
+    expect(report.models.map((m) => m.name)).toEqual(['teacher', 'student-alone', 'student-kd', 'student-ard']);
+    const numbers: unknown[] = [];
+    JSON.stringify(report, (_key, value: unknown) => (typeof value === 'number' && numbers.push(value), value));
+    expect(numbers.every((v) => Number.isFinite(v))).toBe(true);
+    for (const m of report.models) {
+      const { epsilons, curves, flags, count } = m.attacks;
+      expect(epsilons).toEqual([0.05, 0.1, 0.2, 0.3, 1]);
+      expect(curves.map((c) => c.name)).toEqual(['fgsm-ce', 'pgd-ce', 'pgd-margin']);
+      const flagged = (check: string, attack: string, epsilon: number) => flags.some((f) => f.check === check && f.attack === attack && f.epsilon === epsilon);
+      const above = (a: number, b: number) => a > b + noiseTolerance(count, (a + b) / 2);
+      for (const c of curves) {
+        for (let k = 1; k < epsilons.length; k++) if (above(c.accuracy[k]!, c.accuracy[k - 1]!)) expect(flagged('accuracy-rises-with-epsilon', c.name, epsilons[k]!)).toBe(true);
+        if (c.kind === 'pgd') epsilons.forEach((e, k) => above(c.accuracy[k]!, curves[0]!.accuracy[k]!) && expect(flagged('pgd-weaker-than-fgsm', c.name, e)).toBe(true));
+      }
+      expect(m.corruptions).toHaveLength(20);
+      expect(m.calibration.before.bins).toHaveLength(15);
+    }
+    const html = readFileSync(join(out, 'robustness.html'), 'utf8');
+    expect(html).not.toMatch(/<script|<link|\b(src|href)="(https?:)?\/\//i);
+    expect(html.match(/<img src="data:image\/png;base64,/g)!.length).toBe(8 + 2 * 8 * 4 + 1 + 20);
+    expect(html).toMatch(/class="banner (ok|bad)"/);
+  }, 300_000);
 });

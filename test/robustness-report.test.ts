@@ -3,11 +3,16 @@
 // v·255); runRobustness on two small MLPs trained briefly on real MNIST (finite numbers,
 // every corruption, mCE = mean of the 15 MNIST-C errors, calibration fitted on held-out
 // data, accuracies non-increasing in ε and PGD ≤ FGSM unless flagged, within the sanity
-// checks' sampling tolerance); the HTML is self-contained and holds every example image.
+// checks' sampling tolerance); the HTML is self-contained and holds every example image;
+// saved models load back bit for bit with their roles and training.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { crc32, inflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Adam, Dense, Flatten, loadMnistFromDirectory, ReLU, sequential, subset, train } from '../src/index.js';
+import { Adam, Dense, Flatten, loadMnistFromDirectory, ReLU, seedCnn, sequential, subset, teacherCnn, train } from '../src/index.js';
 import { encodeGreyPng, greyPngDataUri } from '../src/cli/png.js';
+import { loadModels, ROBUSTNESS_MODEL_NAMES, saveModels } from '../src/cli/robustness-models.js';
 import { robustnessReportHtml, robustnessTable, type RobustnessReport } from '../src/cli/robustness-report.js';
 import { CORRUPTION_SETTINGS, runRobustness, type RobustnessResults } from '../src/cli/robustness.js';
 import { noiseTolerance } from '../src/robust/attack-sanity.js';
@@ -149,5 +154,30 @@ describe('runRobustness and the report', () => {
     const table = robustnessTable(report).split('\n');
     expect(table[0]).toMatch(/^model\s+clean\s+ε 0.05\s+ε 0.1\s+ε 0.2\s+ε 0.3\s+mCE\s+ECE\s+ECE \(T\)\s+flags$/);
     expect(table.slice(2, 4).map((line) => line.split(/\s+/)[0])).toEqual(['wide', 'narrow']);
+  });
+});
+
+describe('saved models', () => {
+  const gpu = useGpu();
+
+  it('load back bit for bit, with role, training and whether they were adversarially trained', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdgpu-models-'));
+    const build = (name: string, seed: number) => (name === 'teacher' ? teacherCnn(name) : seedCnn(name)).build(gpu(), [1, 28, 28], { seed });
+    const saved = ROBUSTNESS_MODEL_NAMES.map((name, i) => ({ model: build(name, 10 + i), role: `role ${i}`, training: `training ${i}`, adversariallyTrained: i === 3 }));
+    try {
+      await saveModels(dir, saved);
+      const loaded = await loadModels(gpu(), dir);
+      expect(loaded.map((m) => [m.model.name, m.role, m.adversariallyTrained])).toEqual(saved.map((m) => [m.model.name, m.role, m.adversariallyTrained]));
+      for (const [i, m] of loaded.entries()) {
+        expect(m.training).toBe(`training ${i} (loaded from ${dir}/${m.model.name}.safetensors)`);
+        const expected = saved[i]!.model.state();
+        for (const [name, tensor] of m.model.state()) expect(await tensor.read(), name).toEqual(await expected.get(name)!.read());
+        m.model.dispose();
+      }
+      await expect(loadModels(gpu(), join(dir, 'missing'))).rejects.toThrow('cannot read');
+    } finally {
+      for (const m of saved) m.model.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -162,7 +162,9 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
       const ard = await trainArdStudent(student('student-ard'), teacher, trainSet, ardConfig, fitOptions(config.studentEpochs, 'ard'), log);
       const role = (m: Sequential) => models.find((r) => r.name === m.name)!.role;
       log('robustness evaluation');
-      const evaluated = await runRobustness([{ model: teacher, role: role(teacher) }, { model: alone, role: role(alone) }, { model: kd, role: role(kd) }, ard], { test, heldOut: validation }, {
+      // --quick evaluates robustness on as many test images as `kdgpu robustness --quick`.
+      const robustTest = config.quick ? subset(test, 0, Math.min(test.count, ROBUSTNESS_QUICK.testImages)) : test;
+      const evaluated = await runRobustness([{ model: teacher, role: role(teacher) }, { model: alone, role: role(alone) }, { model: kd, role: role(kd) }, ard], { test: robustTest, heldOut: validation }, {
         pgdSteps: robustness.pgdSteps ?? (config.quick ? ROBUSTNESS_QUICK.pgdSteps : undefined),
         restarts: robustness.restarts,
         attackImages: robustness.attackImages ?? (config.quick ? ROBUSTNESS_QUICK.attackImages : undefined),

@@ -36,7 +36,8 @@ Demo options:
   --no-robustness          skip the robustness evaluation (and the ARD student)
   --attack-images N, --pgd-steps N, --restarts N, --train-epsilon E, --train-steps N
                            robustness settings, as for \`kdgpu robustness\` (the ARD student
-                           trains for --student-epochs from the demo's plain teacher)
+                           trains for --student-epochs from the demo's plain teacher; with
+                           --quick, robustness uses the first ${ROBUSTNESS_QUICK.testImages} test images)
 
 Robustness options:
   --quick                  ${ROBUSTNESS_QUICK.trainImages} training, ${ROBUSTNESS_QUICK.testImages} test images, ${ROBUSTNESS_QUICK.attackImages} attacked, PGD-${ROBUSTNESS_QUICK.pgdSteps}, ${ROBUSTNESS_QUICK.epochs} epoch,

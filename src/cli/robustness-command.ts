@@ -13,11 +13,11 @@ export interface RobustnessConfig extends ModelTrainingConfig {
   learningRate: number;
   /** Training images (default all 55,000; 2,000 with --quick). */
   trainImages?: number;
-  /** Test images for clean accuracy, corruptions and calibration (default 10,000; 1,000 with --quick). */
+  /** Test images for clean accuracy, corruptions and calibration (default 10,000; 500 with --quick). */
   testImages?: number;
   /** The first N test images are attacked (default 1,000; 200 with --quick). */
   attackImages?: number;
-  /** PGD steps (default 40; 10 with --quick). */
+  /** PGD steps (default 40; 5 with --quick). */
   pgdSteps?: number;
   restarts: number;
   epsilons: number[];
@@ -45,7 +45,7 @@ export const ROBUSTNESS_DEFAULTS: RobustnessConfig = {
 };
 
 /** What --quick changes when the option is not given. */
-export const ROBUSTNESS_QUICK = { trainImages: 2000, testImages: 1000, attackImages: 200, pgdSteps: 10, epochs: 1, trainSteps: 5 } as const;
+export const ROBUSTNESS_QUICK = { trainImages: 2000, testImages: 500, attackImages: 200, pgdSteps: 5, epochs: 1, trainSteps: 5 } as const;
 
 /**
  * `kdgpu robustness`: trains (or loads) a teacher CNN, the seed CNN alone, by KD and by ARD

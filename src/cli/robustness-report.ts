@@ -79,6 +79,7 @@ h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;font-size:13px}
 td.l,th.l{text-align:left}
+td.name,td.nowrap{white-space:nowrap}
 th{background:#f4f4f4}
 .charts{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
 .banner{padding:10px 14px;border-radius:6px;font-size:16px;margin:12px 0}
@@ -191,9 +192,9 @@ ${messages.length > 0 ? `<ul class="flags">${messages.join('\n')}</ul>` : ''}`;
 function modelsTable(models: readonly ModelRobustness[]): string {
   const rows = models.map(
     (m, i) =>
-      `<tr><td class="l"><span class="swatch" style="background:${MODEL_COLOURS[i % MODEL_COLOURS.length]}"></span>${escapeHtml(m.name)}</td><td class="l">${escapeHtml(m.role)}</td>` +
+      `<tr><td class="l name"><span class="swatch" style="background:${MODEL_COLOURS[i % MODEL_COLOURS.length]}"></span>${escapeHtml(m.name)}</td><td class="l">${escapeHtml(m.role)}</td>` +
       `<td class="l small">${escapeHtml(m.training ?? '')}</td><td>${m.parameters.toLocaleString('en')}</td><td>${pct(m.clean.accuracy)}</td>` +
-      `<td>${pct(m.meanCorruptionError)}</td><td>${m.calibration.before.ece.toFixed(4)} → ${m.calibration.after.ece.toFixed(4)}</td></tr>`,
+      `<td>${pct(m.meanCorruptionError)}</td><td class="nowrap">${m.calibration.before.ece.toFixed(4)} → ${m.calibration.after.ece.toFixed(4)}</td></tr>`,
   );
   return `<table><tr><th class="l">model</th><th class="l">role</th><th class="l">training</th><th>parameters</th><th>clean test accuracy</th><th>mCE</th><th>ECE (T = 1 → fitted T)</th></tr>
 ${rows.join('\n')}</table>`;
