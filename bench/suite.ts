@@ -9,7 +9,7 @@ import { gemm, gemmKey, type GemmShape } from './workloads/gemm.js';
 import { inference } from './workloads/inference.js';
 import { kdStep } from './workloads/kd-step.js';
 import { kl } from './workloads/kl.js';
-import { CONV_LAYERS, convLayer, POOL_LAYERS, poolLayer } from './workloads/layers.js';
+import { BIAS_LAYERS, biasGradient, CONV_LAYERS, convLayer, POOL_LAYERS, poolLayer } from './workloads/layers.js';
 import { trainStep } from './workloads/train-step.js';
 
 export type Mode = 'tiny' | 'quick' | 'full';
@@ -99,6 +99,7 @@ export async function runSuite(shared: SharedDevice, mode: Mode, onResult?: (key
   record(workloads, 'inference', await inference(shared, sizes.inferenceBatch, timing));
   for (const shape of sizes.gemm) record(workloads, gemmKey(shape), await gemm(shared, shape, timing));
   for (const layer of CONV_LAYERS) record(workloads, layer.key, await convLayer(shared, layer, sizes.opBatch, timing));
+  for (const layer of BIAS_LAYERS) record(workloads, layer.key, await biasGradient(shared, layer, sizes.opBatch, timing));
   for (const layer of POOL_LAYERS) record(workloads, layer.key, await poolLayer(shared, layer, sizes.opBatch, timing));
   for (const [i, rows] of sizes.klRows.entries()) {
     for (const classes of KL_CLASSES) {

@@ -1,8 +1,9 @@
 // op_*: single kernels of the two CNNs at the distillation batch, eager, kdgpu vs TF.js, so a
 // slow step can be traced to a kernel. Convolutions in GFLOP/s (2·batch·Ho·Wo·Cout·Cin·k²,
-// valid padding, stride 1), pooling in GB/s of input read.
+// valid padding, stride 1), memory-bound kernels in GB/s of their largest tensor.
 import type * as Tf from '@tensorflow/tfjs';
-import { conv2d, conv2dBackwardFilter, maxPool2d, Random, Tensor } from '../../src/index.js';
+import { conv2d, conv2dBackwardBias, conv2dBackwardFilter, maxPool2d, Random, Tensor } from '../../src/index.js';
+import { maxPool2dBackward, maxPool2dWithArgmax } from '../../src/ops/pooling.js';
 import type { SharedDevice } from '../device.js';
 import { compare, type TimingOptions } from '../measure.js';
 import type { WorkloadResult } from '../types.js';
@@ -23,6 +24,16 @@ export interface PoolLayer {
   origin: string;
   channels: number;
   size: number;
+  /** Time dx from dy (and the forward's argmax / TF.js's input and output) instead of the forward pass. */
+  backward?: boolean;
+}
+
+/** A memory-bound reduction: conv2d's bias gradient over [batch, channels, size, size]. */
+export interface BiasLayer {
+  key: string;
+  origin: string;
+  channels: number;
+  size: number;
 }
 
 const KERNEL = 3;
@@ -36,8 +47,11 @@ export const CONV_LAYERS: ConvLayer[] = [
 
 export const POOL_LAYERS: PoolLayer[] = [
   { key: 'op_maxpool_student1', origin: 'student pool1 (2×2) forward', channels: 32, size: 26 },
+  { key: 'op_maxpool_student1_backward', origin: 'student pool1 (2×2) backward', channels: 32, size: 26, backward: true },
   { key: 'op_maxpool_teacher1', origin: 'teacher pool1 (2×2) forward', channels: 64, size: 26 },
 ];
+
+export const BIAS_LAYERS: BiasLayer[] = [{ key: 'op_conv_student1_dbias', origin: 'student conv1 bias gradient', channels: 32, size: 26 }];
 
 function randomArray(length: number, seed: number): Float32Array {
   const random = new Random(seed);
@@ -99,22 +113,57 @@ export async function convLayer(shared: SharedDevice, layer: ConvLayer, batch: n
 export async function poolLayer(shared: SharedDevice, layer: PoolLayer, batch: number, timing: TimingOptions): Promise<WorkloadResult> {
   const { channels, size } = layer;
   const shape = [batch, channels, size, size];
+  const half = size / 2;
   const x = randomArray(batch * channels * size * size, 15);
+  const dy = randomArray(batch * channels * half * half, 16);
   const { ctx, tf } = shared;
   const measured = await compare(
     {
       kdgpu: async () => {
         const tx = Tensor.from(ctx, x, shape);
-        return eagerRunner(ctx, () => maxPool2d(tx, { size: 2 }), () => tx.dispose());
+        const tdy = Tensor.from(ctx, dy, [batch, channels, half, half]);
+        const [pooled, argmax] = maxPool2dWithArgmax(tx, { size: 2 });
+        pooled.dispose();
+        const op = layer.backward ? () => maxPool2dBackward(tdy, argmax, { size: 2, inputShape: shape }) : () => maxPool2d(tx, { size: 2 });
+        return eagerRunner(ctx, op, () => [tx, tdy, argmax].forEach((t) => t.dispose()));
       },
       peer: () =>
         tfRunner(shared, 'webgpu', () => {
           const tx = tf.tensor4d(toNhwc(x, shape), [batch, size, size, channels]);
-          return { step: () => tf.maxPool(tx, 2, 2, 'valid'), dispose: () => tx.dispose() };
+          const tdy = tf.tensor4d(toNhwc(dy, [batch, channels, half, half]), [batch, half, half, channels]);
+          const pooled = tf.maxPool(tx, 2, 2, 'valid');
+          const attrs = { filterSize: 2, strides: 2, pad: 'valid' };
+          const step = layer.backward
+            ? () => tf.engine().runKernel('MaxPoolGrad', { dy: tdy, input: tx, output: pooled }, attrs) as Tf.Tensor
+            : () => tf.maxPool(tx, 2, 2, 'valid');
+          return { step, dispose: () => tf.dispose([tx, tdy, pooled]) };
         }),
     },
     (x.length * 4) / 1e9,
     timing,
   );
-  return workloadResult('GB/s', `${layer.origin}: x [${shape.join(', ')}]; GB/s = input bytes / time`, measured);
+  const bytes = layer.backward ? 'dx bytes written' : 'input bytes read';
+  return workloadResult('GB/s', `${layer.origin}: x [${shape.join(', ')}]; GB/s = ${bytes} / time`, measured);
+}
+
+export async function biasGradient(shared: SharedDevice, layer: BiasLayer, batch: number, timing: TimingOptions): Promise<WorkloadResult> {
+  const shape = [batch, layer.channels, layer.size, layer.size];
+  const dy = randomArray(batch * layer.channels * layer.size * layer.size, 17);
+  const { ctx, tf } = shared;
+  const measured = await compare(
+    {
+      kdgpu: async () => {
+        const tdy = Tensor.from(ctx, dy, shape);
+        return eagerRunner(ctx, () => conv2dBackwardBias(tdy), () => tdy.dispose());
+      },
+      peer: () =>
+        tfRunner(shared, 'webgpu', () => {
+          const tdy = tf.tensor4d(toNhwc(dy, shape), [batch, layer.size, layer.size, layer.channels]);
+          return { step: () => tf.sum(tdy, [0, 1, 2]), dispose: () => tdy.dispose() };
+        }),
+    },
+    (dy.length * 4) / 1e9,
+    timing,
+  );
+  return workloadResult('GB/s', `${layer.origin}: dy [${shape.join(', ')}] summed to [${layer.channels}]; GB/s = dy bytes read / time`, measured);
 }
