@@ -4,8 +4,10 @@
 // so it always measures the working tree and never touches dist/.
 // Usage: node bench/conv-profile.mjs [--rounds N] [--only REGEX]
 //   Each workload: one warm-up call, then N rounds (default 5) of 3 calls + sync; prints the
-//   median and the minimum per call. The machine is shared and noisy: compare medians of
-//   runs made in the same session.
+//   median and the minimum wall time per call, and the median CPU time per call of this
+//   process (lavapipe's threads are ours, so CPU time is the work done, and it varies far
+//   less than wall time when other jobs share the cores). Compare runs made in the same
+//   session.
 import { build } from 'esbuild';
 import { pathToFileURL } from 'node:url';
 
@@ -45,17 +47,22 @@ async function time(name, run, flops) {
   run().dispose();
   await ctx.sync();
   const perCall = [];
+  const cpuPerCall = [];
   for (let r = 0; r < rounds; r++) {
     const outputs = [];
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < callsPerRound; i++) outputs.push(run());
     await ctx.sync();
+    const cpu = process.cpuUsage(cpu0);
     perCall.push((performance.now() - t0) / callsPerRound);
+    cpuPerCall.push((cpu.user + cpu.system) / 1000 / callsPerRound);
     for (const t of outputs) t.dispose();
   }
   const ms = median(perCall);
   const rate = flops ? `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s` : '';
-  console.log(`${name.padEnd(34)} ${ms.toFixed(1).padStart(7)} ms (min ${Math.min(...perCall).toFixed(1)})  ${rate}`);
+  const cpu = median(cpuPerCall).toFixed(1).padStart(7);
+  console.log(`${name.padEnd(34)} ${ms.toFixed(1).padStart(7)} ms (min ${Math.min(...perCall).toFixed(1)}, cpu ${cpu} ms)  ${rate}`);
 }
 
 const B = 64;

@@ -9,8 +9,9 @@
 // Bindings: params (ConvParams); x [batch, inChannels, inHeight, inWidth], w [outChannels,
 // inChannels, kernelHeight, kernelWidth], bias [outChannels] (read);
 // y [batch, outChannels, outHeight, outWidth] (write).
-// Dispatch: workgroups (ceil(outChannels / 32), ceil(M / 32)) of 8×8 invocations, each
-// computing 4 output pixels × 4 output channels.
+// Dispatch: workgroups (ceil(outChannels / (BLOCK·GROUP_WIDTH)),
+// ceil(M / (BLOCK·GROUP_HEIGHT))) of GROUP_WIDTH × GROUP_HEIGHT = 64 invocations
+// (gemm_core.wgsl), each computing BLOCK output pixels × BLOCK output channels (4 or 8).
 
 override RELU: bool = false;
 
@@ -19,15 +20,14 @@ override RELU: bool = false;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-override FORWARD_TAPS: u32 = IN_CHANNELS * KERNEL_HEIGHT * KERNEL_WIDTH;
-
 fn forward_size() -> GemmSize {
-  return GemmSize(params.batch * OUT_HEIGHT * OUT_WIDTH, OUT_CHANNELS, FORWARD_TAPS);
+  return GemmSize(params.batch * params.outHeight * params.outWidth, params.outChannels, params.inChannels * KERNEL_HEIGHT * KERNEL_WIDTH);
 }
 
 // The filter window slides over x, one position per output pixel.
 fn sliding() -> Sliding {
-  return Sliding(IN_CHANNELS, IN_HEIGHT, IN_WIDTH, OUT_HEIGHT, OUT_WIDTH, KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE, i32(PADDING), i32(PADDING));
+  let p = params;
+  return Sliding(p.inChannels, p.inHeight, p.inWidth, p.outHeight, p.outWidth, KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE, i32(p.padding), i32(p.padding));
 }
 
 // Row m (an output pixel): its window on x. Column o: where w's row o starts. k: the
@@ -37,7 +37,7 @@ alias ColumnContext = u32;
 struct Step { tap: Tap, k: u32 }
 
 fn row_context(m: u32) -> Window { return window_at(sliding(), m); }
-fn column_context(o: u32) -> u32 { return o * FORWARD_TAPS; }
+fn column_context(o: u32) -> u32 { return o * forward_size().K; }
 fn step_at(k: u32) -> Step { return Step(tap_at(sliding(), k), k); }
 fn next_step(s: Step) -> Step { return Step(next_tap(sliding(), s.tap), s.k + 1u); }
 
@@ -52,25 +52,27 @@ fn load_b(s: Step, row_start: u32) -> f32 {
   return w[row_start + s.k];
 }
 
-@compute @workgroup_size(8, 8)
+// Output pixel m's values for channels col0 … col0 + BLOCK − 1, bias and ReLU applied, those past
+// the last channel skipped.
+fn store_pixel(m: u32, col0: u32, size: GemmSize, left: vec4f, right: vec4f) {
+  if (m >= size.M) { return; }
+  let out_plane = params.outHeight * params.outWidth;
+  let start = m / out_plane * size.N * out_plane + m % out_plane;
+  for (var j = 0u; j < BLOCK; j++) {
+    let o = col0 + j;
+    if (o >= size.N) { return; }
+    var v = select(right[j % 4u], left[j % 4u], j < 4u) + bias[o];
+    if (RELU) { v = max(v, 0.0); }
+    y[start + o * out_plane] = v;
+  }
+}
+
+@compute @workgroup_size(GROUP_WIDTH, GROUP_HEIGHT)
 fn conv2d(@builtin(global_invocation_id) gid: vec3u) {
   let size = forward_size();
-  let row0 = gid.y * 4u;
-  let col0 = gid.x * 4u;
+  let row0 = gid.y * BLOCK;
+  let col0 = gid.x * BLOCK;
   if (row0 >= size.M || col0 >= size.N) { return; }
   let acc = gemm_accumulate(row0, col0, size);
-  let out_plane = OUT_HEIGHT * OUT_WIDTH;
-  for (var i = 0u; i < 4u; i++) {
-    let m = row0 + i;
-    if (m >= size.M) { break; }
-    let image = m / out_plane;
-    let pixel = m % out_plane;
-    for (var j = 0u; j < 4u; j++) {
-      let o = col0 + j;
-      if (o >= size.N) { break; }
-      var v = acc[i][j] + bias[o];
-      if (RELU) { v = max(v, 0.0); }
-      y[(image * size.N + o) * out_plane + pixel] = v;
-    }
-  }
+  for (var i = 0u; i < BLOCK; i++) { store_pixel(row0 + i, col0, size, acc[2u * i], acc[2u * i + 1u]); }
 }

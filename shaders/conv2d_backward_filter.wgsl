@@ -10,22 +10,24 @@
 // Bindings: params (ConvParams); dy [batch, outChannels, outHeight, outWidth],
 // x [batch, inChannels, inHeight, inWidth] (read); dw [outChannels, inChannels,
 // kernelHeight, kernelWidth] (write).
-// Dispatch: workgroups (ceil(N / 32), ceil(outChannels / 32)) of 8×8 invocations, each
-// computing 4 output channels × 4 filter taps.
+// Dispatch: workgroups (ceil(N / (BLOCK·GROUP_WIDTH)), ceil(outChannels / (BLOCK·GROUP_HEIGHT)))
+// of GROUP_WIDTH × GROUP_HEIGHT invocations (gemm_core.wgsl), each computing BLOCK output
+// channels × BLOCK filter taps (4 or 8).
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
 
-override OUT_PLANE: u32 = OUT_HEIGHT * OUT_WIDTH;
+fn out_plane() -> u32 { return params.outHeight * params.outWidth; }
 
 fn backward_filter_size() -> GemmSize {
-  return GemmSize(OUT_CHANNELS, IN_CHANNELS * KERNEL_HEIGHT * KERNEL_WIDTH, params.batch * OUT_PLANE);
+  return GemmSize(params.outChannels, params.inChannels * KERNEL_HEIGHT * KERNEL_WIDTH, params.batch * out_plane());
 }
 
 // The filter window slides over x, one position per output pixel.
 fn sliding() -> Sliding {
-  return Sliding(IN_CHANNELS, IN_HEIGHT, IN_WIDTH, OUT_HEIGHT, OUT_WIDTH, KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE, i32(PADDING), i32(PADDING));
+  let p = params;
+  return Sliding(p.inChannels, p.inHeight, p.inWidth, p.outHeight, p.outWidth, KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE, i32(p.padding), i32(p.padding));
 }
 
 // Row o: where channel o's plane starts within an image of dy. Column t: the filter tap.
@@ -35,19 +37,19 @@ alias RowContext = u32;
 alias ColumnContext = Tap;
 struct Step { window: Window, dy_offset: u32, pixel: u32 }
 
-fn row_context(o: u32) -> u32 { return o * OUT_PLANE; }
+fn row_context(o: u32) -> u32 { return o * out_plane(); }
 fn column_context(t: u32) -> Tap { return tap_at(sliding(), t); }
 
 fn step_at(k: u32) -> Step {
-  let pixel = k % OUT_PLANE;
-  return Step(window_at(sliding(), k), k / OUT_PLANE * OUT_CHANNELS * OUT_PLANE + pixel, pixel);
+  let pixel = k % out_plane();
+  return Step(window_at(sliding(), k), k / out_plane() * params.outChannels * out_plane() + pixel, pixel);
 }
 
 fn next_step(s: Step) -> Step {
   var next = Step(next_window(sliding(), s.window), s.dy_offset + 1u, s.pixel + 1u);
-  if (next.pixel == OUT_PLANE) {
+  if (next.pixel == out_plane()) {
     next.pixel = 0u;
-    next.dy_offset += (OUT_CHANNELS - 1u) * OUT_PLANE;
+    next.dy_offset += (params.outChannels - 1u) * out_plane();
   }
   return next;
 }
@@ -63,18 +65,18 @@ fn load_b(s: Step, tap: Tap) -> f32 {
   return select(0.0, x[max(index, 0)], index >= 0);
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(GROUP_WIDTH, GROUP_HEIGHT)
 fn conv2d_backward_filter(@builtin(global_invocation_id) gid: vec3u) {
   let size = backward_filter_size();
-  let row0 = gid.y * 4u;
-  let col0 = gid.x * 4u;
+  let row0 = gid.y * BLOCK;
+  let col0 = gid.x * BLOCK;
   if (row0 >= size.M || col0 >= size.N) { return; }
   let acc = gemm_accumulate(row0, col0, size);
-  for (var i = 0u; i < 4u; i++) {
-    if (row0 + i >= size.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
+  for (var i = 0u; i < BLOCK; i++) {
+    if (row0 + i >= size.M) { return; }
+    for (var j = 0u; j < BLOCK; j++) {
       if (col0 + j >= size.N) { break; }
-      dw[(row0 + i) * size.N + col0 + j] = acc[i][j];
+      dw[(row0 + i) * size.N + col0 + j] = select(acc[2u * i + 1u][j % 4u], acc[2u * i][j % 4u], j < 4u);
     }
   }
 }

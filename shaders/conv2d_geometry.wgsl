@@ -1,36 +1,42 @@
 // conv2d_geometry.wgsl — sizes of a 2-D convolution and the sliding-window index arithmetic
 // shared by conv2d.wgsl, conv2d_backward_input.wgsl and conv2d_backward_filter.wgsl
 // (TypeScript appends it to each, with gemm_core.wgsl). Not a shader on its own.
-// Layout: NCHW images x [batch, IN_CHANNELS, IN_HEIGHT, IN_WIDTH] and
-// y [batch, OUT_CHANNELS, OUT_HEIGHT, OUT_WIDTH]; weights [OUT_CHANNELS, IN_CHANNELS,
+// Layout: NCHW images x [batch, inChannels, inHeight, inWidth] and
+// y [batch, outChannels, outHeight, outWidth]; weights [outChannels, inChannels,
 // KERNEL_HEIGHT, KERNEL_WIDTH]; all f32, row-major. Output pixel (oy, ox) sees input pixel
-// (oy·STRIDE − PADDING + ky, ox·STRIDE − PADDING + kx) through filter tap (ky, kx); input
+// (oy·STRIDE − padding + ky, ox·STRIDE − padding + kx) through filter tap (ky, kx); input
 // pixels outside the image read as zero.
-// Bindings: params (binding 0), the one uniform of every conv2d entry point: only the batch
-// size. Every other size is an override constant, so that index arithmetic divides by
-// constants (a division by a uniform runs lane by lane on software Vulkan): one pipeline per
-// layer shape, of which a model has a handful.
+// Bindings: params (binding 0), the one uniform of every conv2d entry point: the sizes.
+// Kernel size and stride are override constants (one pipeline per kernel size and stride);
+// the sizes are not, so that layers and tests of other shapes share pipelines (each costs
+// 0.2–3 s to compile on lavapipe). The k loop steps by additions (Step in
+// gemm_core.wgsl), so what divides by a uniform runs once per invocation, not per product.
 // Dispatch: none of its own.
 
-struct ConvParams { batch: u32 }
+// phaseRow and phaseColumn are conv2d_backward_input's phase (0 for the other passes).
+struct ConvParams {
+  batch: u32,
+  inChannels: u32,
+  inHeight: u32,
+  inWidth: u32,
+  outChannels: u32,
+  outHeight: u32,
+  outWidth: u32,
+  padding: u32,
+  phaseRow: u32,
+  phaseColumn: u32,
+}
 
-override IN_CHANNELS: u32;
-override IN_HEIGHT: u32;
-override IN_WIDTH: u32;
-override OUT_CHANNELS: u32;
-override OUT_HEIGHT: u32;
-override OUT_WIDTH: u32;
 override KERNEL_HEIGHT: u32;
 override KERNEL_WIDTH: u32;
 override STRIDE: u32;
-override PADDING: u32;
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
 
 // A kernel_height×kernel_width window sliding over a batch of channels×height×width source
 // images, one position per pixel of a grid_height×grid_width grid, `stride` apart; the
 // window of grid pixel (0, 0) starts at (−pad_top, −pad_left), outside the image when the
-// padding is positive. Built from override constants, so it folds away.
+// padding is positive.
 struct Sliding {
   channels: u32,
   height: u32,
@@ -100,16 +106,8 @@ fn next_tap(s: Sliding, t: Tap) -> Tap {
   return next;
 }
 
-// True when no window reaches outside the source, so no tap needs a bounds check.
-fn always_inside(s: Sliding) -> bool {
-  let bottom = (i32(s.grid_height) - 1) * i32(s.stride) + i32(s.kernel_height) - s.pad_top;
-  let right = (i32(s.grid_width) - 1) * i32(s.stride) + i32(s.kernel_width) - s.pad_left;
-  return s.pad_top <= 0 && s.pad_left <= 0 && bottom <= i32(s.height) && right <= i32(s.width);
-}
-
 // Flat index into the source of what window w sees through tap t, or −1 in the padding.
 fn source_index(s: Sliding, w: Window, t: Tap) -> i32 {
-  if (always_inside(s)) { return w.start + t.offset; }
   // Negative coordinates wrap to large u32s, so one comparison per axis checks both ends.
   let inside = u32(w.top + t.ky) < s.height && u32(w.left + t.kx) < s.width;
   return select(-1, w.start + t.offset, inside);

@@ -4,10 +4,11 @@
 // The loop itself is gemm_core.wgsl (appended by TypeScript); this file gives its
 // accessors load_a / load_b and the stores.
 // Bindings: params {M, N, K}; a, b (read); bias [N] (gemm_bias_act only); c [M, N] (write).
-// Dispatch: workgroups (ceil(N / 32), ceil(M / 32)); workgroup 8×8 invocations, each
-// computing a 4×4 block of C in registers (no workgroup memory: on software Vulkan this
-// beats shared-memory tiles). Edge blocks clamp their loads and skip out-of-range stores,
-// so any M, N, K works.
+// Dispatch: workgroups of GROUP_WIDTH × GROUP_HEIGHT = 64 invocations (gemm_core.wgsl),
+// each computing a BLOCK×BLOCK block of C (4 or 8) in registers (no workgroup memory: on
+// software Vulkan this beats shared-memory tiles): workgroups (ceil(N / (BLOCK·GROUP_WIDTH)),
+// ceil(M / (BLOCK·GROUP_HEIGHT))). Edge blocks clamp their loads and skip out-of-range stores,
+// so any M, N, K works. RELU applies to gemm_bias_act only (gemm leaves it false).
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -38,34 +39,39 @@ fn load_b(k: u32, n: u32) -> f32 {
   return b[k * params.N + n];
 }
 
-fn store(row: u32, col0: u32, v: vec4f) {
+// Row `row` of C from column col0 on: BLOCK values, RELU applied, those past the edge skipped.
+fn store_row(row: u32, col0: u32, left: vec4f, right: vec4f) {
   if (row >= params.M) { return; }
   let base = row * params.N;
-  for (var j = 0u; j < 4u; j++) {
-    if (col0 + j < params.N) { c[base + col0 + j] = v[j]; }
+  for (var j = 0u; j < BLOCK; j++) {
+    if (col0 + j >= params.N) { return; }
+    var v = select(right[j % 4u], left[j % 4u], j < 4u);
+    if (RELU) { v = max(v, 0.0); }
+    c[base + col0 + j] = v;
   }
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(GROUP_WIDTH, GROUP_HEIGHT)
 fn gemm(@builtin(global_invocation_id) gid: vec3u) {
-  let row0 = gid.y * 4u;
-  let col0 = gid.x * 4u;
+  let row0 = gid.y * BLOCK;
+  let col0 = gid.x * BLOCK;
   if (row0 >= params.M || col0 >= params.N) { return; }
   let acc = gemm_accumulate(row0, col0, params);
-  for (var i = 0u; i < 4u; i++) { store(row0 + i, col0, acc[i]); }
+  for (var i = 0u; i < BLOCK; i++) { store_row(row0 + i, col0, acc[2u * i], acc[2u * i + 1u]); }
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(GROUP_WIDTH, GROUP_HEIGHT)
 fn gemm_bias_act(@builtin(global_invocation_id) gid: vec3u) {
-  let row0 = gid.y * 4u;
-  let col0 = gid.x * 4u;
+  let row0 = gid.y * BLOCK;
+  let col0 = gid.x * BLOCK;
   if (row0 >= params.M || col0 >= params.N) { return; }
   let acc = gemm_accumulate(row0, col0, params);
   let last_n = params.N - 1u;
-  let bv = vec4f(bias[min(col0, last_n)], bias[min(col0 + 1u, last_n)], bias[min(col0 + 2u, last_n)], bias[min(col0 + 3u, last_n)]);
-  for (var i = 0u; i < 4u; i++) {
-    var v = acc[i] + bv;
-    if (RELU) { v = max(v, vec4f(0.0)); }
-    store(row0 + i, col0, v);
+  var bias_left: vec4f;
+  var bias_right: vec4f;
+  for (var j = 0u; j < 4u; j++) {
+    bias_left[j] = bias[min(col0 + j, last_n)];
+    bias_right[j] = bias[min(col0 + 4u + j, last_n)];
   }
+  for (var i = 0u; i < BLOCK; i++) { store_row(row0 + i, col0, acc[2u * i] + bias_left, acc[2u * i + 1u] + bias_right); }
 }

@@ -16,22 +16,46 @@
 // Accessors are only called with m < M, k < K, n < N, so they need no bounds checks of
 // their own (zero padding and the like are theirs to handle).
 // Bindings: none; the user declares them. Layout: whatever the accessors map.
-// Dispatch: users run 8×8 invocations per workgroup, each owning the 4×4 block of C whose
-// top-left is (4·gid.y, 4·gid.x): workgroups (ceil(N / 32), ceil(M / 32)), or give each
-// invocation a slice of k through gemm_accumulate_range and add the slices up. The user
-// stores the block, skipping rows ≥ M and columns ≥ N.
+// Dispatch: users run GROUP_WIDTH × GROUP_HEIGHT invocations per workgroup (override
+// constants: 64 in all, or fewer when that leaves too few workgroups to share among threads;
+// narrower for narrow C, so that no lane idles), each owning
+// the BLOCK×BLOCK block of C whose top-left is (BLOCK·gid.y, BLOCK·gid.x): workgroups
+// (ceil(N / (BLOCK·GROUP_WIDTH)), ceil(M / (BLOCK·GROUP_HEIGHT))). Or give each invocation a
+// slice of k through gemm_accumulate_range and add the slices up. The user stores the block,
+// skipping rows ≥ M and columns ≥ N.
+// Why no workgroup memory, and BLOCK 8 for large products: on software Vulkan (lavapipe)
+// every load from a storage buffer runs lane by lane with its own mask and bounds checks,
+// so loads per product is what counts: 16 per 64 products at 8×8, 8 per 16 at 4×4 (1.7×
+// slower per product). But an 8×8 pipeline takes 3–5× longer to compile (1–3 s), so small
+// products, which run briefly, use 4×4 (TypeScript picks BLOCK).
+// Keep K out of override constants: a k loop with a compile-time trip count was compiled
+// 1.6× slower by lavapipe (it spilled the accumulators).
+
+// Rows and columns of C per invocation: 4 or 8.
+override BLOCK: u32 = 8u;
+override GROUP_WIDTH: u32 = 8u;
+override GROUP_HEIGHT: u32 = 64u / GROUP_WIDTH;
 
 struct GemmSize { M: u32, N: u32, K: u32 }
 
-fn gemm_accumulate(row0: u32, col0: u32, size: GemmSize) -> array<vec4f, 4> {
+// A block of C: [2·i] holds row i, columns 0–3; [2·i + 1] columns 4–7 (8×8 only).
+alias GemmBlock = array<vec4f, 16>;
+
+fn gemm_accumulate(row0: u32, col0: u32, size: GemmSize) -> GemmBlock {
   return gemm_accumulate_range(row0, col0, size, 0u, size.K);
 }
 
-// The 4×4 block of op(A)·op(B) at (row0, col0), summed over k_begin ≤ k < k_end. Rows and
-// columns past the edge read the last valid row/column, so the inner loop has no branches;
-// their results are not stored.
-fn gemm_accumulate_range(row0: u32, col0: u32, size: GemmSize, k_begin: u32, k_end: u32) -> array<vec4f, 4> {
-  var acc: array<vec4f, 4>;
+// The BLOCK×BLOCK block of op(A)·op(B) at (row0, col0), summed over k_begin ≤ k < k_end.
+// Rows and columns past the edge read the last valid row/column, so the inner loop has no
+// branches; their results are not stored.
+fn gemm_accumulate_range(row0: u32, col0: u32, size: GemmSize, k_begin: u32, k_end: u32) -> GemmBlock {
+  // BLOCK is a constant, so only one of these is compiled.
+  if (BLOCK == 8u) { return accumulate_8x8(row0, col0, size, k_begin, k_end); }
+  return accumulate_4x4(row0, col0, size, k_begin, k_end);
+}
+
+fn accumulate_4x4(row0: u32, col0: u32, size: GemmSize, k_begin: u32, k_end: u32) -> GemmBlock {
+  var acc: GemmBlock;
   let last_m = size.M - 1u;
   let last_n = size.N - 1u;
   let r0 = row_context(min(row0, last_m));
@@ -44,11 +68,64 @@ fn gemm_accumulate_range(row0: u32, col0: u32, size: GemmSize, k_begin: u32, k_e
   let c3 = column_context(min(col0 + 3u, last_n));
   var step = step_at(k_begin);
   for (var k = k_begin; k < k_end; k++) {
-    let bv = vec4f(load_b(step, c0), load_b(step, c1), load_b(step, c2), load_b(step, c3));
-    acc[0] += load_a(r0, step) * bv;
-    acc[1] += load_a(r1, step) * bv;
-    acc[2] += load_a(r2, step) * bv;
-    acc[3] += load_a(r3, step) * bv;
+    let left = vec4f(load_b(step, c0), load_b(step, c1), load_b(step, c2), load_b(step, c3));
+    acc[0] += load_a(r0, step) * left;
+    acc[2] += load_a(r1, step) * left;
+    acc[4] += load_a(r2, step) * left;
+    acc[6] += load_a(r3, step) * left;
+    step = next_step(step);
+  }
+  return acc;
+}
+
+fn accumulate_8x8(row0: u32, col0: u32, size: GemmSize, k_begin: u32, k_end: u32) -> GemmBlock {
+  var acc: GemmBlock;
+  let last_m = size.M - 1u;
+  let last_n = size.N - 1u;
+  let r0 = row_context(min(row0, last_m));
+  let r1 = row_context(min(row0 + 1u, last_m));
+  let r2 = row_context(min(row0 + 2u, last_m));
+  let r3 = row_context(min(row0 + 3u, last_m));
+  let r4 = row_context(min(row0 + 4u, last_m));
+  let r5 = row_context(min(row0 + 5u, last_m));
+  let r6 = row_context(min(row0 + 6u, last_m));
+  let r7 = row_context(min(row0 + 7u, last_m));
+  let c0 = column_context(min(col0, last_n));
+  let c1 = column_context(min(col0 + 1u, last_n));
+  let c2 = column_context(min(col0 + 2u, last_n));
+  let c3 = column_context(min(col0 + 3u, last_n));
+  let c4 = column_context(min(col0 + 4u, last_n));
+  let c5 = column_context(min(col0 + 5u, last_n));
+  let c6 = column_context(min(col0 + 6u, last_n));
+  let c7 = column_context(min(col0 + 7u, last_n));
+  var step = step_at(k_begin);
+  for (var k = k_begin; k < k_end; k++) {
+    let left = vec4f(load_b(step, c0), load_b(step, c1), load_b(step, c2), load_b(step, c3));
+    let right = vec4f(load_b(step, c4), load_b(step, c5), load_b(step, c6), load_b(step, c7));
+    let a0 = load_a(r0, step);
+    acc[0] += a0 * left;
+    acc[1] += a0 * right;
+    let a1 = load_a(r1, step);
+    acc[2] += a1 * left;
+    acc[3] += a1 * right;
+    let a2 = load_a(r2, step);
+    acc[4] += a2 * left;
+    acc[5] += a2 * right;
+    let a3 = load_a(r3, step);
+    acc[6] += a3 * left;
+    acc[7] += a3 * right;
+    let a4 = load_a(r4, step);
+    acc[8] += a4 * left;
+    acc[9] += a4 * right;
+    let a5 = load_a(r5, step);
+    acc[10] += a5 * left;
+    acc[11] += a5 * right;
+    let a6 = load_a(r6, step);
+    acc[12] += a6 * left;
+    acc[13] += a6 * right;
+    let a7 = load_a(r7, step);
+    acc[14] += a7 * left;
+    acc[15] += a7 * right;
     step = next_step(step);
   }
   return acc;

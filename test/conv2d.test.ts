@@ -3,14 +3,16 @@
 //   shaders/conv2d_backward_input.wgsl   dx (entry conv2d_backward_input)
 //   shaders/conv2d_backward_filter.wgsl  dw (entry conv2d_backward_filter)
 //   shaders/conv2d_backward_bias.wgsl    db (entry conv2d_backward_bias)
-// and, through the first three, the shared loop shaders/gemm_core.wgsl and index helpers
-// shaders/conv2d_geometry.wgsl. Then conv2d's gradient rule by finite differences, and
-// the shape errors.
+// and, through the first three, the shared loop shaders/gemm_core.wgsl (4×4 blocks per
+// invocation for the small cases, 8×8 for products of 2^26 and more) and index helpers
+// shaders/conv2d_geometry.wgsl, stride phases of the backward input pass included. Then
+// conv2d's gradient rule by finite differences, and the shape errors.
 // Tolerance: |err| ≤ 1e-5·√K + 1e-4·|expected|, K the number of summed products
 // (f32 accumulation of K terms of size ≤ 1), as for gemm.wgsl.
 import { describe, expect, it } from 'vitest';
 import { Random, Tensor } from '../src/index.js';
 import { conv2d, conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput } from '../src/ops/conv2d.js';
+import { gemmBlock } from '../src/ops/gemm-core.js';
 import { checkGradients } from './support/finite-difference.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, randomArray } from './support/reference.js';
@@ -203,6 +205,51 @@ describe('conv2d_backward_bias.wgsl conv2d_backward_bias: db = Σ dy over batch,
       expectClose(await db.read(), backwardBiasReference(c, data.dy), tolerance(count(shapes(c).y) / c.outChannels), 'db');
       for (const t of [dy, db]) t.dispose();
     });
+  });
+});
+
+describe('conv2d*.wgsl with 8×8 blocks per invocation (GEMM products of 2^26 and more)', () => {
+  const wide: Case = { batch: 10, inChannels: 24, height: 31, width: 29, outChannels: 36, kernel: 3, stride: 1, padding: 1 };
+  const taps = wide.kernel * wide.kernel;
+  const [outHeight, outWidth] = outSize(wide);
+  const pixels = wide.batch * outHeight * outWidth;
+
+  it(`conv2d ${describeCase(wide)} relu`, async () => {
+    expect(gemmBlock(pixels, wide.outChannels, wide.inChannels * taps)).toBe(8);
+    const ctx = gpu();
+    const data = caseData(wide, 500);
+    const s = shapes(wide);
+    const x = Tensor.from(ctx, data.x, s.x);
+    const w = Tensor.from(ctx, data.w, s.w);
+    const bias = Tensor.from(ctx, data.bias, [wide.outChannels]);
+    const y = conv2d(x, w, bias, { padding: wide.padding, relu: true });
+    const expected = forwardReference(wide, data.x, data.w, data.bias, true);
+    expectClose(await y.read(), expected, tolerance(wide.inChannels * taps), 'y');
+    for (const t of [x, w, bias, y]) t.dispose();
+  });
+
+  it(`conv2d_backward_input ${describeCase(wide)}`, async () => {
+    expect(gemmBlock(wide.batch * wide.height * wide.width, wide.inChannels, wide.outChannels * taps)).toBe(8);
+    const ctx = gpu();
+    const data = caseData(wide, 501);
+    const s = shapes(wide);
+    const dy = Tensor.from(ctx, data.dy, s.y);
+    const w = Tensor.from(ctx, data.w, s.w);
+    const dx = conv2dBackwardInput(dy, w, { inputShape: s.x, padding: wide.padding });
+    expectClose(await dx.read(), backwardInputReference(wide, data.dy, data.w), tolerance(wide.outChannels * taps), 'dx');
+    for (const t of [dy, w, dx]) t.dispose();
+  });
+
+  it(`conv2d_backward_filter ${describeCase(wide)}`, async () => {
+    expect(gemmBlock(wide.outChannels, wide.inChannels * taps, pixels)).toBe(8);
+    const ctx = gpu();
+    const data = caseData(wide, 502);
+    const s = shapes(wide);
+    const dy = Tensor.from(ctx, data.dy, s.y);
+    const x = Tensor.from(ctx, data.x, s.x);
+    const dw = conv2dBackwardFilter(dy, x, { filterShape: s.w, padding: wide.padding });
+    expectClose(await dw.read(), backwardFilterReference(wide, data.dy, data.x), tolerance(pixels), 'dw');
+    for (const t of [dy, x, dw]) t.dispose();
   });
 });
 

@@ -1,9 +1,10 @@
 // Shader-level tests of shaders/gemm.wgsl (entries gemm and gemm_bias_act) and, through
-// them, of the loop they share with the conv2d passes, shaders/gemm_core.wgsl, against a
-// float64 reference. Tolerance: |err| ≤ 1e-5·√K·max|a||b| scale + 1e-4 relative, i.e.
+// them, of the loop they share with the conv2d passes, shaders/gemm_core.wgsl (both its 4×4
+// and its 8×8 blocks per invocation, and the workgroup shapes), against a float64 reference. Tolerance: |err| ≤ 1e-5·√K·max|a||b| scale + 1e-4 relative, i.e.
 // f32 accumulation over K terms.
 import { describe, expect, it } from 'vitest';
 import { linear, matmul, Random, Tensor } from '../src/index.js';
+import { gemmBlock, gemmDispatch } from '../src/ops/gemm-core.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, gemmReference, randomArray } from './support/reference.js';
 
@@ -63,6 +64,50 @@ describe('gemm.wgsl gemm_bias_act: x·W + b, optional ReLU', () => {
       });
     }
   }
+});
+
+// Products of 2^26 and more take 8×8 blocks (gemm_core.wgsl); these also cover a narrow C
+// (workgroups 4 invocations wide) and few blocks (workgroups of 8 invocations).
+describe('gemm.wgsl with 8×8 blocks per invocation', () => {
+  const cases = [
+    { M: 515, N: 261, K: 500, transA: false, transB: false, shape: [8, 8] },
+    { M: 8200, N: 20, K: 410, transA: true, transB: false, shape: [4, 16] },
+    { M: 64, N: 64, K: 16400, transA: false, transB: true, shape: [8, 1] },
+  ];
+  for (const { M, N, K, transA, transB, shape } of cases) {
+    it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
+      expect(gemmBlock(M, N, K)).toBe(8);
+      const { GROUP_WIDTH, GROUP_HEIGHT } = gemmDispatch('test', M, N, K).constants;
+      expect([GROUP_WIDTH, GROUP_HEIGHT]).toEqual(shape);
+      const ctx = gpu();
+      const random = new Random(M + N + K);
+      const aData = randomArray(random, M * K);
+      const bData = randomArray(random, K * N);
+      const a = Tensor.from(ctx, aData, transA ? [K, M] : [M, K]);
+      const b = Tensor.from(ctx, bData, transB ? [N, K] : [K, N]);
+      const c = matmul(a, b, { transA, transB });
+      const expected = gemmReference(aData, bData, M, N, K, transA, transB);
+      expectClose(await c.read(), expected, { atol: 2e-6 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'C');
+      for (const t of [a, b, c]) t.dispose();
+    });
+  }
+
+  it('gemm_bias_act M=520 N=261 K=500 relu=true', async () => {
+    const [M, N, K] = [520, 261, 500];
+    expect(gemmBlock(M, N, K)).toBe(8);
+    const ctx = gpu();
+    const random = new Random(11);
+    const xData = randomArray(random, M * K);
+    const wData = randomArray(random, K * N);
+    const bData = randomArray(random, N);
+    const x = Tensor.from(ctx, xData, [M, K]);
+    const w = Tensor.from(ctx, wData, [K, N]);
+    const b = Tensor.from(ctx, bData, [N]);
+    const y = linear(x, w, b, { relu: true });
+    const expected = gemmReference(xData, wData, M, N, K, false, false).map((v, i) => Math.max(v + bData[i % N]!, 0));
+    expectClose(await y.read(), expected, { atol: 1e-5 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'Y');
+    for (const t of [x, w, b, y]) t.dispose();
+  });
 });
 
 describe('matmul shape rule', () => {

@@ -65,28 +65,18 @@ export function convGeometry(op: string, xShape: Shape, wShape: Shape, { stride,
   return { batch, inChannels, inHeight, inWidth, outChannels, kernelHeight, kernelWidth, outHeight, outWidth, stride, padding };
 }
 
-/**
- * Override constants of shaders/conv2d_geometry.wgsl: every size but the batch, so that
- * the index arithmetic divides by constants (one pipeline per layer shape).
- */
+/** Override constants of shaders/conv2d_geometry.wgsl: kernel size and stride. */
 export function geometryConstants(g: ConvGeometry): Record<string, number> {
-  return {
-    IN_CHANNELS: g.inChannels,
-    IN_HEIGHT: g.inHeight,
-    IN_WIDTH: g.inWidth,
-    OUT_CHANNELS: g.outChannels,
-    OUT_HEIGHT: g.outHeight,
-    OUT_WIDTH: g.outWidth,
-    KERNEL_HEIGHT: g.kernelHeight,
-    KERNEL_WIDTH: g.kernelWidth,
-    STRIDE: g.stride,
-    PADDING: g.padding,
-  };
+  return { KERNEL_HEIGHT: g.kernelHeight, KERNEL_WIDTH: g.kernelWidth, STRIDE: g.stride };
 }
 
-/** The ConvParams uniform of shaders/conv2d_geometry.wgsl: the batch size. */
-export function geometryParams(g: ConvGeometry): Record<string, number> {
-  return { batch: g.batch };
+/**
+ * The ConvParams uniform of shaders/conv2d_geometry.wgsl: the sizes not in
+ * geometryConstants, and the phase of conv2d_backward_input (0, 0 for the other passes).
+ */
+export function geometryParams(g: ConvGeometry, phase: { row: number; column: number } = { row: 0, column: 0 }): Record<string, number> {
+  const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, padding } = g;
+  return { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, padding, phaseRow: phase.row, phaseColumn: phase.column };
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   outputShape,
 } from './conv2d-geometry.js';
 import { reluBackward } from './elementwise.js';
-import { gemmShader, gemmWorkgroups } from './gemm-core.js';
+import { gemmDispatch, gemmShader } from './gemm-core.js';
 
 const forwardShader = gemmShader('conv2d', conv2dCode, geometryCode);
 const backwardInputShader = gemmShader('conv2d_backward_input', backwardInputCode, geometryCode);
@@ -70,14 +70,15 @@ const conv2dOp: OpDef<ForwardAttrs> = {
   outputs: ([x, w, bias], attrs) => [{ shape: outputShape(forwardGeometry(x!, w!, bias!, attrs)), dtype: 'f32' }],
   kernels({ inputs: [x, w, bias], outputs: [y] }, attrs) {
     const g = forwardGeometry(x!, w!, bias!, attrs);
+    const dispatch = gemmDispatch('conv2d', g.batch * g.outHeight * g.outWidth, g.outChannels, g.inChannels * g.kernelHeight * g.kernelWidth);
     return [
       {
         shader: forwardShader,
         entry: 'conv2d',
-        constants: { ...geometryConstants(g), RELU: Number(attrs.relu) },
+        constants: { ...geometryConstants(g), ...dispatch.constants, RELU: Number(attrs.relu) },
         params: geometryParams(g),
         buffers: { x: x!, w: w!, bias: bias!, y: y! },
-        workgroups: gemmWorkgroups('conv2d', g.batch * g.outHeight * g.outWidth, g.outChannels),
+        workgroups: dispatch.workgroups,
       },
     ];
   },
@@ -118,14 +119,18 @@ const backwardInputOp: OpDef<BackwardInputAttrs> = {
   kernels({ inputs: [dy, w], outputs: [dx] }, attrs) {
     const g = backwardInputGeometry(dy!, w!, attrs);
     // One dispatch per phase, so that no invocation multiplies by the taps that skip its pixel.
-    return inputPhases(g).map((phase) => ({
-      shader: backwardInputShader,
-      entry: 'conv2d_backward_input',
-      constants: { ...geometryConstants(g), PHASE_ROW: phase.row, PHASE_COLUMN: phase.column },
-      params: geometryParams(g),
-      buffers: { dy: dy!, w: w!, dx: dx! },
-      workgroups: gemmWorkgroups('conv2d_backward_input', g.batch * phase.rows * phase.columns, g.inChannels),
-    }));
+    return inputPhases(g).map((phase) => {
+      const taps = Math.ceil(g.kernelHeight / g.stride) * Math.ceil(g.kernelWidth / g.stride);
+      const dispatch = gemmDispatch('conv2d_backward_input', g.batch * phase.rows * phase.columns, g.inChannels, g.outChannels * taps);
+      return {
+        shader: backwardInputShader,
+        entry: 'conv2d_backward_input',
+        constants: { ...geometryConstants(g), ...dispatch.constants },
+        params: geometryParams(g, phase),
+        buffers: { dy: dy!, w: w!, dx: dx! },
+        workgroups: dispatch.workgroups,
+      };
+    });
   },
 };
 
@@ -151,14 +156,16 @@ const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
   },
   kernels({ inputs: [dy, x], outputs: [dw] }, attrs) {
     const g = backwardFilterGeometry(dy!, x!, attrs);
+    const taps = g.inChannels * g.kernelHeight * g.kernelWidth;
+    const dispatch = gemmDispatch('conv2d_backward_filter', g.outChannels, taps, g.batch * g.outHeight * g.outWidth);
     return [
       {
         shader: backwardFilterShader,
         entry: 'conv2d_backward_filter',
-        constants: geometryConstants(g),
+        constants: { ...geometryConstants(g), ...dispatch.constants },
         params: geometryParams(g),
         buffers: { dy: dy!, x: x!, dw: dw! },
-        workgroups: gemmWorkgroups('conv2d_backward_filter', g.outChannels, g.inChannels * g.kernelHeight * g.kernelWidth),
+        workgroups: dispatch.workgroups,
       },
     ];
   },

@@ -3,7 +3,7 @@ import { type AnyTensor, apply } from '../graph/apply.js';
 import type { KernelCall, OpDef } from '../graph/op.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { reluBackward } from './elementwise.js';
-import { gemmShader, gemmWorkgroups } from './gemm-core.js';
+import { gemmDispatch, gemmShader } from './gemm-core.js';
 import { columnSum } from './reduce.js';
 import { expectDtype, expectRank } from './shape-errors.js';
 
@@ -35,9 +35,10 @@ function gemmDims(op: string, a: TensorSpec, b: TensorSpec, { transA, transB }: 
 }
 
 function gemmCall(op: string, entry: string, dims: { M: number; N: number; K: number }, flags: Flags, relu: boolean, buffers: KernelCall['buffers']): KernelCall {
-  const constants: Record<string, number> = { TRANS_A: Number(flags.transA), TRANS_B: Number(flags.transB) };
+  const dispatch = gemmDispatch(op, dims.M, dims.N, dims.K);
+  const constants: Record<string, number> = { ...dispatch.constants, TRANS_A: Number(flags.transA), TRANS_B: Number(flags.transB) };
   if (entry === 'gemm_bias_act') constants.RELU = Number(relu);
-  return { shader: matmulShader, entry, constants, params: dims, buffers, workgroups: gemmWorkgroups(op, dims.M, dims.N) };
+  return { shader: matmulShader, entry, constants, params: dims, buffers, workgroups: dispatch.workgroups };
 }
 
 const matmulOp: OpDef<Flags> = {
