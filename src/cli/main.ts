@@ -48,7 +48,8 @@ Robustness options:
   --robust-teacher         Madry-train the teacher (PGD on its cross-entropy); by default
                            it is trained plainly and ARD distils from a non-robust teacher
   --attack-images N        attack the first N test images (default 1,000)
-  --pgd-steps N            PGD steps (default 40; step size 2.5·ε/steps)
+  --pgd-steps N            PGD steps (default 40)
+  --relative-step-size R   PGD step size α = R·ε (default 2.5/steps, Madry et al.: ε/16 at 40 steps)
   --restarts N             PGD random restarts (default ${ROBUSTNESS_DEFAULTS.restarts})
   --epsilons E1,E2,...     L∞ radii (default ${ROBUSTNESS_DEFAULTS.epsilons.join(',')}); ε = 1 is always added as a sanity check
   --train-epsilon E        ε of the PGD in ARD and robust-teacher training (default ${ROBUSTNESS_DEFAULTS.trainEpsilon})
@@ -113,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'robustness') {
-    checkKnown(args, [...TRAINING_OPTIONS, 'save', 'load', 'robust-teacher', 'attack-images', 'pgd-steps', 'restarts', 'epsilons', 'train-epsilon', 'train-steps']);
+    checkKnown(args, [...TRAINING_OPTIONS, 'save', 'load', 'robust-teacher', 'attack-images', 'pgd-steps', 'relative-step-size', 'restarts', 'epsilons', 'train-epsilon', 'train-steps']);
     const quick = args.flags.has('quick');
     const d = ROBUSTNESS_DEFAULTS;
     const epochs = numberOption(args, 'epochs', quick ? ROBUSTNESS_QUICK.epochs : NaN, { min: 1, max: 1000, integer: true });
@@ -134,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
       testImages: optionalInteger(args, 'test-images'),
       attackImages: optionalInteger(args, 'attack-images'),
       pgdSteps: optionalInteger(args, 'pgd-steps'),
+      ...(args.options.has('relative-step-size') ? { relativeStepSize: numberOption(args, 'relative-step-size', NaN, { min: 1e-6, max: 10 }) } : {}),
       restarts: numberOption(args, 'restarts', d.restarts, { min: 1, max: 100, integer: true }),
       epsilons: epsilonList(args),
       ...(args.options.has('save') ? { save: args.options.get('save') } : {}),

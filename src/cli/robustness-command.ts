@@ -19,6 +19,8 @@ export interface RobustnessConfig extends ModelTrainingConfig {
   attackImages?: number;
   /** PGD steps (default 40; 5 with --quick). */
   pgdSteps?: number;
+  /** PGD step size as a fraction of ε (default 2.5 / pgdSteps). */
+  relativeStepSize?: number;
   restarts: number;
   epsilons: number[];
   /** Load the four models from this folder instead of training them. */
@@ -80,6 +82,7 @@ export async function runRobustnessCommand(config: RobustnessConfig, log: (line:
       const results = await runRobustness(models, { test, heldOut: validation }, {
         epsilons: config.epsilons,
         pgdSteps: config.pgdSteps ?? (config.quick ? ROBUSTNESS_QUICK.pgdSteps : undefined),
+        relativeStepSize: config.relativeStepSize,
         restarts: config.restarts,
         attackImages: config.attackImages ?? (config.quick ? ROBUSTNESS_QUICK.attackImages : undefined),
         seed: config.seed,

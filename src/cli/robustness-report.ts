@@ -70,7 +70,8 @@ export function robustnessReportHtml(report: RobustnessReport): string {
   const s = report.settings;
   const flagCount = report.models.reduce((n, m) => n + m.attacks.flags.length, 0);
   const pgd = s.attacks.find((a) => a.kind === 'pgd')!;
-  const stepRule = pgd.relativeStepSize !== undefined ? `α = ${pgd.relativeStepSize}·ε` : `α = 2.5·ε / ${pgd.steps} (Madry et al.)`;
+  const relative = pgd.relativeStepSize!;
+  const stepRule = `step size α = ${Number(relative.toPrecision(4))}·ε${Math.abs(relative - 2.5 / pgd.steps) < 1e-12 ? ` (2.5·ε / ${pgd.steps} steps, Madry et al.)` : ''}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kdgpu robustness report</title>
 <style>

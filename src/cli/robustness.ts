@@ -111,6 +111,7 @@ export interface RobustnessSettings {
   norm: 'linf';
   epsilons: number[];
   unboundedEpsilon: number;
+  /** PGD's step size is relativeStepSize·ε. */
   attacks: { name: string; kind: 'fgsm' | 'pgd'; loss: 'ce' | 'margin'; steps: number; restarts: number; relativeStepSize?: number }[];
   corruptionSeed: number;
   attackSeed: number;
@@ -183,7 +184,7 @@ function resolveSettings(options: RobustnessOptions): RobustnessSettings {
   const restarts = options.restarts ?? 1;
   const epsilons = [...(options.epsilons ?? ROBUSTNESS_EPSILONS)].sort((a, b) => a - b);
   if (epsilons.some((e) => !(e > 0 && e < UNBOUNDED_EPSILON))) throw new Error(`runRobustness: epsilons [${epsilons}] must be in (0, ${UNBOUNDED_EPSILON})`);
-  const pgd = { kind: 'pgd' as const, steps, restarts, ...(options.relativeStepSize !== undefined ? { relativeStepSize: options.relativeStepSize } : {}) };
+  const pgd = { kind: 'pgd' as const, steps, restarts, relativeStepSize: options.relativeStepSize ?? 2.5 / steps };
   return {
     norm: 'linf',
     epsilons,
