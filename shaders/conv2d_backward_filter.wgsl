@@ -40,10 +40,7 @@ struct Step { window: Window, dy_offset: u32, pixel: u32 }
 fn row_context(o: u32) -> u32 { return o * out_plane(); }
 fn column_context(t: u32) -> Tap { return tap_at(sliding(), t); }
 
-fn step_at(k: u32) -> Step {
-  let pixel = k % out_plane();
-  return Step(window_at(sliding(), k), k / out_plane() * params.outChannels * out_plane() + pixel, pixel);
-}
+fn first_step() -> Step { return Step(window_at(sliding(), 0u), 0u, 0u); }
 
 fn next_step(s: Step) -> Step {
   var next = Step(next_window(sliding(), s.window), s.dy_offset + 1u, s.pixel + 1u);

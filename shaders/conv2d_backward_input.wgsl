@@ -77,10 +77,7 @@ struct Step { tap: Tap, channel: u32 }
 fn row_context(m: u32) -> Window { return window_at(sliding(), m); }
 fn column_context(c: u32) -> u32 { return c * KERNEL_HEIGHT * KERNEL_WIDTH; }
 
-fn step_at(k: u32) -> Step {
-  let f = phase();
-  return Step(tap_at(sliding(), k), k / max(f.tap_rows * f.tap_columns, 1u));
-}
+fn first_step() -> Step { return Step(Tap(0, 0, 0), 0u); }
 
 fn next_step(s: Step) -> Step {
   let tap = next_tap(sliding(), s.tap);

@@ -26,7 +26,7 @@ alias ColumnContext = u32;
 alias Step = u32;
 fn row_context(m: u32) -> u32 { return m; }
 fn column_context(n: u32) -> u32 { return n; }
-fn step_at(k: u32) -> u32 { return k; }
+fn first_step() -> u32 { return 0u; }
 fn next_step(k: u32) -> u32 { return k + 1u; }
 
 fn load_a(m: u32, k: u32) -> f32 {

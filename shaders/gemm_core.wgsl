@@ -5,7 +5,7 @@
 // depends on one row, one column or one k is done once, not once per product:
 //   type RowContext,    fn row_context(m: u32) -> RowContext         once per row of a block
 //   type ColumnContext, fn column_context(n: u32) -> ColumnContext   once per column
-//   type Step,          fn step_at(k: u32) -> Step                   once per invocation
+//   type Step,          fn first_step() -> Step                      k = 0
 //                       fn next_step(s: Step) -> Step                from k to k + 1
 //   fn load_a(row: RowContext, k: Step) -> f32      element (m, k) of op(A), M×K
 //   fn load_b(k: Step, column: ColumnContext) -> f32 element (k, n) of op(B), K×N
@@ -17,12 +17,11 @@
 // their own (zero padding and the like are theirs to handle).
 // Bindings: none; the user declares them. Layout: whatever the accessors map.
 // Dispatch: users run GROUP_WIDTH × GROUP_HEIGHT invocations per workgroup (override
-// constants: 64 in all, or fewer when that leaves too few workgroups to share among threads;
-// narrower for narrow C, so that no lane idles), each owning
-// the BLOCK×BLOCK block of C whose top-left is (BLOCK·gid.y, BLOCK·gid.x): workgroups
-// (ceil(N / (BLOCK·GROUP_WIDTH)), ceil(M / (BLOCK·GROUP_HEIGHT))). Or give each invocation a
-// slice of k through gemm_accumulate_range and add the slices up. The user stores the block,
-// skipping rows ≥ M and columns ≥ N.
+// constants: 64 in all, or fewer when that leaves too few workgroups to share among
+// threads; narrower for narrow C, so that no lane idles), each owning the BLOCK×BLOCK block
+// of C whose top-left is (BLOCK·gid.y, BLOCK·gid.x): workgroups
+// (ceil(N / (BLOCK·GROUP_WIDTH)), ceil(M / (BLOCK·GROUP_HEIGHT))). The user stores the
+// block, skipping rows ≥ M and columns ≥ N.
 // Why no workgroup memory, and BLOCK 8 for large products: on software Vulkan (lavapipe)
 // every load from a storage buffer runs lane by lane with its own mask and bounds checks,
 // so loads per product is what counts: 16 per 64 products at 8×8, 8 per 16 at 4×4 (1.7×
@@ -41,20 +40,15 @@ struct GemmSize { M: u32, N: u32, K: u32 }
 // A block of C: [2·i] holds row i, columns 0–3; [2·i + 1] columns 4–7 (8×8 only).
 alias GemmBlock = array<vec4f, 16>;
 
+// The BLOCK×BLOCK block of op(A)·op(B) at (row0, col0). Rows and columns past the edge read
+// the last valid row/column, so the inner loop has no branches; their results are not stored.
 fn gemm_accumulate(row0: u32, col0: u32, size: GemmSize) -> GemmBlock {
-  return gemm_accumulate_range(row0, col0, size, 0u, size.K);
-}
-
-// The BLOCK×BLOCK block of op(A)·op(B) at (row0, col0), summed over k_begin ≤ k < k_end.
-// Rows and columns past the edge read the last valid row/column, so the inner loop has no
-// branches; their results are not stored.
-fn gemm_accumulate_range(row0: u32, col0: u32, size: GemmSize, k_begin: u32, k_end: u32) -> GemmBlock {
   // BLOCK is a constant, so only one of these is compiled.
-  if (BLOCK == 8u) { return accumulate_8x8(row0, col0, size, k_begin, k_end); }
-  return accumulate_4x4(row0, col0, size, k_begin, k_end);
+  if (BLOCK == 8u) { return accumulate_8x8(row0, col0, size); }
+  return accumulate_4x4(row0, col0, size);
 }
 
-fn accumulate_4x4(row0: u32, col0: u32, size: GemmSize, k_begin: u32, k_end: u32) -> GemmBlock {
+fn accumulate_4x4(row0: u32, col0: u32, size: GemmSize) -> GemmBlock {
   var acc: GemmBlock;
   let last_m = size.M - 1u;
   let last_n = size.N - 1u;
@@ -66,8 +60,8 @@ fn accumulate_4x4(row0: u32, col0: u32, size: GemmSize, k_begin: u32, k_end: u32
   let c1 = column_context(min(col0 + 1u, last_n));
   let c2 = column_context(min(col0 + 2u, last_n));
   let c3 = column_context(min(col0 + 3u, last_n));
-  var step = step_at(k_begin);
-  for (var k = k_begin; k < k_end; k++) {
+  var step = first_step();
+  for (var k = 0u; k < size.K; k++) {
     let left = vec4f(load_b(step, c0), load_b(step, c1), load_b(step, c2), load_b(step, c3));
     acc[0] += load_a(r0, step) * left;
     acc[2] += load_a(r1, step) * left;
@@ -78,7 +72,7 @@ fn accumulate_4x4(row0: u32, col0: u32, size: GemmSize, k_begin: u32, k_end: u32
   return acc;
 }
 
-fn accumulate_8x8(row0: u32, col0: u32, size: GemmSize, k_begin: u32, k_end: u32) -> GemmBlock {
+fn accumulate_8x8(row0: u32, col0: u32, size: GemmSize) -> GemmBlock {
   var acc: GemmBlock;
   let last_m = size.M - 1u;
   let last_n = size.N - 1u;
@@ -98,8 +92,8 @@ fn accumulate_8x8(row0: u32, col0: u32, size: GemmSize, k_begin: u32, k_end: u32
   let c5 = column_context(min(col0 + 5u, last_n));
   let c6 = column_context(min(col0 + 6u, last_n));
   let c7 = column_context(min(col0 + 7u, last_n));
-  var step = step_at(k_begin);
-  for (var k = k_begin; k < k_end; k++) {
+  var step = first_step();
+  for (var k = 0u; k < size.K; k++) {
     let left = vec4f(load_b(step, c0), load_b(step, c1), load_b(step, c2), load_b(step, c3));
     let right = vec4f(load_b(step, c4), load_b(step, c5), load_b(step, c6), load_b(step, c7));
     let a0 = load_a(r0, step);
