@@ -49,7 +49,7 @@ export function accuracyChart(title: string, series: readonly { name: string; po
  * @example groupedBarChart('Error', [{ label: 'fog', values: [0.1, 0.3] }], ['teacher', 'student']);
  */
 export function groupedBarChart(title: string, groups: readonly { label: string; values: readonly number[] }[], seriesNames: readonly string[], { width = 620 } = {}): string {
-  const barHeight = 7;
+  const barHeight = 9;
   const groupHeight = seriesNames.length * barHeight + 8;
   const left = 200;
   const legendHeight = 20;
@@ -71,7 +71,7 @@ export function groupedBarChart(title: string, groups: readonly { label: string;
       const y = y0 + i * barHeight;
       const w = Number.isFinite(v) ? Math.max(v * scale, 1) : 0;
       parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barHeight - 1}" fill="${colour(i)}"/>`);
-      parts.push(`<text x="${left + w + 4}" y="${y + barHeight - 1}" font-size="8">${Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a'}</text>`);
+      parts.push(`<text x="${left + w + 4}" y="${y + barHeight - 1}" font-size="9">${Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a'}</text>`);
     });
   });
   return svg(width, height, parts);
