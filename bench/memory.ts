@@ -1,8 +1,9 @@
 // Memory check: a long training run of the student CNN, with the GPU bytes kdgpu's pool has
 // allocated and the JS heap measured after warm-up and at the end. Flat means the pool
 // allocated nothing more and the heap moved by less than a few MB.
-import { Adam, compile, Graph, type GpuContext, softmaxCrossEntropy } from '../src/index.js';
-import { IMAGE_SHAPE, kdgpuStudent, randomBatch } from './models.js';
+import type { GpuContext } from '../src/index.js';
+import { randomBatch } from './models.js';
+import { studentTrainingPlan } from './workloads/train-step.js';
 
 export interface MemoryReport {
   steps: number;
@@ -23,14 +24,7 @@ const READ_EVERY = 50;
 /** @example const report = await memoryCheck(ctx, 2000); */
 export async function memoryCheck(ctx: GpuContext, steps: number, batchSize = 64, onProgress?: (step: number) => void): Promise<MemoryReport> {
   const started = performance.now();
-  const model = kdgpuStudent(ctx, 1);
-  const graph = new Graph(ctx);
-  const x = graph.input('x', [batchSize, ...IMAGE_SHAPE]);
-  const y = graph.input('y', [batchSize], 'u32');
-  const loss = softmaxCrossEntropy(model.call(x, { training: true }), y);
-  const optimizer = new Adam({ learningRate: 1e-3 });
-  optimizer.minimize(loss, [...model.parameters().values()]);
-  const plan = compile(graph, { fetch: [loss] });
+  const { plan, loss, dispose } = studentTrainingPlan(ctx, batchSize);
   const batches = [0, 1, 2, 3].map((seed) => randomBatch(batchSize, 100 + seed));
   const step = (i: number) => {
     const batch = batches[i % batches.length]!;
@@ -65,10 +59,7 @@ export async function memoryCheck(ctx: GpuContext, steps: number, batchSize = 64
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    plan.dispose();
-    graph.dispose();
-    optimizer.dispose();
-    model.dispose();
+    dispose();
   }
 }
 

@@ -2,8 +2,7 @@
 // temperature-KL + hard cross-entropy (α = 0.5, T = 4), backward through the student only,
 // Adam on the student; a fresh batch upload each step. Steps per second.
 import type * as Tf from '@tensorflow/tfjs';
-import { Adam, compile, Graph } from '../../src/index.js';
-import { temperatureKl } from '../../src/losses/temperature-kl.js';
+import { Adam, compile, Graph, temperatureKl } from '../../src/index.js';
 import type { SharedDevice, TfBackend } from '../device.js';
 import { compare, type Runner, type TimingOptions } from '../measure.js';
 import { type Batch, IMAGE_SHAPE, kdgpuStudent, kdgpuTeacher, randomBatch, tfStudent, tfTeacher, tfTrainable, tfUpload } from '../models.js';

@@ -3,8 +3,7 @@
 // 2·rows·C·4 bytes (student and teacher, each read once) per loss-and-gradient evaluation,
 // the same numerator for both libraries, so the ratio is the speed ratio.
 import type * as Tf from '@tensorflow/tfjs';
-import { compile, Graph, gradients, Random, Tensor } from '../../src/index.js';
-import { temperatureKl } from '../../src/losses/temperature-kl.js';
+import { compile, Graph, gradients, Random, Tensor, temperatureKl } from '../../src/index.js';
 import type { SharedDevice, TfBackend } from '../device.js';
 import { compare, type Runner, type TimingOptions } from '../measure.js';
 import type { WorkloadResult } from '../types.js';
@@ -47,9 +46,9 @@ function kdgpuKlRunner(shared: SharedDevice, { rows, classes, student, teacher, 
   const ctx = shared.ctx;
   const tensors = [Tensor.from(ctx, student, [rows, classes]), Tensor.from(ctx, teacher, [rows, classes]), Tensor.from(ctx, labels, [rows])];
   const graph = new Graph(ctx);
-  const [s, t, y] = tensors.map((tensor) => graph.bind(tensor)) as [ReturnType<Graph['bind']>, ReturnType<Graph['bind']>, ReturnType<Graph['bind']>];
-  const loss = temperatureKl(s, t, { temperature: TEMPERATURE, alpha: ALPHA, labels: y });
-  const [grad] = gradients(loss, [s]);
+  const [s, t, y] = tensors.map((tensor) => graph.bind(tensor));
+  const loss = temperatureKl(s!, t!, { temperature: TEMPERATURE, alpha: ALPHA, labels: y! });
+  const [grad] = gradients(loss, [s!]);
   const plan = compile(graph, { fetch: [loss, grad!] });
   return {
     async run(n) {

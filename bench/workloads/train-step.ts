@@ -1,7 +1,7 @@
 // train_step: one Adam step of the student CNN on a batch (forward, softmax cross-entropy,
 // backward, update), fed a fresh upload of the batch each step, in steps per second.
 import type * as Tf from '@tensorflow/tfjs';
-import { Adam, compile, Graph, softmaxCrossEntropy } from '../../src/index.js';
+import { Adam, compile, type GpuContext, Graph, type Plan, softmaxCrossEntropy, type SymbolicTensor } from '../../src/index.js';
 import type { SharedDevice, TfBackend } from '../device.js';
 import { compare, type Runner, type TimingOptions } from '../measure.js';
 import { type Batch, IMAGE_SHAPE, kdgpuStudent, randomBatch, tfStudent, tfTrainable, tfUpload } from '../models.js';
@@ -28,21 +28,28 @@ export async function trainStep(shared: SharedDevice, batchSize: number, timing:
   return workloadResult('steps/s', description, measured, ['peer_minimize', 'peer_layers']);
 }
 
-function kdgpuTrainRunner(shared: SharedDevice, batch: Batch): Runner {
-  const model = kdgpuStudent(shared.ctx, 1);
-  const graph = new Graph(shared.ctx);
-  const x = graph.input('x', [batch.size, ...IMAGE_SHAPE]);
-  const y = graph.input('y', [batch.size], 'u32');
+/** The student's compiled training step (forward, cross-entropy, backward, Adam): what train_step times and the memory check repeats. */
+export function studentTrainingPlan(ctx: GpuContext, batchSize: number): { plan: Plan; loss: SymbolicTensor; dispose: () => void } {
+  const model = kdgpuStudent(ctx, 1);
+  const graph = new Graph(ctx);
+  const x = graph.input('x', [batchSize, ...IMAGE_SHAPE]);
+  const y = graph.input('y', [batchSize], 'u32');
   const loss = softmaxCrossEntropy(model.call(x, { training: true }), y);
   const optimizer = new Adam({ learningRate: LEARNING_RATE });
   optimizer.minimize(loss, [...model.parameters().values()]);
   const plan = compile(graph, { fetch: [loss] });
-  return planRunner(plan, () => ({ x: batch.images, y: batch.labels }), loss, () => {
+  const dispose = () => {
     plan.dispose();
     graph.dispose();
     optimizer.dispose();
     model.dispose();
-  });
+  };
+  return { plan, loss, dispose };
+}
+
+function kdgpuTrainRunner(shared: SharedDevice, batch: Batch): Runner {
+  const { plan, loss, dispose } = studentTrainingPlan(shared.ctx, batch.size);
+  return planRunner(plan, () => ({ x: batch.images, y: batch.labels }), loss, dispose);
 }
 
 function tfMinimizeRunner(shared: SharedDevice, backend: TfBackend, batch: Batch): Promise<Runner> {
