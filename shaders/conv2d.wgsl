@@ -52,8 +52,8 @@ fn load_b(s: Step, row_start: u32) -> f32 {
   return w[row_start + s.k];
 }
 
-// Output pixel m's values for channels col0 … col0 + BLOCK − 1, bias and ReLU applied, those past
-// the last channel skipped.
+// Output pixel m's values for channels col0 … col0 + BLOCK − 1, bias (bias_left/right, the
+// block's columns) and ReLU applied, those past the last channel skipped.
 fn store_pixel(m: u32, col0: u32, size: GemmSize, left: vec4f, right: vec4f) {
   if (m >= size.M) { return; }
   let out_plane = params.outHeight * params.outWidth;
@@ -61,7 +61,7 @@ fn store_pixel(m: u32, col0: u32, size: GemmSize, left: vec4f, right: vec4f) {
   for (var j = 0u; j < BLOCK; j++) {
     let o = col0 + j;
     if (o >= size.N) { return; }
-    var v = select(right[j % 4u], left[j % 4u], j < 4u) + bias[o];
+    var v = select(right[j % 4u], left[j % 4u], j < 4u);
     if (RELU) { v = max(v, 0.0); }
     y[start + o * out_plane] = v;
   }
@@ -74,5 +74,13 @@ fn conv2d(@builtin(global_invocation_id) gid: vec3u) {
   let col0 = gid.x * BLOCK;
   if (row0 >= size.M || col0 >= size.N) { return; }
   let acc = gemm_accumulate(row0, col0, size);
-  for (var i = 0u; i < BLOCK; i++) { store_pixel(row0 + i, col0, size, acc[2u * i], acc[2u * i + 1u]); }
+  // The block's biases, loaded once rather than once per pixel.
+  let last_o = size.N - 1u;
+  var bias_left: vec4f;
+  var bias_right: vec4f;
+  for (var j = 0u; j < 4u; j++) {
+    bias_left[j] = bias[min(col0 + j, last_o)];
+    if (BLOCK == 8u) { bias_right[j] = bias[min(col0 + 4u + j, last_o)]; }
+  }
+  for (var i = 0u; i < BLOCK; i++) { store_pixel(row0 + i, col0, size, acc[2u * i] + bias_left, acc[2u * i + 1u] + bias_right); }
 }

@@ -71,7 +71,7 @@ fn gemm_bias_act(@builtin(global_invocation_id) gid: vec3u) {
   var bias_right: vec4f;
   for (var j = 0u; j < 4u; j++) {
     bias_left[j] = bias[min(col0 + j, last_n)];
-    bias_right[j] = bias[min(col0 + 4u + j, last_n)];
+    if (BLOCK == 8u) { bias_right[j] = bias[min(col0 + 4u + j, last_n)]; }
   }
   for (var i = 0u; i < BLOCK; i++) { store_row(row0 + i, col0, acc[2u * i] + bias_left, acc[2u * i + 1u] + bias_right); }
 }
