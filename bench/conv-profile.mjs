@@ -9,6 +9,7 @@
 //   less than wall time when other jobs share the cores). Compare runs made in the same
 //   session.
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const argument = (name, fallback) => {
@@ -30,6 +31,7 @@ await build({
   logLevel: 'warning',
 });
 const k = await import(pathToFileURL(outfile).href);
+rmSync(outfile);
 
 const ctx = await k.init();
 const random = new k.Random(1);
