@@ -15,16 +15,25 @@ const USAGE = `usage: npm run bench -- [--quick] [--json FILE]
   --json     also write the machine-readable report to FILE
   --memory   long training run: kdgpu pool bytes and JS heap at start and end`;
 
-const { values } = parseArgs({
-  options: {
-    json: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    tiny: { type: 'boolean', default: false },
-    memory: { type: 'boolean', default: false },
-    steps: { type: 'string', default: '2000' },
-    help: { type: 'boolean', default: false },
-  },
-});
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        json: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        tiny: { type: 'boolean', default: false },
+        memory: { type: 'boolean', default: false },
+        steps: { type: 'string', default: '2000' },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (cause) {
+    console.error(`${(cause as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = parseOptions();
 
 function writeJson(file: string, data: unknown): void {
   mkdirSync(dirname(file), { recursive: true });
