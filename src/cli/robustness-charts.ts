@@ -1,10 +1,10 @@
 // SVG charts of the robustness report that svg.ts does not have: accuracy against ε on
 // fixed axes, grouped bars (one bar per model in each group) and reliability diagrams.
 import type { ReliabilityBin } from '../robust/calibration.js';
-import { escapeHtml } from './svg.js';
+import { COLOURS as MODEL_COLOURS, escapeHtml } from './svg.js';
 
-/** Series colours in lineChart's order, so a model has one colour across the report. */
-export const MODEL_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+/** Series colours in lineChart's order (svg.ts), so a model has one colour across the report. */
+export { MODEL_COLOURS };
 
 const colour = (i: number) => MODEL_COLOURS[i % MODEL_COLOURS.length]!;
 const svg = (width: number, height: number, parts: string[]) =>
