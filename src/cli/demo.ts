@@ -65,6 +65,9 @@ export interface DemoRobustness {
   trainSteps?: number;
 }
 
+/** The demo's robustness pass attacks fewer images with fewer PGD steps than `kdgpu robustness`. */
+export const DEMO_ROBUSTNESS = { attackImages: 500, pgdSteps: 10 } as const;
+
 export const DEMO_DEFAULTS: DemoConfig = {
   quick: false,
   out: 'kdgpu-out',
@@ -165,9 +168,11 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
       // --quick evaluates robustness on as many test images as `kdgpu robustness --quick`.
       const robustTest = config.quick ? subset(test, 0, Math.min(test.count, ROBUSTNESS_QUICK.testImages)) : test;
       const evaluated = await runRobustness([{ model: teacher, role: role(teacher) }, { model: alone, role: role(alone) }, { model: kd, role: role(kd) }, ard], { test: robustTest, heldOut: validation }, {
-        pgdSteps: robustness.pgdSteps ?? (config.quick ? ROBUSTNESS_QUICK.pgdSteps : undefined),
+        // Lighter than `kdgpu robustness` (PGD-40 on 1,000 images) so the demo's defaults
+        // finish in reasonable time on a CPU-only machine.
+        pgdSteps: robustness.pgdSteps ?? (config.quick ? ROBUSTNESS_QUICK.pgdSteps : DEMO_ROBUSTNESS.pgdSteps),
         restarts: robustness.restarts,
-        attackImages: robustness.attackImages ?? (config.quick ? ROBUSTNESS_QUICK.attackImages : undefined),
+        attackImages: robustness.attackImages ?? (config.quick ? ROBUSTNESS_QUICK.attackImages : DEMO_ROBUSTNESS.attackImages),
         seed: config.seed,
         log,
       });

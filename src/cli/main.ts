@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `kdgpu` command.
 import { checkKnown, numberOption, parseArgs } from './args.js';
-import { DEMO_DEFAULTS, runDemo } from './demo.js';
+import { DEMO_DEFAULTS, DEMO_ROBUSTNESS, runDemo } from './demo.js';
 import { ROBUSTNESS_DEFAULTS, ROBUSTNESS_QUICK, runRobustnessCommand } from './robustness-command.js';
 
 const HELP = `kdgpu — knowledge distillation and robustness on WebGPU
@@ -36,7 +36,8 @@ Demo options:
   --no-robustness          skip the robustness evaluation (and the ARD student)
   --attack-images N, --pgd-steps N, --restarts N, --train-epsilon E, --train-steps N
                            robustness settings, as for \`kdgpu robustness\` (the ARD student
-                           trains for --student-epochs from the demo's plain teacher; with
+                           trains for --student-epochs from the demo's plain teacher; the demo
+                           attacks ${DEMO_ROBUSTNESS.attackImages} images with PGD-${DEMO_ROBUSTNESS.pgdSteps} by default; with
                            --quick, robustness uses the first ${ROBUSTNESS_QUICK.testImages} test images)
 
 Robustness options:
