@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { AnyTensor } from '../graph/apply.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
-import type { Shape, Tensor } from '../graph/tensor.js';
+import { formatShape, type Tensor } from '../graph/tensor.js';
 import { attentionTransferLoss } from '../losses/attention-transfer.js';
 import { dkdLoss } from '../losses/dkd.js';
 import { hintLoss } from '../losses/hint-loss.js';
@@ -165,7 +165,7 @@ class DistillationObjective implements Objective {
       else if (s.length === 1 && t.length === 1) layer = new Dense(t[0]!, { name: `${pair.student}_to_${pair.teacher}`, init: 'glorot' });
       else {
         throw new Error(
-          `distill: hint '${pair.student}' ${describe(s)} → '${pair.teacher}' ${describe(t)}: shapes differ in more than channels; ` +
+          `distill: hint '${pair.student}' ${formatShape(s)} → '${pair.teacher}' ${formatShape(t)}: shapes differ in more than channels; ` +
             'pick layers with the same spatial size (a 1×1 conv projection maps channels) or flat features (a dense projection)',
         );
       }
@@ -174,10 +174,6 @@ class DistillationObjective implements Objective {
       this.projections[pair.student] = layer;
     }
   }
-}
-
-function describe(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
 }
 
 export type { AnyTensor };

@@ -1,8 +1,8 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { AnyTensor } from '../graph/apply.js';
-import { type Shape, Tensor } from '../graph/tensor.js';
+import { type Shape, Tensor, formatShape } from '../graph/tensor.js';
 import { batchNorm } from '../ops/batch-norm.js';
-import { type ForwardOptions, Layer, shapeText } from './layer.js';
+import { type ForwardOptions, Layer } from './layer.js';
 
 /**
  * Batch normalisation per channel (NCHW maps) or per feature ([F] per sample), with
@@ -20,7 +20,7 @@ export class BatchNorm extends Layer {
 
   outputShape(input: Shape): Shape {
     if (input.length !== 1 && input.length !== 3) {
-      throw new Error(`BatchNorm '${this.name}' expects [features] or [channels, height, width] per sample, got ${shapeText(input)}`);
+      throw new Error(`BatchNorm '${this.name}' expects [features] or [channels, height, width] per sample, got ${formatShape(input)}`);
     }
     return input;
   }

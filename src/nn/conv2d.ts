@@ -1,8 +1,8 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { AnyTensor } from '../graph/apply.js';
-import { type Shape, Tensor } from '../graph/tensor.js';
+import { type Shape, Tensor, formatShape } from '../graph/tensor.js';
 import { conv2d } from '../ops/conv2d.js';
-import { type ForwardOptions, Layer, shapeText } from './layer.js';
+import { type ForwardOptions, Layer } from './layer.js';
 import type { Random } from './random.js';
 
 export interface Conv2dLayerOptions {
@@ -38,11 +38,11 @@ export class Conv2d extends Layer {
   }
 
   outputShape(input: Shape): Shape {
-    if (input.length !== 3) throw new Error(`Conv2d '${this.name}' expects [channels, height, width] per sample, got ${shapeText(input)}`);
+    if (input.length !== 3) throw new Error(`Conv2d '${this.name}' expects [channels, height, width] per sample, got ${formatShape(input)}`);
     const [, h, w] = input as [number, number, number];
     const out = (n: number) => Math.floor((n + 2 * this.padding - this.kernel) / this.stride) + 1;
     if (out(h) <= 0 || out(w) <= 0) {
-      throw new Error(`Conv2d '${this.name}': kernel ${this.kernel} does not fit input ${shapeText(input)} with padding ${this.padding}`);
+      throw new Error(`Conv2d '${this.name}': kernel ${this.kernel} does not fit input ${formatShape(input)} with padding ${this.padding}`);
     }
     return [this.filters, out(h), out(w)];
   }

@@ -1,8 +1,8 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { AnyTensor } from '../graph/apply.js';
-import { type Shape, Tensor } from '../graph/tensor.js';
+import { type Shape, Tensor, formatShape } from '../graph/tensor.js';
 import { linear } from '../ops/matmul.js';
-import { type ForwardOptions, Layer, shapeText } from './layer.js';
+import { type ForwardOptions, Layer } from './layer.js';
 import { glorotUniform, heNormal, type Random } from './random.js';
 
 export interface DenseOptions {
@@ -28,7 +28,7 @@ export class Dense extends Layer {
   }
 
   outputShape(input: Shape): Shape {
-    if (input.length !== 1) throw new Error(`Dense '${this.name}' expects flat features per sample, got ${shapeText(input)}; put a Flatten before it`);
+    if (input.length !== 1) throw new Error(`Dense '${this.name}' expects flat features per sample, got ${formatShape(input)}; put a Flatten before it`);
     return [this.units];
   }
 

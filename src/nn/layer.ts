@@ -56,7 +56,3 @@ export abstract class Layer {
     for (const t of [...Object.values(this.parameters()), ...Object.values(this.buffers())]) t.dispose();
   }
 }
-
-export function shapeText(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
-}

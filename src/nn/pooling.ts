@@ -1,12 +1,12 @@
 import type { AnyTensor } from '../graph/apply.js';
-import type { Shape } from '../graph/tensor.js';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pooling.js';
-import { Layer, shapeText } from './layer.js';
+import { formatShape, type Shape } from '../graph/tensor.js';
+import { Layer } from './layer.js';
 
 function pooledShape(layer: Layer, input: Shape, size: number, stride: number): Shape {
-  if (input.length !== 3) throw new Error(`${layer.constructor.name} '${layer.name}' expects [channels, height, width] per sample, got ${shapeText(input)}`);
+  if (input.length !== 3) throw new Error(`${layer.constructor.name} '${layer.name}' expects [channels, height, width] per sample, got ${formatShape(input)}`);
   const [c, h, w] = input as [number, number, number];
-  if (h < size || w < size) throw new Error(`${layer.constructor.name} '${layer.name}': window ${size} is larger than the input ${shapeText(input)}`);
+  if (h < size || w < size) throw new Error(`${layer.constructor.name} '${layer.name}': window ${size} is larger than the input ${formatShape(input)}`);
   return [c, Math.floor((h - size) / stride) + 1, Math.floor((w - size) / stride) + 1];
 }
 
@@ -53,7 +53,7 @@ export class GlobalAvgPool extends Layer {
   readonly kind = 'gap';
 
   outputShape(input: Shape): Shape {
-    if (input.length !== 3) throw new Error(`GlobalAvgPool '${this.name}' expects [channels, height, width] per sample, got ${shapeText(input)}`);
+    if (input.length !== 3) throw new Error(`GlobalAvgPool '${this.name}' expects [channels, height, width] per sample, got ${formatShape(input)}`);
     return [input[0]!];
   }
 

@@ -1,9 +1,9 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { AnyTensor } from '../graph/apply.js';
-import { type Shape, sizeOf, type Tensor } from '../graph/tensor.js';
+import { type Shape, sizeOf, type Tensor, formatShape } from '../graph/tensor.js';
 import { DropoutRng } from '../ops/dropout.js';
 import { ReLU } from './basic.js';
-import { Layer, shapeText } from './layer.js';
+import { Layer } from './layer.js';
 import { Random } from './random.js';
 
 export interface SequentialOptions {
@@ -91,7 +91,7 @@ export class Sequential {
   forward<T extends AnyTensor>(x: T, options: ModelForwardOptions): { output: T; features: Record<string, T> } {
     const { rng } = this.ready();
     if (x.shape.slice(1).join() !== this.inputShape.join()) {
-      throw new Error(`model '${this.name}' expects input [batch, ${this.inputShape.join(', ')}], got ${shapeText(x.shape)}`);
+      throw new Error(`model '${this.name}' expects input [batch, ${this.inputShape.join(', ')}], got ${formatShape(x.shape)}`);
     }
     const taps = new Set(options.taps ?? []);
     for (const name of taps) this.indexOf(name);
@@ -143,10 +143,10 @@ export class Sequential {
 
   /** One line per layer: name, output shape, parameter count. */
   summary(): string {
-    const lines = [`${this.name}: input ${shapeText(this.inputShape)}`];
+    const lines = [`${this.name}: input ${formatShape(this.inputShape)}`];
     this.layers.forEach((layer, i) => {
       const params = Object.values(layer.parameters()).reduce((n, t) => n + sizeOf(t.shape), 0);
-      lines.push(`  ${layer.name.padEnd(12)} ${shapeText(this.ready().shapes[i]!).padEnd(16)} ${params}`);
+      lines.push(`  ${layer.name.padEnd(12)} ${formatShape(this.ready().shapes[i]!).padEnd(16)} ${params}`);
     });
     lines.push(`  total parameters: ${this.parameterCount}`);
     return lines.join('\n');
