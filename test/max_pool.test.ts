@@ -1,9 +1,15 @@
 // Shader-level tests of shaders/max_pool.wgsl (entries max_pool_forward, max_pool_backward)
 // against float64 references, and the max_pool2d gradient rule against finite differences.
 // Tolerances: forward values and argmax are exact (a max selects an input, no arithmetic);
-// backward sums at most ⌈size/stride⌉² f32 terms: atol 1e-6, rtol 1e-6.
+// backward sums at most ⌈size/stride⌉² f32 terms: atol 1e-6, rtol 1e-6 (non-overlapping
+// windows: exact, each dx is one dy or 0).
+// Backward has two kernels: max_pool_backward_tiled for stride ≥ size (one invocation per
+// window writing its whole cell) and max_pool_backward for overlapping windows (a gather per
+// input). Every case runs with output buffers poisoned with NaN, so an element a kernel
+// fails to write shows; the shapes include windows that do not tile the map (rows and
+// columns, or gaps between windows, that no window covers) and maps full of ties.
 import { describe, expect, it } from 'vitest';
-import { Random, Tensor } from '../src/index.js';
+import { type GpuContext, Random, Tensor } from '../src/index.js';
 import { maxPool2d, maxPool2dBackward, maxPool2dWithArgmax } from '../src/ops/pooling.js';
 import { checkGradients } from './support/finite-difference.js';
 import { useGpu } from './support/gpu.js';
@@ -20,6 +26,14 @@ const cases: Case[] = [
   { shape: [3, 2, 11, 10], size: 3, stride: 2 }, // overlapping, uneven
   { shape: [1, 2, 9, 9], size: 2, stride: 3 }, // gaps between windows
   { shape: [4, 5, 28, 28], size: 2, stride: 2 },
+  { shape: [2, 3, 7, 7], size: 2, stride: 2 }, // last row and column uncovered
+  { shape: [2, 2, 11, 11], size: 3, stride: 3 }, // two rows and columns uncovered
+  { shape: [1, 3, 8, 10], size: 2, stride: 3 }, // gaps; the last cell is shorter than a stride
+  { shape: [2, 2, 7, 12], size: 3, stride: 4 }, // gaps, non-square
+  { shape: [1, 2, 5, 6], size: 5, stride: 5 }, // one window per plane, one column uncovered
+  { shape: [2, 2, 5, 4], size: 1, stride: 1 }, // identity
+  { shape: [1, 1, 6, 6], size: 2, stride: 1 }, // overlapping, stride 1
+  { shape: [64, 8, 26, 26], size: 2, stride: 2 }, // the student's map at batch 64, 8 channels
 ];
 
 /** Float64 reference: pooled maxima and the first flat index of each maximum. */
@@ -48,6 +62,19 @@ function maxPoolReference(x: Float32Array, [n, c, h, w]: number[], size: number,
   return { values, argmax, outH, outW };
 }
 
+/**
+ * Runs `make` so that its outputs land in buffers the pool last held NaN in (the pool hands
+ * back the most recently released buffer of a size), and checks that they did.
+ */
+function poisoned<T extends Tensor>(ctx: GpuContext, shapes: number[][], make: () => T[]): T[] {
+  const poison = shapes.map((shape) => Tensor.from(ctx, new Float32Array(shape.reduce((a, b) => a * b)).fill(Number.NaN), shape));
+  const buffers = new Set(poison.map((t) => t.buffer));
+  for (const t of poison) t.dispose();
+  const outputs = make();
+  for (const t of outputs) expect(buffers.has(t.buffer), 'output in a poisoned buffer').toBe(true);
+  return outputs;
+}
+
 /** Distinct values at least 0.03 apart, shuffled: no near-ties, so finite differences are valid. */
 function wellSeparated(random: Random, n: number): Float32Array {
   const values = Float32Array.from({ length: n }, (_, i) => (i - n / 2 + 0.5) * 0.03);
@@ -56,24 +83,29 @@ function wellSeparated(random: Random, n: number): Float32Array {
 
 describe('max_pool.wgsl max_pool_forward / max_pool_backward', () => {
   for (const { shape, size, stride } of cases) {
-    it(`x [${shape}] size ${size} stride ${stride}`, async () => {
-      const ctx = gpu();
-      const random = new Random(shape.reduce((a, b) => a * 31 + b) + size * 7 + stride);
-      const count = shape.reduce((a, b) => a * b);
-      const xData = randomArray(random, count);
-      const ref = maxPoolReference(xData, shape, size, stride);
-      const x = Tensor.from(ctx, xData, shape);
-      const [y, argmax] = maxPool2dWithArgmax(x, { size, stride });
-      expect(y.shape).toEqual([shape[0], shape[1], ref.outH, ref.outW]);
-      expectClose(await y.read(), ref.values, { atol: 0, rtol: 0 }, 'max');
-      expect(Array.from(await argmax.read())).toEqual(Array.from(ref.argmax));
+    for (const ties of [false, true]) {
+      it(`x [${shape}] size ${size} stride ${stride}${ties ? ', ties' : ''}`, async () => {
+        const ctx = gpu();
+        const random = new Random(shape.reduce((a, b) => a * 31 + b) + size * 7 + stride + (ties ? 1000 : 0));
+        const count = shape.reduce((a, b) => a * b);
+        // Ties: values from {-1, 0, 1}, so most windows hold their maximum more than once.
+        const xData = ties ? Float32Array.from({ length: count }, () => Math.floor(random.uniform() * 3) - 1) : randomArray(random, count);
+        const ref = maxPoolReference(xData, shape, size, stride);
+        const x = Tensor.from(ctx, xData, shape);
+        const pooledShape = [shape[0], shape[1], ref.outH, ref.outW];
+        const [y, argmax] = poisoned(ctx, [pooledShape, pooledShape], () => maxPool2dWithArgmax(x, { size, stride }));
+        expect(y.shape).toEqual(pooledShape);
+        expectClose(await y.read(), ref.values, { atol: 0, rtol: 0 }, 'max');
+        expect(Array.from(await argmax.read())).toEqual(Array.from(ref.argmax));
 
-      const dyData = randomArray(random, ref.values.length);
-      const dx = maxPool2dBackward(Tensor.from(ctx, dyData, y.shape), argmax, { size, stride, inputShape: shape });
-      const dxRef = new Float64Array(count);
-      ref.argmax.forEach((i, o) => (dxRef[i] = dxRef[i]! + dyData[o]!));
-      expectClose(await dx.read(), dxRef, { atol: 1e-6, rtol: 1e-6 }, 'dx');
-    });
+        const dy = Tensor.from(ctx, randomArray(random, ref.values.length), y.shape);
+        const dyData = await dy.read();
+        const [dx] = poisoned(ctx, [shape], () => [maxPool2dBackward(dy, argmax, { size, stride, inputShape: shape })]);
+        const dxRef = new Float64Array(count);
+        ref.argmax.forEach((i, o) => (dxRef[i] = dxRef[i]! + dyData[o]!));
+        expectClose(await dx.read(), dxRef, { atol: 1e-6, rtol: 1e-6 }, 'dx');
+      });
+    }
   }
 
   it('defaults stride to size and rejects windows that do not fit', () => {
@@ -85,7 +117,8 @@ describe('max_pool.wgsl max_pool_forward / max_pool_backward', () => {
 });
 
 describe('max_pool2d gradient rule vs finite differences', () => {
-  for (const { shape, size, stride } of [cases[1]!, cases[3]!]) {
+  // Non-overlapping (tiled backward, uncovered last row/column and gaps) and overlapping.
+  for (const { shape, size, stride } of [cases[1]!, cases[3]!, cases[7]!, cases[8]!]) {
     it(`x [${shape}] size ${size} stride ${stride}`, async () => {
       const random = new Random(7);
       const count = shape.reduce((a, b) => a * b);

@@ -57,11 +57,28 @@ function windowParams(inputShape: Shape, pooled: Shape, { size, stride }: PoolAt
   return { planes: n * c, in_h: inH, in_w: inW, out_h: pooled[2]!, out_w: pooled[3]!, size, stride };
 }
 
-function windowCall(entry: string, isMax: boolean, inputShape: Shape, pooled: Shape, attrs: PoolAttrs, buffers: KernelCall['buffers'], count: number): KernelCall {
+function windowCall(entry: string, inputShape: Shape, pooled: Shape, attrs: PoolAttrs, buffers: KernelCall['buffers'], count: number): KernelCall {
   return {
-    shader: isMax ? maxPoolShader : avgPoolShader,
+    shader: avgPoolShader,
     entry,
     params: windowParams(inputShape, pooled, attrs),
+    buffers,
+    workgroups: grid1d(count, 256),
+  };
+}
+
+/**
+ * A max_pool.wgsl dispatch: window, stride and plane sizes are override constants (so its
+ * divisions are by constants; one pipeline per map size, window and stride), and only the
+ * number of planes is a uniform, so batch sizes share pipelines.
+ */
+function maxPoolCall(entry: string, inputShape: Shape, pooled: Shape, { size, stride }: PoolAttrs, buffers: KernelCall['buffers'], count: number): KernelCall {
+  const [n, c, inH, inW] = inputShape as [number, number, number, number];
+  return {
+    shader: maxPoolShader,
+    entry,
+    constants: { SIZE: size, STRIDE: stride, IN_H: inH, IN_W: inW, OUT_H: pooled[2]!, OUT_W: pooled[3]! },
+    params: { planes: n * c },
     buffers,
     workgroups: grid1d(count, 256),
   };
@@ -78,7 +95,7 @@ const maxPoolOp: OpDef<PoolAttrs> = {
     ];
   },
   kernels: ({ inputs: [x], outputs: [y, argmax] }, attrs) => [
-    windowCall('max_pool_forward', true, x!.shape, y!.shape, attrs, { x: x!, out: y!, argmax: argmax! }, sizeOf(y!.shape)),
+    maxPoolCall('max_pool_forward', x!.shape, y!.shape, attrs, { x: x!, out: y!, argmax: argmax! }, sizeOf(y!.shape)),
   ],
   grad: ([dy], [x], [, argmax], attrs) => [maxPool2dBackward(dy!, argmax!, { ...attrs, inputShape: x!.shape })],
 };
@@ -93,8 +110,13 @@ const maxPoolBackwardOp: OpDef<PoolBackwardAttrs> = {
     }
     return [{ shape: attrs.inputShape, dtype: 'f32' }];
   },
+  // Non-overlapping windows (stride ≥ size, e.g. every pool in the zoo): one invocation per
+  // output writes its whole stride×stride cell, zeros included. Overlapping windows: one
+  // invocation per input gathers from the windows that cover it.
   kernels: ({ inputs: [dy, argmax], outputs: [dx] }, attrs) => [
-    windowCall('max_pool_backward', true, dx!.shape, dy!.shape, attrs, { dy: dy!, recorded_argmax: argmax!, dx: dx! }, sizeOf(dx!.shape)),
+    attrs.stride >= attrs.size
+      ? maxPoolCall('max_pool_backward_tiled', dx!.shape, dy!.shape, attrs, { dy: dy!, recorded_argmax: argmax!, dx: dx! }, sizeOf(dy!.shape))
+      : maxPoolCall('max_pool_backward', dx!.shape, dy!.shape, attrs, { dy: dy!, recorded_argmax: argmax!, dx: dx! }, sizeOf(dx!.shape)),
   ],
 };
 
@@ -102,7 +124,7 @@ const avgPoolOp: OpDef<PoolAttrs> = {
   name: 'avg_pool2d',
   outputs: ([x], attrs) => [{ shape: pooledShape('avg_pool2d', x!, attrs), dtype: 'f32' }],
   kernels: ({ inputs: [x], outputs: [y] }, attrs) => [
-    windowCall('avg_pool_forward', false, x!.shape, y!.shape, attrs, { x: x!, out: y! }, sizeOf(y!.shape)),
+    windowCall('avg_pool_forward', x!.shape, y!.shape, attrs, { x: x!, out: y! }, sizeOf(y!.shape)),
   ],
   grad: ([dy], [x], _outputs, attrs) => [avgPool2dBackward(dy!, { ...attrs, inputShape: x!.shape })],
 };
@@ -114,7 +136,7 @@ const avgPoolBackwardOp: OpDef<PoolBackwardAttrs> = {
     return [{ shape: attrs.inputShape, dtype: 'f32' }];
   },
   kernels: ({ inputs: [dy], outputs: [dx] }, attrs) => [
-    windowCall('avg_pool_backward', false, dx!.shape, dy!.shape, attrs, { dy: dy!, dx: dx! }, sizeOf(dx!.shape)),
+    windowCall('avg_pool_backward', dx!.shape, dy!.shape, attrs, { dy: dy!, dx: dx! }, sizeOf(dx!.shape)),
   ],
 };
 
