@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import type * as Tf from '@tensorflow/tfjs';
-import { type GpuContext, init } from '../src/index.js';
+import { type AutotuneOptions, type AutotuneResult, autotuneGemm, type GpuContext, init } from '../src/index.js';
 import type { DeviceDescription } from './types.js';
 
 export type TfModule = typeof Tf;
@@ -16,6 +16,8 @@ export interface SharedDevice {
   /** Why the WASM backend is unavailable, or undefined when it works. */
   wasmUnavailable?: string;
   description: DeviceDescription;
+  /** The GEMM tuning kdgpu runs with (bench/NOTES.md, "Per-adapter GEMM autotune"); null when not tuned. */
+  gemmTuning: AutotuneResult | null;
   /** Makes `name` TF.js's active backend (tensors stay with the backend that made them). */
   useTf(name: TfBackend): Promise<void>;
   dispose(): void;
@@ -36,12 +38,22 @@ const LIMIT_NAMES = [
 // Dawn's entry object must outlive every adapter and device made from it.
 const dawnRoots: unknown[] = [];
 
+export interface SharedDeviceOptions {
+  /**
+   * Tune kdgpu's GEMM core for this adapter before anything is measured (`autotuneGemm`,
+   * cached per adapter), so that the bench measures tuned kernels; false: the defaults.
+   * Default: the full autotune with the default cache.
+   */
+  autotune?: AutotuneOptions | false;
+}
+
 /**
  * Opens Dawn, requests one device with the adapter's limits, hands it to kdgpu
- * (`init({ device })`) and registers it as TF.js's 'webgpu' backend.
+ * (`init({ device })`), tunes kdgpu's GEMM core for it and registers it as TF.js's
+ * 'webgpu' backend.
  * @example const shared = await openSharedDevice(); ...; shared.dispose();
  */
-export async function openSharedDevice(): Promise<SharedDevice> {
+export async function openSharedDevice(options: SharedDeviceOptions = {}): Promise<SharedDevice> {
   const dawn = (await import('webgpu')) as { create(flags: string[]): GPU; globals: object };
   const gpu = dawn.create([]);
   dawnRoots.push(gpu);
@@ -61,6 +73,16 @@ export async function openSharedDevice(): Promise<SharedDevice> {
   }
   const device = await adapter.requestDevice({ requiredLimits, label: 'kdgpu-bench' });
   const ctx = await init({ device });
+  let gemmTuning: AutotuneResult | null = null;
+  if (options.autotune !== false) {
+    gemmTuning = await autotuneGemm(ctx, options.autotune ?? {});
+    const wide = gemmTuning.tuning.wideBlockProducts;
+    const from = wide >= 2 ** 53 ? 'never' : `from 2^${Number(Math.log2(wide).toFixed(1))} products`;
+    console.error(
+      `kdgpu GEMM tuning (${gemmTuning.source}, measured in ${gemmTuning.seconds.toFixed(1)} s): 8×8 blocks ${from}, ` +
+        `${gemmTuning.tuning.invocations} invocations per workgroup`,
+    );
+  }
 
   // Imported only now: the backend checks navigator.gpu when it loads.
   const tf = (await import('@tensorflow/tfjs')) as TfModule;
@@ -99,6 +121,7 @@ export async function openSharedDevice(): Promise<SharedDevice> {
     tf,
     wasmUnavailable,
     description,
+    gemmTuning,
     async useTf(name) {
       if (name === 'wasm' && wasmUnavailable) throw new Error(wasmUnavailable);
       if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new Error(`TF.js backend '${name}' failed to start`);

@@ -116,6 +116,7 @@ export async function runSuite(shared: SharedDevice, mode: Mode, onResult?: (key
       loadAverage: { start: loadStart, end: loadavg()[0]! },
       seconds: (performance.now() - started) / 1000,
       source: sourceVersion(),
+      gemmTuning: gemmTuningSetting(shared),
     },
     workloads,
     ceilings,
@@ -124,11 +125,18 @@ export async function runSuite(shared: SharedDevice, mode: Mode, onResult?: (key
 
 /** Which kdgpu sources ran: numbers from a tree with uncommitted kernel edits say so. */
 function sourceVersion(): { commit: string; modified: string[] } {
-  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd();
   try {
     const modified = git('status', '--porcelain', '--', 'src', 'shaders').split('\n').filter(Boolean).map((line) => line.slice(3));
     return { commit: git('rev-parse', '--short', 'HEAD'), modified };
   } catch {
     return { commit: 'unknown (not a git checkout)', modified: [] };
   }
+}
+
+/** The GEMM tuning the run used, for the report's settings. */
+function gemmTuningSetting(shared: SharedDevice): BenchReport['settings']['gemmTuning'] {
+  const t = shared.gemmTuning;
+  if (!t) return null;
+  return { table: { ...t.tuning }, source: t.source, seconds: t.seconds, measuredAt: t.measuredAt, measurements: t.measurements };
 }

@@ -37,7 +37,8 @@ export function formatReport(report: BenchReport): string {
     `mode: ${report.settings.mode}, ${report.settings.repetitions} repetitions (median), ${report.settings.date}, ` +
       `${report.settings.seconds.toFixed(0)} s, load average ${report.settings.loadAverage.start.toFixed(1)} -> ${report.settings.loadAverage.end.toFixed(1)}`,
     `kdgpu: commit ${report.settings.source.commit}` +
-      (report.settings.source.modified.length ? `, with uncommitted changes in ${report.settings.source.modified.join(', ')}` : ''),
+      (report.settings.source.modified.length ? `, with uncommitted changes in ${report.settings.source.modified.join(', ')}` : '') +
+      formatGemmTuning(report.settings.gemmTuning),
     '',
     columns([header, ...rows]),
     '',
@@ -45,6 +46,13 @@ export function formatReport(report: BenchReport): string {
     '',
     'ratio = kdgpu / peer (> 1: kdgpu faster); n/a: the contender cannot run it (see "errors" in the JSON).',
   ].join('\n');
+}
+
+function formatGemmTuning(t: BenchReport['settings']['gemmTuning'] | undefined): string {
+  if (!t) return '; GEMM tuning: defaults';
+  const wide = t.table.wideBlockProducts;
+  const from = wide >= 2 ** 53 ? 'never' : `from 2^${Number(Math.log2(wide).toFixed(1))} products`;
+  return `; GEMM tuning (${t.source}, measured in ${t.seconds.toFixed(1)} s): 8×8 blocks ${from}, ${t.table.invocations} invocations/workgroup`;
 }
 
 export function formatMemory(m: MemoryReport): string {

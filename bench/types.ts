@@ -1,4 +1,5 @@
 // Shapes of the bench's machine-readable report (bench/run.mjs --json FILE).
+import type { AutotuneMeasurement, GemmTuning } from '../src/index.js';
 
 /** Every workload is a throughput: bigger is better, so ratio = kdgpu / peer. */
 export type ThroughputUnit = 'steps/s' | 'images/s' | 'GFLOP/s' | 'GB/s';
@@ -54,6 +55,18 @@ export interface BenchReport {
     seconds: number;
     /** The kdgpu sources measured: git commit and the files under src/ and shaders/ that differ from it. */
     source: { commit: string; modified: string[] };
+    /**
+     * kdgpu's GEMM tuning during the run (src/ops/gemm-autotune.ts): the table, where it came
+     * from (measured now, or cached), how long the measurement took and its timings; null
+     * when the bench ran with the defaults.
+     */
+    gemmTuning: {
+      table: GemmTuning;
+      source: string;
+      seconds: number;
+      measuredAt: string;
+      measurements: AutotuneMeasurement[];
+    } | null;
   };
   workloads: Record<string, WorkloadResult>;
   ceilings: Record<string, CeilingResult>;

@@ -11,6 +11,19 @@ export { compile, Plan, type CompileOptions } from './graph/plan.js';
 export { apply, type AnyTensor } from './graph/apply.js';
 export type { OpDef, KernelCall } from './graph/op.js';
 export { matmul, linear, type MatmulOptions } from './ops/matmul.js';
+export { DEFAULT_GEMM_TUNING, GEMM_NEVER_WIDE, checkGemmTuning, type GemmTuning } from './ops/gemm-tuning.js';
+export {
+  autotuneGemm,
+  gemmTuningKey,
+  gemmTuningCacheDir,
+  chooseWideBlockProducts,
+  DEFAULT_AUTOTUNE_SHAPES,
+  type AutotuneOptions,
+  type AutotuneResult,
+  type AutotuneShape,
+  type AutotuneMeasurement,
+} from './ops/gemm-autotune.js';
+export { KDGPU_VERSION } from './version.js';
 export { relu, reluBackward, add, mul, scale, broadcastScalar, reshape, accumulate } from './ops/elementwise.js';
 export { sum, mean, columnSum } from './ops/reduce.js';
 export { accuracy, argmaxCorrect } from './ops/accuracy.js';

@@ -15,7 +15,8 @@ import { Random } from '../src/index.js';
 
 let shared: SharedDevice;
 beforeAll(async () => {
-  shared = await openSharedDevice();
+  // A one-shape autotune without cache: the harness path, not a tuning worth keeping.
+  shared = await openSharedDevice({ autotune: { shapes: [{ M: 64, N: 64, K: 64 }], reps: 1, minRepMs: 1, cache: false } });
 });
 afterAll(() => shared?.dispose());
 
@@ -32,6 +33,10 @@ describe('bench harness', () => {
     const report: BenchReport = JSON.parse(JSON.stringify(await runSuite(shared, 'tiny')));
     expect(Object.keys(report).sort()).toEqual(['ceilings', 'device', 'settings', 'workloads']);
     expect(report.device.tfjs).toBe('4.22.0');
+    // The bench measures kdgpu with the tuning it chose for this adapter, and records it.
+    expect(report.settings.gemmTuning!.source).toBe('measured');
+    expect(report.settings.gemmTuning!.table).toEqual(shared.ctx.gemmTuning);
+    expect(report.settings.gemmTuning!.measurements).toHaveLength(1);
     for (const key of REQUIRED) expect(report.workloads).toHaveProperty(key);
     expect(report.workloads.train_step!.unit).toBe('steps/s');
     expect(report.workloads.kd_step!.unit).toBe('steps/s');
@@ -60,6 +65,7 @@ describe('bench harness', () => {
 
     const table = formatReport(report);
     for (const key of [...REQUIRED, 'copy_bandwidth', 'fma_throughput']) expect(table).toContain(key);
+    expect(table).toMatch(/GEMM tuning \(measured, measured in [\d.]+ s\): 8×8 blocks (never|from 2\^[\d.]+ products), 64 invocations/);
   });
 
   it('memory check: a training run allocates no new GPU memory after warm-up', async () => {

@@ -2,6 +2,8 @@ import { acquireAdapter } from './acquire.js';
 import { BufferPool } from './buffer-pool.js';
 import { MapMode, BufferUsage } from './constants.js';
 import { KernelCache } from './kernel.js';
+import { checkGemmTuning, DEFAULT_GEMM_TUNING, type GemmTuning } from '../ops/gemm-tuning.js';
+import type { AutotuneOptions } from '../ops/gemm-autotune.js';
 
 export interface InitOptions {
   /** Use this device instead of acquiring one (it is not destroyed by dispose()). */
@@ -12,6 +14,12 @@ export interface InitOptions {
    * so an element a kernel forgets to write shows up. For tests and debugging; costs a write.
    */
   poison?: boolean;
+  /**
+   * Time the GEMM core's variants on this adapter before returning (`autotuneGemm`): a few
+   * seconds on lavapipe the first time, then read from the per-adapter cache. Off by
+   * default, so that results and compile times stay the same from run to run.
+   */
+  autotune?: boolean | AutotuneOptions;
 }
 
 /**
@@ -28,6 +36,7 @@ export class GpuContext {
   private disposed = false;
   /** See InitOptions.poison. */
   poison = false;
+  private tuning: GemmTuning = { ...DEFAULT_GEMM_TUNING };
 
   constructor(
     readonly device: GPUDevice,
@@ -47,6 +56,22 @@ export class GpuContext {
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
+  }
+
+  /**
+   * How the GEMM core (matmul, linear, conv2d) shapes its dispatches on this device: the
+   * defaults, or what `autotuneGemm` chose. Settable (checked); plans compiled before a
+   * change keep the dispatches they were compiled with.
+   */
+  get gemmTuning(): Readonly<GemmTuning> {
+    return this.tuning;
+  }
+
+  set gemmTuning(value: GemmTuning) {
+    const checked = checkGemmTuning(value);
+    const max = this.device.limits.maxComputeInvocationsPerWorkgroup;
+    if (checked.invocations > max) throw new Error(`gemm tuning: ${checked.invocations} invocations per workgroup is over this device's limit of ${max}`);
+    this.tuning = Object.freeze(checked);
   }
 
   /** Throws the first error the device reported since the last check, if any. */
@@ -128,7 +153,7 @@ export async function init(options: InitOptions = {}): Promise<GpuContext> {
     const info = options.device.adapterInfo;
     const ctx = new GpuContext(options.device, describe(info), false);
     ctx.poison = options.poison ?? false;
-    return ctx;
+    return tuned(ctx, options);
   }
   const { adapter, keepAlive } = await acquireAdapter(options.powerPreference);
   const requiredLimits: Record<string, number> = {};
@@ -139,6 +164,19 @@ export async function init(options: InitOptions = {}): Promise<GpuContext> {
   const device = await adapter.requestDevice({ requiredLimits, label: 'kdgpu' });
   const ctx = new GpuContext(device, describe(adapter.info), true, keepAlive);
   ctx.poison = options.poison ?? false;
+  return tuned(ctx, options);
+}
+
+async function tuned(ctx: GpuContext, options: InitOptions): Promise<GpuContext> {
+  if (!options.autotune) return ctx;
+  // Imported here: the autotune runs ops, which import this module.
+  const { autotuneGemm } = await import('../ops/gemm-autotune.js');
+  try {
+    await autotuneGemm(ctx, options.autotune === true ? {} : options.autotune);
+  } catch (cause) {
+    ctx.dispose();
+    throw cause;
+  }
   return ctx;
 }
 

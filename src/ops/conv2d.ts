@@ -68,9 +68,9 @@ function forwardGeometry(x: TensorSpec, w: TensorSpec, bias: TensorSpec, attrs: 
 const conv2dOp: OpDef<ForwardAttrs> = {
   name: 'conv2d',
   outputs: ([x, w, bias], attrs) => [{ shape: outputShape(forwardGeometry(x!, w!, bias!, attrs)), dtype: 'f32' }],
-  kernels({ inputs: [x, w, bias], outputs: [y] }, attrs) {
+  kernels({ inputs: [x, w, bias], outputs: [y] }, attrs, ctx) {
     const g = forwardGeometry(x!, w!, bias!, attrs);
-    const dispatch = gemmDispatch('conv2d', g.batch * g.outHeight * g.outWidth, g.outChannels, g.inChannels * g.kernelHeight * g.kernelWidth);
+    const dispatch = gemmDispatch('conv2d', g.batch * g.outHeight * g.outWidth, g.outChannels, g.inChannels * g.kernelHeight * g.kernelWidth, ctx.gemmTuning);
     return [
       {
         shader: forwardShader,
@@ -116,12 +116,12 @@ const backwardInputOp: OpDef<BackwardInputAttrs> = {
     backwardInputGeometry(dy!, w!, attrs);
     return [{ shape: attrs.inputShape, dtype: 'f32' }];
   },
-  kernels({ inputs: [dy, w], outputs: [dx] }, attrs) {
+  kernels({ inputs: [dy, w], outputs: [dx] }, attrs, ctx) {
     const g = backwardInputGeometry(dy!, w!, attrs);
     // One dispatch per phase, so that no invocation multiplies by the taps that skip its pixel.
     return inputPhases(g).map((phase) => {
       const taps = Math.ceil(g.kernelHeight / g.stride) * Math.ceil(g.kernelWidth / g.stride);
-      const dispatch = gemmDispatch('conv2d_backward_input', g.batch * phase.rows * phase.columns, g.inChannels, g.outChannels * taps);
+      const dispatch = gemmDispatch('conv2d_backward_input', g.batch * phase.rows * phase.columns, g.inChannels, g.outChannels * taps, ctx.gemmTuning);
       return {
         shader: backwardInputShader,
         entry: 'conv2d_backward_input',
@@ -154,10 +154,10 @@ const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
     backwardFilterGeometry(dy!, x!, attrs);
     return [{ shape: attrs.filterShape, dtype: 'f32' }];
   },
-  kernels({ inputs: [dy, x], outputs: [dw] }, attrs) {
+  kernels({ inputs: [dy, x], outputs: [dw] }, attrs, ctx) {
     const g = backwardFilterGeometry(dy!, x!, attrs);
     const taps = g.inChannels * g.kernelHeight * g.kernelWidth;
-    const dispatch = gemmDispatch('conv2d_backward_filter', g.outChannels, taps, g.batch * g.outHeight * g.outWidth);
+    const dispatch = gemmDispatch('conv2d_backward_filter', g.outChannels, taps, g.batch * g.outHeight * g.outWidth, ctx.gemmTuning);
     return [
       {
         shader: backwardFilterShader,

@@ -1,16 +1,8 @@
 import gemmCoreCode from '../../shaders/gemm_core.wgsl';
 import { type Shader, shader } from '../gpu/shader.js';
+import { DEFAULT_GEMM_TUNING, type GemmTuning } from './gemm-tuning.js';
 
-const INVOCATIONS_PER_WORKGROUP = 64;
-/** Workgroups enough to share an 8×8 dispatch evenly among the threads of lavapipe. */
-const MIN_WORKGROUPS = 16;
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
-/**
- * Products (M·N·K) from which the GEMM core computes 8×8 blocks per invocation instead of
- * 4×4: 1.7× faster per product on lavapipe, but 1–3 s to compile instead of 0.2–0.6 s, which
- * only pays when the kernel runs long (this is about 30 ms at 4×4).
- */
-const WIDE_BLOCK_PRODUCTS = 2 ** 26;
 
 /**
  * A shader whose entry points run the shared GEMM loop (shaders/gemm_core.wgsl) through
@@ -22,9 +14,15 @@ export function gemmShader(name: string, ...code: string[]): Shader {
   return shader(name, [...code, gemmCoreCode].join('\n'));
 }
 
-/** Rows and columns of C per invocation (the core's BLOCK) for an M×N×K product. */
-export function gemmBlock(M: number, N: number, K: number): 4 | 8 {
-  return M * N * K >= WIDE_BLOCK_PRODUCTS ? 8 : 4;
+/**
+ * Rows and columns of C per invocation (the core's BLOCK) for an M×N×K product.
+ * Both blocks (and every workgroup shape) add the products of each output in the same
+ * order (k = 0, 1, ..., K − 1, one `acc += a·b` per k), so the tuning changes speed, not
+ * numbers: bit-identical on lavapipe (test/autotune.test.ts). A compiler that fuses
+ * multiply-adds in one variant and not the other could still differ in the last bits.
+ */
+export function gemmBlock(M: number, N: number, K: number, tuning: GemmTuning = DEFAULT_GEMM_TUNING): 4 | 8 {
+  return M * N * K >= tuning.wideBlockProducts ? 8 : 4;
 }
 
 const nextPowerOfTwo = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(n, 1)));
@@ -36,17 +34,21 @@ export interface GemmDispatch {
 }
 
 /**
- * The dispatch of an M×N×K product through the GEMM core; `op` names the caller in the error.
- * @example const { workgroups, constants } = gemmDispatch('matmul', 64, 10, 256);
+ * The dispatch of an M×N×K product through the GEMM core, shaped by `tuning` (the context's
+ * `ctx.gemmTuning`); `op` names the caller in the error.
+ * @example const { workgroups, constants } = gemmDispatch('matmul', 64, 10, 256, ctx.gemmTuning);
  */
-export function gemmDispatch(op: string, M: number, N: number, K: number): GemmDispatch {
-  const block = gemmBlock(M, N, K);
+export function gemmDispatch(op: string, M: number, N: number, K: number, tuning: GemmTuning = DEFAULT_GEMM_TUNING): GemmDispatch {
+  const block = gemmBlock(M, N, K, tuning);
   const count = (width: number, height: number): [number, number] => [Math.ceil(N / (block * width)), Math.ceil(M / (block * height))];
+  // Square-ish workgroups: 8 wide at 64 invocations, 16 at 256.
+  const maxWidth = 2 ** Math.ceil(Math.log2(tuning.invocations) / 2);
   // Only the long-running 8×8 pipelines are worth shaping to the product (narrower for
-  // narrow C, smaller when few blocks would leave threads idle): each costs seconds to compile.
-  const width = block === 8 ? Math.min(8, nextPowerOfTwo(Math.ceil(N / block))) : 8;
-  let height = INVOCATIONS_PER_WORKGROUP / width;
-  while (block === 8 && height > 1 && count(width, height).reduce((a, b) => a * b) < MIN_WORKGROUPS) height /= 2;
+  // narrow C, smaller when few blocks would leave threads idle): each costs seconds to
+  // compile on lavapipe.
+  const width = block === 8 ? Math.min(maxWidth, nextPowerOfTwo(Math.ceil(N / block))) : maxWidth;
+  let height = tuning.invocations / width;
+  while (block === 8 && height > 1 && count(width, height).reduce((a, b) => a * b) < tuning.minWorkgroups) height /= 2;
   const workgroups = count(width, height);
   if (workgroups[1] > MAX_WORKGROUPS_PER_DIMENSION) {
     throw new Error(`${op}: ${M} GEMM rows need ${workgroups[1]} workgroups, over the limit of ${MAX_WORKGROUPS_PER_DIMENSION}; split the batch`);

@@ -4,6 +4,7 @@ import type { KernelCall, OpDef } from '../graph/op.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { reluBackward } from './elementwise.js';
 import { gemmDispatch, gemmShader } from './gemm-core.js';
+import type { GemmTuning } from './gemm-tuning.js';
 import { columnSum } from './reduce.js';
 import { expectDtype, expectRank } from './shape-errors.js';
 
@@ -34,8 +35,8 @@ function gemmDims(op: string, a: TensorSpec, b: TensorSpec, { transA, transB }: 
   return { M, N, K };
 }
 
-function gemmCall(op: string, entry: string, dims: { M: number; N: number; K: number }, flags: Flags, relu: boolean, buffers: KernelCall['buffers']): KernelCall {
-  const dispatch = gemmDispatch(op, dims.M, dims.N, dims.K);
+function gemmCall(op: string, entry: string, dims: { M: number; N: number; K: number }, flags: Flags, relu: boolean, buffers: KernelCall['buffers'], tuning: GemmTuning): KernelCall {
+  const dispatch = gemmDispatch(op, dims.M, dims.N, dims.K, tuning);
   const constants: Record<string, number> = { ...dispatch.constants, TRANS_A: Number(flags.transA), TRANS_B: Number(flags.transB) };
   if (entry === 'gemm_bias_act') constants.RELU = Number(relu);
   return { shader: matmulShader, entry, constants, params: dims, buffers, workgroups: dispatch.workgroups };
@@ -47,8 +48,8 @@ const matmulOp: OpDef<Flags> = {
     const { M, N } = gemmDims('matmul', a!, b!, flags);
     return [{ shape: [M, N], dtype: 'f32' }];
   },
-  kernels({ inputs: [a, b], outputs: [c] }, flags) {
-    return [gemmCall('matmul', 'gemm', gemmDims('matmul', a!, b!, flags), flags, false, { a: a!, b: b!, c: c! })];
+  kernels({ inputs: [a, b], outputs: [c] }, flags, ctx) {
+    return [gemmCall('matmul', 'gemm', gemmDims('matmul', a!, b!, flags), flags, false, { a: a!, b: b!, c: c! }, ctx.gemmTuning)];
   },
   grad([dc], [a, b], _outputs, { transA, transB }) {
     // C = X·Y with X = op(A), Y = op(B): dX = dC·Yᵀ, dY = Xᵀ·dC, transposed back where stored so.
@@ -79,9 +80,9 @@ const linearOp: OpDef<LinearAttrs> = {
     if (bias!.shape[0] !== N) throw new Error(`linear: bias ${formatShape(bias!.shape)} must have ${N} entries to match weight ${formatShape(w!.shape)}`);
     return [{ shape: [M, N], dtype: 'f32' }];
   },
-  kernels({ inputs: [x, w, bias], outputs: [y] }, { relu }) {
+  kernels({ inputs: [x, w, bias], outputs: [y] }, { relu }, ctx) {
     const flags = { transA: false, transB: false };
-    return [gemmCall('linear', 'gemm_bias_act', gemmDims('linear', x!, w!, flags), flags, relu, { a: x!, b: w!, bias: bias!, c: y! })];
+    return [gemmCall('linear', 'gemm_bias_act', gemmDims('linear', x!, w!, flags), flags, relu, { a: x!, b: w!, bias: bias!, c: y! }, ctx.gemmTuning)];
   },
   grad([dy], [x, w], [y], { relu }) {
     const dz = relu ? reluBackward(dy!, y!) : dy!;

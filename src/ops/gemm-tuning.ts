@@ -1,0 +1,52 @@
+// The knobs of the GEMM core's dispatch (shaders/gemm_core.wgsl), per adapter. Plain data:
+// no imports, so the context can hold one and the cache can store it as JSON.
+
+/**
+ * How `gemmDispatch` shapes a GEMM-core dispatch (matmul, linear, the conv2d passes). The
+ * defaults were measured on lavapipe; `autotuneGemm` (or `init({ autotune: true })`) times
+ * the variants on the adapter at hand and sets `ctx.gemmTuning`.
+ */
+export interface GemmTuning {
+  /**
+   * Products M·N·K from which an invocation computes an 8×8 block of C instead of 4×4
+   * (`BLOCK`). 0: always 8×8; `GEMM_NEVER_WIDE` (2^53): always 4×4.
+   */
+  wideBlockProducts: number;
+  /** Invocations per workgroup (`GROUP_WIDTH`·`GROUP_HEIGHT`): a power of two, 16–256. */
+  invocations: number;
+  /**
+   * An 8×8 dispatch with fewer workgroups than this gets smaller workgroups, so that every
+   * thread (lavapipe) or compute unit has one.
+   */
+  minWorkgroups: number;
+}
+
+/** `wideBlockProducts` that no product reaches: 4×4 always. */
+export const GEMM_NEVER_WIDE = 2 ** 53;
+
+/**
+ * The table measured on lavapipe (bench/CONV-NOTES.md): 8×8 blocks are 1.7× faster per
+ * product but take 1–3 s to compile instead of 0.2–0.6 s, which pays from about 2^26
+ * products (~30 ms per run at 4×4); 64 invocations; 16 workgroups for lavapipe's threads.
+ */
+export const DEFAULT_GEMM_TUNING: Readonly<GemmTuning> = Object.freeze({ wideBlockProducts: 2 ** 26, invocations: 64, minWorkgroups: 16 });
+
+/**
+ * Checks a table (one from a cache file or a user); the error names the field.
+ * @example ctx.gemmTuning = checkGemmTuning({ ...DEFAULT_GEMM_TUNING, wideBlockProducts: 0 });
+ */
+export function checkGemmTuning(value: unknown): GemmTuning {
+  const t = value as Partial<GemmTuning> | null;
+  if (typeof t !== 'object' || t === null) throw new Error(`gemm tuning: expected an object, got ${String(value)}`);
+  const { wideBlockProducts, invocations, minWorkgroups } = t;
+  if (typeof wideBlockProducts !== 'number' || !(wideBlockProducts >= 0)) {
+    throw new Error(`gemm tuning: wideBlockProducts must be a number ≥ 0, got ${String(wideBlockProducts)}`);
+  }
+  if (typeof invocations !== 'number' || !Number.isInteger(Math.log2(invocations)) || invocations < 16 || invocations > 256) {
+    throw new Error(`gemm tuning: invocations must be a power of two from 16 to 256, got ${String(invocations)}`);
+  }
+  if (typeof minWorkgroups !== 'number' || !Number.isInteger(minWorkgroups) || minWorkgroups < 1) {
+    throw new Error(`gemm tuning: minWorkgroups must be a positive integer, got ${String(minWorkgroups)}`);
+  }
+  return { wideBlockProducts: Math.min(wideBlockProducts, GEMM_NEVER_WIDE), invocations, minWorkgroups };
+}
