@@ -13,6 +13,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--json FILE]
   --quick    small repetition budget (a few minutes on a 2-core software GPU)
   --tiny     smallest sizes, one repetition (checks the harness, not speed)
   --json     also write the machine-readable report to FILE
+  --only RE  measure only the entries whose key matches the regular expression RE
+             (e.g. --only '^(inference|kd_step)$'); a partial report, for tuning
   --memory   long training run: kdgpu pool bytes and JS heap at start and end`;
 
 function parseOptions() {
@@ -20,6 +22,7 @@ function parseOptions() {
     return parseArgs({
       options: {
         json: { type: 'string' },
+        only: { type: 'string' },
         quick: { type: 'boolean', default: false },
         tiny: { type: 'boolean', default: false },
         memory: { type: 'boolean', default: false },
@@ -57,15 +60,31 @@ async function memoryMode(): Promise<number> {
   }
 }
 
+function onlyPattern(source: string | undefined): RegExp {
+  if (source === undefined) return /(?:)/;
+  try {
+    return new RegExp(source);
+  } catch (cause) {
+    console.error(`--only: ${(cause as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
 async function benchMode(): Promise<number> {
   const mode: Mode = values.tiny ? 'tiny' : values.quick ? 'quick' : 'full';
   const shared = await openSharedDevice();
   try {
     console.error(`bench (${mode}) on ${shared.description.description || shared.description.device}; TF.js ${shared.description.tfjs}`);
-    const report = await runSuite(shared, mode, (key, result) => {
-      const line = 'kdgpu' in result ? `kdgpu ${formatNumber(result.kdgpu)} vs TF.js ${formatNumber(result.peer)}` : formatNumber(result.value);
-      console.error(`  ${key}: ${line} ${result.unit}`);
-    });
+    const only = onlyPattern(values.only);
+    const report = await runSuite(
+      shared,
+      mode,
+      (key, result) => {
+        const line = 'kdgpu' in result ? `kdgpu ${formatNumber(result.kdgpu)} vs TF.js ${formatNumber(result.peer)}` : formatNumber(result.value);
+        console.error(`  ${key}: ${line} ${result.unit}`);
+      },
+      only,
+    );
     console.log(formatReport(report));
     if (values.json) writeJson(values.json, report);
     // A workload kdgpu could not run is a failure; a peer that cannot is only reported.

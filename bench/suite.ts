@@ -80,36 +80,45 @@ export const SIZES: Record<Mode, Sizes> = {
  * can) and the device ceilings. `onResult` sees each entry as it is measured.
  * @example const report = await runSuite(await openSharedDevice(), 'quick');
  */
-export async function runSuite(shared: SharedDevice, mode: Mode, onResult?: (key: string, result: WorkloadResult | CeilingResult) => void): Promise<BenchReport> {
+export async function runSuite(
+  shared: SharedDevice,
+  mode: Mode,
+  onResult?: (key: string, result: WorkloadResult | CeilingResult) => void,
+  only: RegExp = /(?:)/,
+): Promise<BenchReport> {
   const started = performance.now();
   const loadStart = loadavg()[0]!;
   const sizes = SIZES[mode];
   const timing = sizes.timing;
   const workloads: Record<string, WorkloadResult> = {};
   const ceilings: Record<string, CeilingResult> = {};
-  const record = <T extends WorkloadResult | CeilingResult>(into: Record<string, T>, key: string, result: T) => {
+  // Entries whose key does not match `only` are skipped before they are measured.
+  const record = async <T extends WorkloadResult | CeilingResult>(into: Record<string, T>, key: string, measure: () => Promise<T>) => {
+    if (!only.test(key)) return;
+    const result = await measure();
     into[key] = result;
     onResult?.(key, result);
   };
 
-  record(ceilings, 'copy_bandwidth', await copyBandwidth(shared, sizes.copyBytes, timing));
-  record(ceilings, 'fma_throughput', await fmaThroughput(shared, sizes.fma.workgroups, sizes.fma.iterations, timing));
-  record(workloads, 'train_step', await trainStep(shared, sizes.trainBatch, timing));
-  record(workloads, 'kd_step', await kdStep(shared, sizes.trainBatch, timing));
-  record(workloads, 'inference', await inference(shared, sizes.inferenceBatch, timing));
-  for (const shape of sizes.gemm) record(workloads, gemmKey(shape), await gemm(shared, shape, timing));
-  for (const layer of CONV_LAYERS) record(workloads, layer.key, await convLayer(shared, layer, sizes.opBatch, timing));
-  for (const layer of BIAS_LAYERS) record(workloads, layer.key, await biasGradient(shared, layer, sizes.opBatch, timing));
-  for (const layer of POOL_LAYERS) record(workloads, layer.key, await poolLayer(shared, layer, sizes.opBatch, timing));
+  await record(ceilings, 'copy_bandwidth', () => copyBandwidth(shared, sizes.copyBytes, timing));
+  await record(ceilings, 'fma_throughput', () => fmaThroughput(shared, sizes.fma.workgroups, sizes.fma.iterations, timing));
+  await record(workloads, 'train_step', () => trainStep(shared, sizes.trainBatch, timing));
+  await record(workloads, 'kd_step', () => kdStep(shared, sizes.trainBatch, timing));
+  await record(workloads, 'inference', () => inference(shared, sizes.inferenceBatch, timing));
+  for (const shape of sizes.gemm) await record(workloads, gemmKey(shape), () => gemm(shared, shape, timing));
+  for (const layer of CONV_LAYERS) await record(workloads, layer.key, () => convLayer(shared, layer, sizes.opBatch, timing));
+  for (const layer of BIAS_LAYERS) await record(workloads, layer.key, () => biasGradient(shared, layer, sizes.opBatch, timing));
+  for (const layer of POOL_LAYERS) await record(workloads, layer.key, () => poolLayer(shared, layer, sizes.opBatch, timing));
   for (const [i, rows] of sizes.klRows.entries()) {
     for (const classes of KL_CLASSES) {
-      record(workloads, i === 0 ? `kl_${classes}` : `kl_${classes}_b${rows}`, await kl(shared, rows, classes, timing));
+      await record(workloads, i === 0 ? `kl_${classes}` : `kl_${classes}_b${rows}`, () => kl(shared, rows, classes, timing));
     }
   }
   return {
     device: shared.description,
     settings: {
       mode,
+      only: only.source === '(?:)' ? null : only.source,
       date: new Date().toISOString(),
       repetitions: timing.repetitions,
       secondsPerRepetition: timing.secondsPerRepetition,

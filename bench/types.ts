@@ -47,6 +47,8 @@ export interface BenchReport {
   device: DeviceDescription;
   settings: {
     mode: 'quick' | 'full' | 'tiny';
+    /** The --only pattern of a partial run, or null when every entry was measured. */
+    only: string | null;
     date: string;
     repetitions: number;
     secondsPerRepetition: number;
