@@ -11,16 +11,22 @@
 // (the textbook r̄ + log Σe^b − log Σe^a cancels badly there). When r̄ ≥ 60 the exponentials
 // in Φ could overflow; KL is then large and the textbook form is used. Teacher classes whose
 // probability underflows to 0 contribute 0. A label ≥ classes makes its row NaN.
+// The gradient's p_s − p_t uses z = log(p_s/p_t) = −(r + log(Σe^b/Σe^a)) (series when small),
+// which needs no Φ, so the group entries compute Φ and the gradient in the same pass.
 // Sums are pairwise (a binary counter of partial sums per invocation, then a tree): Kahan
 // compensation is optimised away by some drivers (Mesa lavapipe), pairwise sums cannot be.
+// The group entries add BLOCK terms of each of the four vec4 components in order before the
+// counter, and up to FLAT_REDUCE_LANES lane totals in groups of eight.
 // Bindings: params {rows, classes, temperature, alpha}, student [rows, classes] (read),
 // teacher [rows, classes] (read), labels u32 [rows] (read; *_labelled entries only),
-// loss [rows] (write), grad [rows, classes] (write). Row-major.
+// loss [rows] (write), grad [rows, classes] (write). Row-major. The *4 entries (classes % 4
+// = 0) bind student, teacher and grad as student4, teacher4, grad4: array<vec4f>.
 // Dispatch: temperature_kl_rows[_labelled]: one invocation per row, 64 rows per workgroup,
-// for small class counts; temperature_kl_group[_labelled]: LANES invocations per row (the
-// override constant, a power of two up to 256 = one workgroup per row), 256 / LANES rows per
-// workgroup of 256, strided loops and tree reductions in workgroup memory. Workgroup grids
-// past 65535 fold into 2-D (workgroup index = x + y · nx).
+// for small class counts; temperature_kl_group[4][_labelled]: LANES invocations per row
+// (override constants: LANES a power of two ≤ WG_SIZE ≤ 256), WG_SIZE / LANES rows per
+// workgroup, three strided passes per row (maxima; Σe^a, Σe^b, Σe^a·r, Σ e^{s − max s};
+// Φ and the gradient). Workgroup grids past 65535 fold into 2-D (index = x + y · nx).
+// Backward (temperature_kl_scale_rows*): scaled_grad = saved_grad · row_scale[row], see there.
 
 struct Params { rows: u32, classes: u32, temperature: f32, alpha: f32 }
 
@@ -31,7 +37,7 @@ struct Params { rows: u32, classes: u32, temperature: f32, alpha: f32 }
 @group(0) @binding(4) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 
-const WG = 256u;
+const WG = 256u; // the largest WG_SIZE (scratch's length)
 const SERIAL_ROWS_PER_GROUP = 64u;
 // Beyond this r̄, e^{b + r̄} in Φ could overflow (Σ over 2^32 classes of e^60 still fits f32).
 const PHI_LIMIT = 60.0;
@@ -235,77 +241,202 @@ fn temperature_kl_rows_labelled(@builtin(global_invocation_id) gid: vec3u, @buil
   kl_row_serial(row, labels[row], true);
 }
 
-// ---- a group of LANES invocations per row, 256 / LANES rows per workgroup ---------------
+// ---- a group of LANES invocations per row, WG / LANES rows per workgroup ---------------
 
-// Invocations per row (a power of two, 1..256). Each row's group reduces in its own
-// segment of scratch; the barriers are the whole workgroup's, so every invocation reaches
-// them, including those of rows past the end (they loop over nothing).
-override LANES: u32 = 256u;
+// Invocations per row (a power of two, 1..WG) and per workgroup (a power of two, ≤ 256). The
+// reductions use the whole workgroup's barriers, so every invocation reaches them, including
+// those of rows past the end (they loop over nothing).
+override LANES: u32 = 8u;
+override WG_SIZE: u32 = 64u;
+// Up to this many lanes every lane adds its row's partials itself (two barriers); above, a tree.
+const FLAT_REDUCE_LANES = 32u;
+// Inner loop length: each lane adds this many vec4 terms in order before the pairwise counter.
+const BLOCK = 16u;
 
 struct Lane { row: u32, lane: u32, segment: u32, in_range: bool }
 
 fn group_lane(wid: vec3u, groups: vec3u, lid: u32) -> Lane {
-  let rows_per_group = WG / LANES;
+  let rows_per_group = WG_SIZE / LANES;
   let row = (wid.x + wid.y * groups.x) * rows_per_group + lid / LANES;
   let lane = lid % LANES;
   return Lane(row, lane, lid - lane, row < params.rows);
 }
 
-fn group_max(at: Lane, value: vec4f) -> vec4f {
+// Reduces value over the row's lanes (sum, or max when take_max); every lane gets the result.
+fn group_reduce(at: Lane, value: vec4f, take_max: bool) -> vec4f {
+  if (LANES == 1u) { return value; }
   scratch[at.segment + at.lane] = value;
   workgroupBarrier();
-  for (var stride = LANES / 2u; stride > 0u; stride >>= 1u) {
-    if (at.lane < stride) { scratch[at.segment + at.lane] = max(scratch[at.segment + at.lane], scratch[at.segment + at.lane + stride]); }
-    workgroupBarrier();
+  var result: vec4f;
+  if (LANES <= FLAT_REDUCE_LANES) {
+    // Groups of 8 in order, then the group totals: ≤ 8 + LANES / 8 additions deep.
+    var total = scratch[at.segment];
+    var part = vec4f(0.0);
+    if (take_max) {
+      for (var i = 1u; i < LANES; i++) { total = max(total, scratch[at.segment + i]); }
+    } else {
+      total = vec4f(0.0);
+      for (var i = 0u; i < LANES; i++) {
+        part += scratch[at.segment + i];
+        if ((i & 7u) == 7u) { total += part; part = vec4f(0.0); }
+      }
+      total += part;
+    }
+    result = total;
+  } else {
+    for (var stride = LANES / 2u; stride > 0u; stride >>= 1u) {
+      if (at.lane < stride) {
+        let other = scratch[at.segment + at.lane + stride];
+        let mine = scratch[at.segment + at.lane];
+        scratch[at.segment + at.lane] = select(mine + other, max(mine, other), take_max);
+      }
+      workgroupBarrier();
+    }
+    result = scratch[at.segment];
   }
-  let result = scratch[at.segment];
   workgroupBarrier();
   return result;
 }
 
-fn group_sum(at: Lane, value: vec4f) -> vec4f {
-  scratch[at.segment + at.lane] = value;
-  workgroupBarrier();
-  for (var stride = LANES / 2u; stride > 0u; stride >>= 1u) {
-    if (at.lane < stride) { scratch[at.segment + at.lane] += scratch[at.segment + at.lane + stride]; }
-    workgroupBarrier();
+fn hsum(v: vec4f) -> f32 { return (v.x + v.y) + (v.z + v.w); }
+
+// Constants of a row for the last pass (Φ and the gradient together).
+struct RowPass {
+  shift: f32,            // r̄ when Φ is used, else 0: e^{b + shift} is computed once per class
+  student_scale: f32,    // e^{−shift} / Σe^b, so p_s = e^{b + shift} · student_scale
+}
+
+fn row_pass(st: RowStats) -> RowPass {
+  let shift = select(0.0, st.mean_r, st.use_phi);
+  return RowPass(shift, exp(-shift) * st.inv_student_sum);
+}
+
+fn exp_tail4(x: vec4f) -> vec4f {
+  var p = vec4f(1.0 / 3628800.0);
+  p = p * x + 1.0 / 362880.0;
+  p = p * x + 1.0 / 40320.0;
+  p = p * x + 1.0 / 5040.0;
+  p = p * x + 1.0 / 720.0;
+  p = p * x + 1.0 / 120.0;
+  p = p * x + 1.0 / 24.0;
+  p = p * x + 1.0 / 6.0;
+  return p * x + 0.5;
+}
+
+// Σe^a, Σe^b, Σe^a·(a − b), Σ_{c ≠ y} e^{s − max s} of four classes (valid: inside the row).
+struct SumTerms { ea: vec4f, eb: vec4f, weighted_r: vec4f, rest: vec4f }
+
+fn sums_terms4(t: vec4f, s: vec4f, maxima: vec2f, classes: vec4u, valid: vec4<bool>, label: u32, hard: bool) -> SumTerms {
+  let a = (t - maxima.x) / params.temperature;
+  let b = (s - maxima.y) / params.temperature;
+  let ea = select(vec4f(0.0), exp(a), valid);
+  let eb = select(vec4f(0.0), exp(b), valid);
+  let weighted_r = select(vec4f(0.0), ea * (a - b), ea > vec4f(0.0));
+  let rest = select(vec4f(0.0), exp(s - maxima.y), valid & (classes != vec4u(label)) & vec4<bool>(hard));
+  return SumTerms(ea, eb, weighted_r, rest);
+}
+
+// p_t·φ(w) (Φ's terms) and d loss / d s of four classes; see phi_term and grad_term.
+fn last_terms4(t: vec4f, s: vec4f, st: RowStats, rp: RowPass, classes: vec4u, valid: vec4<bool>, label: u32, hard: bool, grad_out: ptr<function, vec4f>) -> vec4f {
+  let a = (t - st.teacher_max) / params.temperature;
+  let b = (s - st.student_max) / params.temperature;
+  let p_teacher = exp(a) * st.inv_teacher_sum;
+  let e_shifted = exp(b + rp.shift);  // e^{b + r̄} (Φ) and, scaled, p_s
+  let r = a - b;
+  let w = r - st.mean_r;
+  // Φ: series near w = 0, else e^{b + r̄}/Σe^a − p_t·(1 − w).
+  let linear = select(vec4f(0.0), p_teacher * (1.0 - w), p_teacher > vec4f(0.0));
+  let phi_far = e_shifted * st.inv_teacher_sum - linear;
+  let phi_near = p_teacher * w * w * exp_tail4(-w);
+  let phi = select(phi_far, phi_near, abs(w) < vec4f(SERIES_LIMIT));
+  // p_s − p_t = p_t·expm1(z), z = log(p_s/p_t) = −(r + log(Σe^b/Σe^a)), by series when small.
+  // (Not −(w + KL), which needs Φ's total first; the rounding of both is ~ε·(|r| + log C).)
+  let z = -(r + st.log_ratio);
+  let diff_far = e_shifted * rp.student_scale - p_teacher;
+  let diff_near = p_teacher * (z + z * z * exp_tail4(z));
+  let soft_diff = select(diff_far, diff_near, abs(z) < vec4f(SERIES_LIMIT));
+  var g = (1.0 - params.alpha) * params.temperature * soft_diff;
+  if (hard) {
+    let q = exp(s - st.student_max) * st.inv_hard_sum;
+    g += params.alpha * select(q, vec4f(-st.rest_sum * st.inv_hard_sum), classes == vec4u(label));
   }
-  let result = scratch[at.segment];
-  workgroupBarrier();
-  return result;
+  *grad_out = g;
+  return select(vec4f(0.0), select(vec4f(0.0), phi, valid), vec4<bool>(st.use_phi));
+}
+
+fn row_finish(at: Lane, st: RowStats, phi_sum: f32, label: u32, hard: bool) {
+  if (at.in_range && at.lane == 0u) {
+    let kl = finish_kl(st, phi_sum);
+    loss[at.row] = select(row_loss(st, kl, hard), nan(), hard && label >= params.classes);
+  }
+}
+
+fn lane_quads(at: Lane, quads: u32) -> u32 { return select(0u, quads, at.in_range); }
+
+// The class indices of quad q.
+fn quad_classes(q: u32) -> vec4u { return 4u * q + vec4u(0u, 1u, 2u, 3u); }
+
+// ---- scalar loads (any C): four classes at a time, so both variants share the maths ----
+
+// Classes 4q .. 4q + 3 of a row (starting at base) one by one; those past its end read as fill.
+fn teacher_quad(base: u32, q: u32, fill: f32) -> vec4f {
+  var out = vec4f(fill);
+  for (var j = 0u; j < 4u; j++) {
+    if (4u * q + j < params.classes) { out[j] = teacher[base + 4u * q + j]; }
+  }
+  return out;
+}
+
+fn student_quad(base: u32, q: u32, fill: f32) -> vec4f {
+  var out = vec4f(fill);
+  for (var j = 0u; j < 4u; j++) {
+    if (4u * q + j < params.classes) { out[j] = student[base + 4u * q + j]; }
+  }
+  return out;
 }
 
 fn kl_row_group(at: Lane, label: u32, hard: bool) {
   let C = params.classes;
-  let end = select(0u, C, at.in_range);
+  let Q = lane_quads(at, (C + 3u) / 4u);
   let base = at.row * C;
   var local_max = vec2f(-3.4e38);
-  for (var c = at.lane; c < end; c += LANES) {
-    local_max = max(local_max, vec2f(teacher[base + c], student[base + c]));
+  for (var q = at.lane; q < Q; q += LANES) {
+    let t = teacher_quad(base, q, -3.4e38);
+    let s = student_quad(base, q, -3.4e38);
+    local_max = max(local_max, vec2f(max(max(t.x, t.y), max(t.z, t.w)), max(max(s.x, s.y), max(s.z, s.w))));
   }
-  let maxima = group_max(at, vec4f(local_max, 0.0, 0.0)).xy;
+  let maxima = group_reduce(at, vec4f(local_max, 0.0, 0.0), true).xy;
   var sums = PairwiseSum();
-  for (var c = at.lane; c < end; c += LANES) {
-    pairwise_add(&sums, sums_term(c, teacher[base + c], student[base + c], maxima, label, hard));
+  for (var q0 = at.lane; q0 < Q; q0 += BLOCK * LANES) {
+    var acc = SumTerms(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+    for (var q = q0; q < min(Q, q0 + BLOCK * LANES); q += LANES) {
+      let classes = quad_classes(q);
+      let x = sums_terms4(teacher_quad(base, q, 0.0), student_quad(base, q, 0.0), maxima, classes, classes < vec4u(C), label, hard);
+      acc.ea += x.ea; acc.eb += x.eb; acc.weighted_r += x.weighted_r; acc.rest += x.rest;
+    }
+    pairwise_add(&sums, vec4f(hsum(acc.ea), hsum(acc.eb), hsum(acc.weighted_r), hsum(acc.rest)));
   }
   let label_logit = student[min(base + min(label, C - 1u), params.rows * C - 1u)];
-  let st = row_stats(maxima, group_sum(at, pairwise_total(&sums)), label_logit);
-  var phi = PairwiseSum();
-  for (var c = at.lane; c < end; c += LANES) {
-    pairwise_add(&phi, vec4f(phi_term(teacher[base + c], student[base + c], st), 0.0, 0.0, 0.0));
-  }
-  let kl = finish_kl(st, group_sum(at, pairwise_total(&phi)).x);
+  let st = row_stats(maxima, group_reduce(at, pairwise_total(&sums), false), label_logit);
+  let rp = row_pass(st);
   let bad = hard && label >= C;
-  for (var c = at.lane; c < end; c += LANES) {
-    let g = grad_term(c, teacher[base + c], student[base + c], st, kl, label, hard);
-    grad[base + c] = select(g, nan(), bad);
+  var phi = PairwiseSum();
+  for (var q0 = at.lane; q0 < Q; q0 += BLOCK * LANES) {
+    var acc = vec4f(0.0);
+    for (var q = q0; q < min(Q, q0 + BLOCK * LANES); q += LANES) {
+      let classes = quad_classes(q);
+      var g: vec4f;
+      acc += last_terms4(teacher_quad(base, q, 0.0), student_quad(base, q, 0.0), st, rp, classes, classes < vec4u(C), label, hard, &g);
+      for (var j = 0u; j < 4u; j++) {
+        if (classes[j] < C) { grad[base + classes[j]] = select(g[j], nan(), bad); }
+      }
+    }
+    pairwise_add(&phi, vec4f(hsum(acc), 0.0, 0.0, 0.0));
   }
-  if (at.in_range && at.lane == 0u) {
-    loss[at.row] = select(row_loss(st, kl, hard), nan(), bad);
-  }
+  row_finish(at, st, group_reduce(at, pairwise_total(&phi), false).x, label, hard);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG_SIZE)
 fn temperature_kl_group(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
@@ -314,7 +445,7 @@ fn temperature_kl_group(
   kl_row_group(group_lane(wid, groups, lid), 0u, false);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG_SIZE)
 fn temperature_kl_group_labelled(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
@@ -323,3 +454,124 @@ fn temperature_kl_group_labelled(
   let at = group_lane(wid, groups, lid);
   kl_row_group(at, labels[min(at.row, params.rows - 1u)], true);
 }
+
+// ---- vec4 loads (C % 4 = 0): the same buffers viewed as array<vec4f> --------------------
+
+@group(0) @binding(6) var<storage, read> student4: array<vec4f>;
+@group(0) @binding(7) var<storage, read> teacher4: array<vec4f>;
+@group(0) @binding(8) var<storage, read_write> grad4: array<vec4f>;
+
+fn kl_row_group4(at: Lane, label: u32, hard: bool) {
+  let C = params.classes;
+  let Q = lane_quads(at, C / 4u);
+  let base = at.row * (C / 4u);
+  var local_max = vec4f(-3.4e38);
+  for (var q = at.lane; q < Q; q += LANES) {
+    let t = teacher4[base + q];
+    let s = student4[base + q];
+    local_max = max(local_max, vec4f(max(t.x, t.y), max(t.z, t.w), max(s.x, s.y), max(s.z, s.w)));
+  }
+  let maxima = group_reduce(at, vec4f(max(local_max.x, local_max.y), max(local_max.z, local_max.w), 0.0, 0.0), true).xy;
+  var sums = PairwiseSum();
+  let valid = vec4<bool>(true);
+  for (var q0 = at.lane; q0 < Q; q0 += BLOCK * LANES) {
+    var acc = SumTerms(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+    for (var q = q0; q < min(Q, q0 + BLOCK * LANES); q += LANES) {
+      let x = sums_terms4(teacher4[base + q], student4[base + q], maxima, quad_classes(q), valid, label, hard);
+      acc.ea += x.ea; acc.eb += x.eb; acc.weighted_r += x.weighted_r; acc.rest += x.rest;
+    }
+    pairwise_add(&sums, vec4f(hsum(acc.ea), hsum(acc.eb), hsum(acc.weighted_r), hsum(acc.rest)));
+  }
+  let y = min(label, C - 1u);
+  let label_logit = student4[min(at.row, params.rows - 1u) * (C / 4u) + y / 4u][y % 4u];
+  let st = row_stats(maxima, group_reduce(at, pairwise_total(&sums), false), label_logit);
+  let rp = row_pass(st);
+  let bad = hard && label >= C;
+  var phi = PairwiseSum();
+  for (var q0 = at.lane; q0 < Q; q0 += BLOCK * LANES) {
+    var acc = vec4f(0.0);
+    for (var q = q0; q < min(Q, q0 + BLOCK * LANES); q += LANES) {
+      var g: vec4f;
+      acc += last_terms4(teacher4[base + q], student4[base + q], st, rp, quad_classes(q), valid, label, hard, &g);
+      grad4[base + q] = select(g, vec4f(nan()), bad);
+    }
+    pairwise_add(&phi, vec4f(hsum(acc), 0.0, 0.0, 0.0));
+  }
+  row_finish(at, st, group_reduce(at, pairwise_total(&phi), false).x, label, hard);
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn temperature_kl_group4(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  kl_row_group4(group_lane(wid, groups, lid), 0u, false);
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn temperature_kl_group4_labelled(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let at = group_lane(wid, groups, lid);
+  kl_row_group4(at, labels[min(at.row, params.rows - 1u)], true);
+}
+
+// ---- backward: scaled_grad[r, c] = saved_grad[r, c] · row_scale[r] (upstream d loss[r]) ---
+// Workgroup grid: x = a chunk of SCALE_WG · SCALE_ITEMS classes (or quads) of a row, row =
+// y + z · ny, so the row is known without dividing by the class count. *_serial: one
+// invocation per workgroup walks the chunk; its addresses are workgroup-uniform, which lavapipe
+// loads and stores whole (~2.5× faster there than lane-by-lane; far slower on a GPU).
+
+@group(0) @binding(9) var<storage, read> row_scale: array<f32>;
+@group(0) @binding(10) var<storage, read> saved_grad: array<f32>;
+@group(0) @binding(11) var<storage, read_write> scaled_grad: array<f32>;
+@group(0) @binding(12) var<storage, read> saved_grad4: array<vec4f>;
+@group(0) @binding(13) var<storage, read_write> scaled_grad4: array<vec4f>;
+
+const SCALE_WG = 64u;
+const SCALE_ITEMS = 8u;
+
+fn scale_row(wid: vec3u, groups: vec3u) -> u32 { return wid.y + wid.z * groups.y; }
+
+@compute @workgroup_size(SCALE_WG)
+fn temperature_kl_scale_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = scale_row(wid, groups);
+  if (row >= params.rows) { return; }
+  let C = params.classes;
+  let factor = row_scale[row];
+  let first = wid.x * SCALE_WG * SCALE_ITEMS + lid;
+  for (var k = 0u; k < SCALE_ITEMS; k++) {
+    let c = first + k * SCALE_WG;
+    if (c < C) { scaled_grad[row * C + c] = saved_grad[row * C + c] * factor; }
+  }
+}
+
+@compute @workgroup_size(SCALE_WG)
+fn temperature_kl_scale_rows4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = scale_row(wid, groups);
+  if (row >= params.rows) { return; }
+  let Q = params.classes / 4u;
+  let factor = row_scale[row];
+  let first = wid.x * SCALE_WG * SCALE_ITEMS + lid;
+  for (var k = 0u; k < SCALE_ITEMS; k++) {
+    let q = first + k * SCALE_WG;
+    if (q < Q) { scaled_grad4[row * Q + q] = saved_grad4[row * Q + q] * factor; }
+  }
+}
+
+@compute @workgroup_size(1)
+fn temperature_kl_scale_rows4_serial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let row = scale_row(wid, groups);
+  if (row >= params.rows) { return; }
+  let Q = params.classes / 4u;
+  let factor = row_scale[row];
+  let first = wid.x * SCALE_WG * SCALE_ITEMS;
+  for (var k = 0u; k < SCALE_WG * SCALE_ITEMS; k++) {
+    let q = first + k;
+    if (q < Q) { scaled_grad4[row * Q + q] = saved_grad4[row * Q + q] * factor; }
+  }
+}
+

@@ -1,12 +1,13 @@
 // Shader-level tests of shaders/temperature_kl.wgsl (entries temperature_kl_rows[_labelled]
-// for ≤ 64 classes; temperature_kl_group[_labelled] above, with 8 lanes per row at C = 65..256,
-// up to 256 lanes, one workgroup per row, from C = 4097) against a float64 reference.
+// for ≤ 64 classes; temperature_kl_group[4][_labelled] above, with the dispatch shapes of the
+// adapter at hand, and below forced to both the GPU and the software ones; the backward
+// scaling temperature_kl_scale_rows*) against a float64 reference.
 // Tolerances: loss |err| ≤ 1e-5·|loss| (+1e-6 absolute); gradient, per row,
 // |err| ≤ 1e-5·max|grad row| (+1e-5 relative), since single gradient entries near zero have
 // no meaningful relative error. Gradient rules: checkGradients (f32 finite differences).
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, Graph, gradients, Random, sum, Tensor } from '../src/index.js';
-import { temperatureKl, temperatureKlPerRow } from '../src/losses/temperature-kl.js';
+import { setTemperatureKlTuning, temperatureKl, temperatureKlPerRow } from '../src/losses/temperature-kl.js';
 import { checkGradients } from './support/finite-difference.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, randomArray } from './support/reference.js';
@@ -193,6 +194,42 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
     for (const x of [s, t, mean]) x.dispose();
   });
 });
+
+// The group entries run with the dispatch shapes chosen for a GPU (up to 256 lanes per row,
+// workgroups of 256) or for a software adapter (8 lanes, a workgroup per row, serial backward
+// scaling), whichever adapter runs the tests; *4 entries when classes % 4 = 0.
+for (const tuning of ['gpu', 'software'] as const) {
+  describe(`temperature_kl group entries, ${tuning} dispatch shapes`, () => {
+    beforeAll(() => setTemperatureKlTuning(tuning));
+    afterAll(() => setTemperatureKlTuning(undefined));
+    const shapes = [[64, 1000], [256, 1000], [256, 1001], [5, 65], [7, 4099], [64, 32768]] as const;
+    for (const [rows, classes] of shapes) {
+      it(`[${rows}, ${classes}] T=4 alpha=0.5, per-row loss and gradient`, async () => {
+        const random = new Random(rows * 31 + classes);
+        const { teacher, student, labels } = logitPair(random, rows, classes);
+        await expectMatchesReference({ student, teacher, rows, classes, temperature: 4, alpha: 0.5, labels });
+      });
+    }
+    for (const [rows, classes] of [[64, 1000], [9, 1001], [3, 32768]] as const) {
+      it(`[${rows}, ${classes}] T=20 alpha=0: gradient of the batch mean (backward scaling by 1/rows)`, async () => {
+        const ctx = gpu();
+        const random = new Random(rows + classes);
+        const { teacher, student } = logitPair(random, rows, classes);
+        const graph = new Graph(ctx);
+        const sIn = graph.input('student', [rows, classes]);
+        const loss = temperatureKl(sIn, graph.constant(teacher, [rows, classes]), { temperature: 20 });
+        const [dStudent] = gradients(loss, [sIn]);
+        const plan = compile(graph, { fetch: [dStudent!] });
+        plan.run({ student });
+        const grad = (await plan.read(dStudent!)) as Float32Array;
+        plan.dispose();
+        graph.dispose();
+        const ref = reference({ student, teacher, rows, classes, temperature: 20, alpha: 0 });
+        expectRowsClose(grad, ref.grad.map((g) => g / rows), rows, classes, 1e-5, 'grad of mean');
+      });
+    }
+  });
+}
 
 describe('temperature_kl gradient rule vs finite differences', () => {
   const random = new Random(11);
