@@ -77,3 +77,8 @@ fn conv2d_backward_filter(@builtin(global_invocation_id) gid: vec3u) {
     }
   }
 }
+
+// Not called: convolutions load B one element at a time (the GEMM core's B_VECTOR is false).
+fn load_b_columns(s: Step, column: ColumnContext) -> vec4f {
+  return vec4f(load_b(s, column));
+}

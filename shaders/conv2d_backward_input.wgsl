@@ -125,3 +125,8 @@ fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u) {
   let acc = gemm_accumulate(row0, col0, size);
   for (var i = 0u; i < BLOCK; i++) { store_pixel(row0 + i, col0, size, acc[2u * i], acc[2u * i + 1u]); }
 }
+
+// Not called: convolutions load B one element at a time (the GEMM core's B_VECTOR is false).
+fn load_b_columns(s: Step, column: ColumnContext) -> vec4f {
+  return vec4f(load_b(s, column));
+}

@@ -3,7 +3,8 @@
 //   op(B) is K×N: B is stored [K, N], or [N, K] when TRANS_B.
 // The loop itself is gemm_core.wgsl (appended by TypeScript); this file gives its
 // accessors load_a / load_b and the stores.
-// Bindings: params {M, N, K}; a, b (read); bias [N] (gemm_bias_act only); c [M, N] (write).
+// Bindings: params {M, N, K}; a, b (read); bias [N] (gemm_bias_act only); c [M, N] (write);
+// b4: b's buffer again as vec4s, for the core's vector loads of B (B_VECTOR).
 // Dispatch: workgroups of GROUP_WIDTH × GROUP_HEIGHT = 64 invocations (gemm_core.wgsl),
 // each computing a BLOCK×BLOCK block of C (4 or 8) in registers (no workgroup memory: on
 // software Vulkan this beats shared-memory tiles): workgroups (ceil(N / (BLOCK·GROUP_WIDTH)),
@@ -19,6 +20,8 @@ override RELU: bool = false;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+// b again, four elements per load (B_VECTOR; TypeScript binds the same buffer).
+@group(0) @binding(5) var<storage, read> b4: array<vec4f>;
 
 // The GEMM core's contexts are the plain indices.
 alias RowContext = u32;
@@ -37,6 +40,11 @@ fn load_a(m: u32, k: u32) -> f32 {
 fn load_b(k: u32, n: u32) -> f32 {
   if (TRANS_B) { return b[n * params.K + k]; }
   return b[k * params.N + n];
+}
+
+// Columns n … n + 3 of row k of op(B): B [K, N] with N % 4 == 0 and n % 4 == 0.
+fn load_b_columns(k: u32, n: u32) -> vec4f {
+  return b4[(k * params.N + n) / 4u];
 }
 
 // Row `row` of C from column col0 on: BLOCK values, RELU applied, those past the edge skipped.

@@ -9,6 +9,9 @@
 //                       fn next_step(s: Step) -> Step                from k to k + 1
 //   fn load_a(row: RowContext, k: Step) -> f32      element (m, k) of op(A), M×K
 //   fn load_b(k: Step, column: ColumnContext) -> f32 element (k, n) of op(B), K×N
+//   fn load_b_columns(k: Step, column: ColumnContext) -> vec4f
+//                       elements (k, n … n + 3) in one load (only when B_VECTOR; n % 4 == 0)
+// Users that never set B_VECTOR define load_b_columns from load_b (it is not called then).
 // For a plain GEMM all three are just the index. For a convolution k is a tuple (channel,
 // tap row, tap column) or (image, row, column): a Step carries it with additions, where
 // decoding k every iteration would divide (slow on software Vulkan, where a vector
@@ -34,6 +37,12 @@
 
 // Rows and columns of C per invocation: 4 or 8.
 override BLOCK: u32 = 8u;
+// Load B four consecutive columns at a time (TypeScript sets it when B is stored [K, N] with
+// N % 4 == 0; the sums are the same either way). On lavapipe every load runs lane by lane:
+// this cuts B's loads 4× and measured 15–20 % less time on 1024³. Tried and dropped: four
+// consecutive k per load for B stored [N, K], the k loop unrolled by 4 — twice as slow on
+// lavapipe (more live registers; bench/NOTES.md).
+override B_VECTOR: bool = false;
 override GROUP_WIDTH: u32 = 8u;
 override GROUP_HEIGHT: u32 = 64u / GROUP_WIDTH;
 
@@ -64,7 +73,12 @@ fn accumulate_4x4(row0: u32, col0: u32, size: GemmSize) -> GemmBlock {
   let c3 = column_context(min(col0 + 3u, last_n));
   var step = first_step();
   for (var k = 0u; k < size.K; k++) {
-    let left = vec4f(load_b(step, c0), load_b(step, c1), load_b(step, c2), load_b(step, c3));
+    var left: vec4f;
+    if (B_VECTOR) {
+      left = load_b_columns(step, c0);
+    } else {
+      left = vec4f(load_b(step, c0), load_b(step, c1), load_b(step, c2), load_b(step, c3));
+    }
     acc[0] += load_a(r0, step) * left;
     acc[2] += load_a(r1, step) * left;
     acc[4] += load_a(r2, step) * left;
@@ -90,14 +104,23 @@ fn accumulate_8x8(row0: u32, col0: u32, size: GemmSize) -> GemmBlock {
   let c1 = column_context(min(col0 + 1u, last_n));
   let c2 = column_context(min(col0 + 2u, last_n));
   let c3 = column_context(min(col0 + 3u, last_n));
-  let c4 = column_context(min(col0 + 4u, last_n));
+  // With column vectors the right half's load starts at col0 + 4, or repeats the left half
+  // when that is past the edge (N % 4 == 0, so a half is all in or all out).
+  let c4 = column_context(select(min(col0 + 4u, last_n), select(col0, col0 + 4u, col0 + 4u < size.N), B_VECTOR));
   let c5 = column_context(min(col0 + 5u, last_n));
   let c6 = column_context(min(col0 + 6u, last_n));
   let c7 = column_context(min(col0 + 7u, last_n));
   var step = first_step();
   for (var k = 0u; k < size.K; k++) {
-    let left = vec4f(load_b(step, c0), load_b(step, c1), load_b(step, c2), load_b(step, c3));
-    let right = vec4f(load_b(step, c4), load_b(step, c5), load_b(step, c6), load_b(step, c7));
+    var left: vec4f;
+    var right: vec4f;
+    if (B_VECTOR) {
+      left = load_b_columns(step, c0);
+      right = load_b_columns(step, c4);
+    } else {
+      left = vec4f(load_b(step, c0), load_b(step, c1), load_b(step, c2), load_b(step, c3));
+      right = vec4f(load_b(step, c4), load_b(step, c5), load_b(step, c6), load_b(step, c7));
+    }
     let a0 = load_a(r0, step);
     acc[0] += a0 * left;
     acc[1] += a0 * right;

@@ -4,7 +4,8 @@
 // f32 accumulation over K terms.
 import { describe, expect, it } from 'vitest';
 import { linear, matmul, Random, Tensor } from '../src/index.js';
-import { gemmBlock, gemmDispatch } from '../src/ops/gemm-core.js';
+import { gemmBlock, gemmDispatch, gemmVectorB } from '../src/ops/gemm-core.js';
+import { DEFAULT_GEMM_TUNING } from '../src/ops/gemm-tuning.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, gemmReference, randomArray } from './support/reference.js';
 
@@ -108,6 +109,41 @@ describe('gemm.wgsl with 8×8 blocks per invocation', () => {
     expectClose(await y.read(), expected, { atol: 1e-5 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'Y');
     for (const t of [x, w, b, y]) t.dispose();
   });
+});
+
+// B loaded four columns at a time (the core's B_VECTOR) when B is [K, N] with N % 4 == 0.
+// Run with 8×8 blocks forced on small shapes (and the default 4×4), including N % 8 == 4,
+// where the right half of the last block is past the edge, and cases that stay scalar.
+describe('gemm.wgsl with vector loads of B', () => {
+  const cases = [
+    { M: 37, N: 36, K: 19, transA: false, transB: false, vector: true },
+    { M: 29, N: 64, K: 33, transA: true, transB: false, vector: true },
+    { M: 21, N: 14, K: 9, transA: false, transB: false, vector: false },
+    { M: 17, N: 12, K: 18, transA: false, transB: true, vector: false },
+  ];
+  for (const wide of [true, false]) {
+    for (const { M, N, K, transA, transB, vector } of cases) {
+      it(`${wide ? '8×8' : '4×4'} M=${M} N=${N} K=${K} transA=${transA} transB=${transB} (B_VECTOR ${vector})`, async () => {
+        expect(gemmVectorB(transB, N)).toBe(vector);
+        const ctx = gpu();
+        ctx.gemmTuning = { ...DEFAULT_GEMM_TUNING, wideBlockProducts: wide ? 1 : DEFAULT_GEMM_TUNING.wideBlockProducts };
+        try {
+          expect(gemmBlock(M, N, K, ctx.gemmTuning)).toBe(wide ? 8 : 4);
+          const random = new Random(M * 3 + N * 5 + K);
+          const aData = randomArray(random, M * K);
+          const bData = randomArray(random, K * N);
+          const a = Tensor.from(ctx, aData, transA ? [K, M] : [M, K]);
+          const b = Tensor.from(ctx, bData, transB ? [N, K] : [K, N]);
+          const c = matmul(a, b, { transA, transB });
+          const expected = gemmReference(aData, bData, M, N, K, transA, transB);
+          expectClose(await c.read(), expected, { atol: 2e-6 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'C');
+          for (const t of [a, b, c]) t.dispose();
+        } finally {
+          ctx.gemmTuning = { ...DEFAULT_GEMM_TUNING };
+        }
+      });
+    }
+  }
 });
 
 describe('matmul shape rule', () => {

@@ -55,3 +55,14 @@ export function gemmDispatch(op: string, M: number, N: number, K: number, tuning
   }
   return { workgroups, constants: { BLOCK: block, GROUP_WIDTH: width, GROUP_HEIGHT: height } };
 }
+
+/**
+ * Whether the GEMM core loads B four consecutive columns at a time (its B_VECTOR constant):
+ * when B is stored [K, N] (not transposed) with N % 4 == 0. The accessor then reads a vec4
+ * view of B's buffer (bound a second time). Every load runs lane by lane on lavapipe, so
+ * this cuts B's loads 4×; the products and their order are unchanged.
+ * @example const B_VECTOR = gemmVectorB(false, 256);   // true
+ */
+export function gemmVectorB(transB: boolean, N: number): boolean {
+  return !transB && N % 4 === 0;
+}

@@ -3,7 +3,7 @@ import { type AnyTensor, apply } from '../graph/apply.js';
 import type { KernelCall, OpDef } from '../graph/op.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { reluBackward } from './elementwise.js';
-import { gemmDispatch, gemmShader } from './gemm-core.js';
+import { gemmDispatch, gemmVectorB, gemmShader } from './gemm-core.js';
 import type { GemmTuning } from './gemm-tuning.js';
 import { columnSum } from './reduce.js';
 import { expectDtype, expectRank } from './shape-errors.js';
@@ -37,7 +37,8 @@ function gemmDims(op: string, a: TensorSpec, b: TensorSpec, { transA, transB }: 
 
 function gemmCall(op: string, entry: string, dims: { M: number; N: number; K: number }, flags: Flags, relu: boolean, buffers: KernelCall['buffers'], tuning: GemmTuning): KernelCall {
   const dispatch = gemmDispatch(op, dims.M, dims.N, dims.K, tuning);
-  const constants: Record<string, number> = { ...dispatch.constants, TRANS_A: Number(flags.transA), TRANS_B: Number(flags.transB) };
+  const B_VECTOR = Number(gemmVectorB(flags.transB, dims.N));
+  const constants: Record<string, number> = { ...dispatch.constants, B_VECTOR, TRANS_A: Number(flags.transA), TRANS_B: Number(flags.transB) };
   if (entry === 'gemm_bias_act') constants.RELU = Number(relu);
   return { shader: matmulShader, entry, constants, params: dims, buffers, workgroups: dispatch.workgroups };
 }
@@ -49,7 +50,7 @@ const matmulOp: OpDef<Flags> = {
     return [{ shape: [M, N], dtype: 'f32' }];
   },
   kernels({ inputs: [a, b], outputs: [c] }, flags, ctx) {
-    return [gemmCall('matmul', 'gemm', gemmDims('matmul', a!, b!, flags), flags, false, { a: a!, b: b!, c: c! }, ctx.gemmTuning)];
+    return [gemmCall('matmul', 'gemm', gemmDims('matmul', a!, b!, flags), flags, false, { a: a!, b: b!, b4: b!, c: c! }, ctx.gemmTuning)];
   },
   grad([dc], [a, b], _outputs, { transA, transB }) {
     // C = X·Y with X = op(A), Y = op(B): dX = dC·Yᵀ, dY = Xᵀ·dC, transposed back where stored so.
@@ -82,7 +83,7 @@ const linearOp: OpDef<LinearAttrs> = {
   },
   kernels({ inputs: [x, w, bias], outputs: [y] }, { relu }, ctx) {
     const flags = { transA: false, transB: false };
-    return [gemmCall('linear', 'gemm_bias_act', gemmDims('linear', x!, w!, flags), flags, relu, { a: x!, b: w!, bias: bias!, c: y! }, ctx.gemmTuning)];
+    return [gemmCall('linear', 'gemm_bias_act', gemmDims('linear', x!, w!, flags), flags, relu, { a: x!, b: w!, b4: w!, bias: bias!, c: y! }, ctx.gemmTuning)];
   },
   grad([dy], [x, w], [y], { relu }) {
     const dz = relu ? reluBackward(dy!, y!) : dy!;
