@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { copyBandwidth, fmaThroughput } from './ceilings.js';
 import type { SharedDevice } from './device.js';
+import { ceilingFor, checkTargets, fractionOfCeiling } from './targets.js';
 import type { TimingOptions } from './measure.js';
 import type { BenchReport, CeilingResult, WorkloadResult } from './types.js';
 import { gemm, gemmKey, type GemmShape } from './workloads/gemm.js';
@@ -114,6 +115,9 @@ export async function runSuite(
       await record(workloads, i === 0 ? `kl_${classes}` : `kl_${classes}_b${rows}`, () => kl(shared, rows, classes, timing));
     }
   }
+  for (const w of Object.values(workloads)) {
+    if (ceilingFor(w.unit)) w.kdgpu_of_ceiling = fractionOfCeiling(w, ceilings);
+  }
   return {
     device: shared.description,
     settings: {
@@ -129,6 +133,7 @@ export async function runSuite(
     },
     workloads,
     ceilings,
+    targets: checkTargets({ workloads, ceilings }),
   };
 }
 

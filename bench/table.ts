@@ -1,6 +1,7 @@
 // The report as a plain-text table for people.
 import type { BenchReport } from './types.js';
 import type { MemoryReport } from './memory.js';
+import type { TargetResult } from './targets.js';
 
 export function formatNumber(value: number | null): string {
   if (value == null) return 'n/a';
@@ -20,11 +21,12 @@ function columns(rows: string[][]): string {
 
 /** Workloads (kdgpu, TF.js WebGPU, ratio, TF.js WASM, ratio) and ceilings, one line each. */
 export function formatReport(report: BenchReport): string {
-  const header = ['workload', 'unit', 'kdgpu', 'tfjs-webgpu', 'ratio', 'tfjs-wasm', 'ratio'];
+  const header = ['workload', 'unit', 'kdgpu', 'of ceiling', 'tfjs-webgpu', 'ratio', 'tfjs-wasm', 'ratio'];
   const rows = Object.entries(report.workloads).map(([key, w]) => [
     key,
     w.unit,
     formatNumber(w.kdgpu),
+    w.kdgpu_of_ceiling == null ? '' : `${(100 * w.kdgpu_of_ceiling).toFixed(1)}%`,
     formatNumber(w.peer),
     formatRatio(w.ratio),
     formatNumber(w.peer_wasm),
@@ -44,8 +46,16 @@ export function formatReport(report: BenchReport): string {
     '',
     columns([['ceiling', 'unit', 'value'], ...ceilings]),
     '',
-    'ratio = kdgpu / peer (> 1: kdgpu faster); n/a: the contender cannot run it (see "errors" in the JSON).',
+    columns([['target', 'measure', 'wanted', 'measured', 'met'], ...(report.targets ?? []).map(formatTarget)]),
+    '',
+    'ratio = kdgpu / peer (> 1: kdgpu faster); n/a: the contender cannot run it (see "errors" in the JSON);',
+    'of ceiling = kdgpu / fma_throughput for GFLOP/s, / copy_bandwidth for GB/s (same run).',
   ].join('\n');
+}
+
+function formatTarget(t: TargetResult): string[] {
+  const show = (v: number) => (t.measure === 'ratio' ? `${v.toFixed(2)}x` : `${(100 * v).toFixed(1)}%`);
+  return [t.workload, t.measure, `>= ${show(t.target)}`, t.value == null ? 'not measured' : show(t.value), t.met == null ? '-' : t.met ? 'yes' : 'NO'];
 }
 
 function formatGemmTuning(t: BenchReport['settings']['gemmTuning'] | undefined): string {

@@ -1,5 +1,6 @@
 // Shapes of the bench's machine-readable report (bench/run.mjs --json FILE).
 import type { AutotuneMeasurement, GemmTuning } from '../src/index.js';
+import type { TargetResult } from './targets.js';
 
 /** Every workload is a throughput: bigger is better, so ratio = kdgpu / peer. */
 export type ThroughputUnit = 'steps/s' | 'images/s' | 'GFLOP/s' | 'GB/s';
@@ -22,6 +23,8 @@ export interface WorkloadResult {
   samples?: Record<string, number[]>;
   /** Why a contender has no number, by contender name. */
   errors?: Record<string, string>;
+  /** kdgpu's throughput over the device ceiling of its unit (FMA probe for GFLOP/s, copy for GB/s) from the same run. */
+  kdgpu_of_ceiling?: number | null;
 }
 
 export interface CeilingResult {
@@ -72,4 +75,6 @@ export interface BenchReport {
   };
   workloads: Record<string, WorkloadResult>;
   ceilings: Record<string, CeilingResult>;
+  /** The speed targets checked against this run (bench/targets.ts). */
+  targets: TargetResult[];
 }

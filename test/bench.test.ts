@@ -31,7 +31,7 @@ function expectPositive(value: number | null): void {
 describe('bench harness', () => {
   it('runs every workload on the shared device and reports kdgpu, TF.js and finite ratios', async () => {
     const report: BenchReport = JSON.parse(JSON.stringify(await runSuite(shared, 'tiny')));
-    expect(Object.keys(report).sort()).toEqual(['ceilings', 'device', 'settings', 'workloads']);
+    expect(Object.keys(report).sort()).toEqual(['ceilings', 'device', 'settings', 'targets', 'workloads']);
     expect(report.device.tfjs).toBe('4.22.0');
     // The bench measures kdgpu with the tuning it chose for this adapter, and records it.
     expect(report.settings.gemmTuning!.source).toBe('measured');
@@ -63,7 +63,22 @@ describe('bench harness', () => {
     expect(report.ceilings.fma_throughput!.unit).toBe('GFLOP/s');
     for (const c of Object.values(report.ceilings)) expectPositive(c.value);
 
+    // Throughputs in GFLOP/s and GB/s as a fraction of the ceiling of their unit, same run.
+    const gemm = report.workloads.gemm_1024!;
+    expect(gemm.kdgpu_of_ceiling).toBeCloseTo(gemm.kdgpu! / report.ceilings.fma_throughput!.value!, 9);
+    const kl = report.workloads.kl_32768!;
+    expect(kl.kdgpu_of_ceiling).toBeCloseTo(kl.kdgpu! / report.ceilings.copy_bandwidth!.value!, 9);
+    expect(report.workloads.train_step!.kdgpu_of_ceiling).toBeUndefined();
+    // The targets, each checked against this run's numbers.
+    expect(report.targets.map((t) => t.workload)).toEqual(['train_step', 'kd_step', 'inference', 'gemm_1024', 'kl_32768']);
+    for (const t of report.targets) {
+      const value = t.measure === 'ratio' ? report.workloads[t.workload]!.ratio : report.workloads[t.workload]!.kdgpu_of_ceiling;
+      expect(t.value, t.workload).toBe(value);
+      expect(t.met, t.workload).toBe(value! >= t.target);
+    }
+
     const table = formatReport(report);
+    expect(table).toMatch(/target +measure +wanted +measured +met/);
     for (const key of [...REQUIRED, 'copy_bandwidth', 'fma_throughput']) expect(table).toContain(key);
     expect(table).toMatch(/GEMM tuning \(measured, measured in [\d.]+ s\): 8×8 blocks (never|from 2\^[\d.]+ products), 64 invocations/);
   });
