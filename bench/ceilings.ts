@@ -1,6 +1,7 @@
 // Device ceilings measured with raw WebGPU on the shared device: what copy bandwidth and
 // FMA throughput the adapter offers, so kernel numbers can be read as a fraction of them.
 import fmaProbeCode from './fma_probe.wgsl';
+import streamProbeCode from './stream_probe.wgsl';
 import type { SharedDevice } from './device.js';
 import { compare, type Runner, type TimingOptions } from './measure.js';
 import type { CeilingResult } from './types.js';
@@ -15,6 +16,17 @@ export const FMA_ADDEND = 0.001;
 export async function copyBandwidth(shared: SharedDevice, bytes: number, timing: TimingOptions): Promise<CeilingResult> {
   const description = `copyBufferToBuffer of a ${(bytes / 2 ** 20).toFixed(0)} MiB buffer; GB/s = bytes copied / time (each byte read once and written once)`;
   return ceiling('GB/s', description, await compare({ device: async () => copyRunner(shared.device, bytes) }, bytes / 1e9, timing));
+}
+
+/**
+ * Bandwidth a compute shader reaches on the device: c = a + b over vec4 arrays of `bytes`
+ * each (stream_probe.wgsl). GB/s = bytes of a and b read / time: the same count as the kl_*
+ * workloads (two logit arrays read, one gradient written), so kl / this is the fused KL's
+ * share of what the least possible kernel with its inputs and output reaches.
+ */
+export async function shaderBandwidth(shared: SharedDevice, bytes: number, timing: TimingOptions): Promise<CeilingResult> {
+  const description = `stream_probe.wgsl: c = a + b over vec4 arrays of ${(bytes / 2 ** 20).toFixed(0)} MiB each; GB/s = bytes of a and b read (2 × size; c is written too) / time, as the kl_* workloads count`;
+  return ceiling('GB/s', description, await compare({ device: async () => streamRunner(shared.device, bytes) }, (2 * bytes) / 1e9, timing));
 }
 
 export async function fmaThroughput(shared: SharedDevice, workgroups: number, iterations: number, timing: TimingOptions): Promise<CeilingResult> {
@@ -107,6 +119,38 @@ function copyRunner(device: GPUDevice, bytes: number): Runner {
     dispose: () => {
       source.destroy();
       target.destroy();
+    },
+  };
+}
+
+function streamRunner(device: GPUDevice, bytes: number): Runner {
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+  const [a, b, c] = ['a', 'b', 'c'].map((label) => device.createBuffer({ size: bytes, usage, label: `stream_probe ${label}` })) as [GPUBuffer, GPUBuffer, GPUBuffer];
+  device.queue.writeBuffer(a, 0, new Float32Array(bytes / 4).fill(1));
+  device.queue.writeBuffer(b, 0, new Float32Array(bytes / 4).fill(2));
+  const module = device.createShaderModule({ code: streamProbeCode, label: 'stream_probe' });
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'stream_probe' } });
+  const bindGroup = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [a, b, c].map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  const groups = Math.ceil(bytes / 16 / 256);
+  const [x, y] = groups > 65535 ? [65535, Math.ceil(groups / 65535)] : [groups, 1];
+  return {
+    async run(n) {
+      const encoder = device.createCommandEncoder({ label: 'stream ceiling' });
+      for (let i = 0; i < n; i++) {
+        const pass = encoder.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(x, y);
+        pass.end();
+      }
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    },
+    dispose: () => {
+      for (const buffer of [a, b, c]) buffer.destroy();
     },
   };
 }

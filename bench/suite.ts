@@ -1,7 +1,7 @@
 // The benchmark suite: every workload and ceiling, at the sizes of a mode, into one report.
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { copyBandwidth, fmaThroughput } from './ceilings.js';
+import { copyBandwidth, fmaThroughput, shaderBandwidth } from './ceilings.js';
 import type { SharedDevice } from './device.js';
 import { ceilingFor, checkTargets, fractionOfCeiling } from './targets.js';
 import type { TimingOptions } from './measure.js';
@@ -102,6 +102,8 @@ export async function runSuite(
   };
 
   await record(ceilings, 'copy_bandwidth', () => copyBandwidth(shared, sizes.copyBytes, timing));
+  // A third of the copy size each, so the three arrays move about as many bytes as the copy.
+  await record(ceilings, 'shader_bandwidth', () => shaderBandwidth(shared, Math.max(16, Math.floor(sizes.copyBytes / 3 / 16) * 16), timing));
   await record(ceilings, 'fma_throughput', () => fmaThroughput(shared, sizes.fma.workgroups, sizes.fma.iterations, timing));
   await record(workloads, 'train_step', () => trainStep(shared, sizes.trainBatch, timing));
   await record(workloads, 'kd_step', () => kdStep(shared, sizes.trainBatch, timing));

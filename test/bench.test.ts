@@ -58,7 +58,8 @@ describe('bench harness', () => {
     expect(report.workloads.train_step!.peer_wasm).toBeNull();
     expect(report.workloads.train_step!.errors?.peer_wasm).toMatch(/Conv2DBackpropFilter/);
     expectPositive(report.workloads.gemm_1024!.peer_wasm);
-    expect(Object.keys(report.ceilings).sort()).toEqual(['copy_bandwidth', 'fma_throughput']);
+    expect(Object.keys(report.ceilings).sort()).toEqual(['copy_bandwidth', 'fma_throughput', 'shader_bandwidth']);
+    expect(report.ceilings.shader_bandwidth!.unit).toBe('GB/s');
     expect(report.ceilings.copy_bandwidth!.unit).toBe('GB/s');
     expect(report.ceilings.fma_throughput!.unit).toBe('GFLOP/s');
     for (const c of Object.values(report.ceilings)) expectPositive(c.value);
@@ -79,7 +80,7 @@ describe('bench harness', () => {
 
     const table = formatReport(report);
     expect(table).toMatch(/target +measure +wanted +measured +met/);
-    for (const key of [...REQUIRED, 'copy_bandwidth', 'fma_throughput']) expect(table).toContain(key);
+    for (const key of [...REQUIRED, 'copy_bandwidth', 'shader_bandwidth', 'fma_throughput']) expect(table).toContain(key);
     expect(table).toMatch(/GEMM tuning \(measured, measured in [\d.]+ s\): 8×8 blocks (never|from 2\^[\d.]+ products), 64 invocations/);
   });
 
