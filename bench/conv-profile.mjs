@@ -3,6 +3,7 @@
 // Bundles src/index.ts itself (esbuild, into node_modules/.cache so that 'webgpu' resolves),
 // so it always measures the working tree and never touches dist/.
 // Usage: node bench/conv-profile.mjs [--rounds N] [--only REGEX]
+//   (the `teacher b256` entries are the bench's inference convolutions at batch 256)
 //   Each workload: one warm-up call, then N rounds (default 5) of 3 calls + sync; prints the
 //   median and the minimum wall time per call, and the median CPU time per call of this
 //   process (lavapipe's threads are ours, so CPU time is the work done, and it varies far
@@ -95,6 +96,20 @@ await time('conv2 bwd bias', () => k.conv2dBackwardBias(dy2));
 await time('conv3 s2p1 fwd', () => k.conv2d(x3, w3, b3, { stride: 2, padding: 1 }), conv3Flops);
 await time('conv3 s2p1 bwd input', () => k.conv2dBackwardInput(dy3, w3, { inputShape: x3.shape, stride: 2, padding: 1 }), conv3Flops);
 await time('conv3 s2p1 bwd filter', () => k.conv2dBackwardFilter(dy3, x3, { filterShape: w3.shape, stride: 2, padding: 1 }), conv3Flops);
+
+// The bench's inference workload: the teacher's two convolutions at batch 256.
+{
+  const T = 256;
+  const tx1 = tensor([T, 1, 28, 28]);
+  const tw1 = tensor([64, 1, 3, 3]);
+  const tb1 = tensor([64]);
+  const tx2 = tensor([T, 64, 13, 13]);
+  const tw2 = tensor([128, 64, 3, 3]);
+  const tb2 = tensor([128]);
+  await time('teacher b256 conv1 fwd', () => k.conv2d(tx1, tw1, tb1, { relu: true }), 2 * T * 26 * 26 * 64 * 9);
+  await time('teacher b256 conv2 fwd', () => k.conv2d(tx2, tw2, tb2, { relu: true }), 2 * T * 11 * 11 * 128 * 64 * 9);
+  for (const t of [tx1, tw1, tb1, tx2, tw2, tb2]) t.dispose();
+}
 
 const a = tensor([B, 1600]);
 const w = tensor([1600, 256]);

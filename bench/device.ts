@@ -71,7 +71,9 @@ export async function openSharedDevice(options: SharedDeviceOptions = {}): Promi
     const value = (adapter.limits as unknown as Record<string, number>)[key];
     if (typeof value === 'number') requiredLimits[key] = value;
   }
-  const device = await adapter.requestDevice({ requiredLimits, label: 'kdgpu-bench' });
+  // As kdgpu's init: subgroups when the adapter has them (kdgpu's direct 3×3 convolution).
+  const requiredFeatures = adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'kdgpu-bench' });
   const ctx = await init({ device });
   let gemmTuning: AutotuneResult | null = null;
   if (options.autotune !== false) {

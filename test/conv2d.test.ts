@@ -11,7 +11,8 @@
 // (f32 accumulation of K terms of size ≤ 1), as for gemm.wgsl.
 import { describe, expect, it } from 'vitest';
 import { Random, Tensor } from '../src/index.js';
-import { conv2d, conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput } from '../src/ops/conv2d.js';
+import { conv2d, conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, direct3x3Shape, direct3x3Supported } from '../src/ops/conv2d.js';
+import { convGeometry } from '../src/ops/conv2d-geometry.js';
 import { gemmBlock } from '../src/ops/gemm-core.js';
 import { checkGradients } from './support/finite-difference.js';
 import { useGpu } from './support/gpu.js';
@@ -250,6 +251,46 @@ describe('conv2d*.wgsl with 8×8 blocks per invocation (GEMM products of 2^26 an
     const dw = conv2dBackwardFilter(dy, x, { filterShape: s.w, padding: wide.padding });
     expectClose(await dw.read(), backwardFilterReference(wide, data.dy, data.x), tolerance(pixels), 'dw');
     for (const t of [dy, x, dw]) t.dispose();
+  });
+});
+
+describe('conv2d_3x3.wgsl: direct 3×3 stride-1 forward (devices with subgroups of ≥ 8 lanes)', () => {
+  // Tiles of 2×4 pixels × 8 channels: output sizes and channel counts off those multiples,
+  // tile counts off the workgroup's 64, padding 0–2, a single-pixel output.
+  const direct: Case[] = [
+    { batch: 3, inChannels: 5, height: 9, width: 7, outChannels: 13, kernel: 3, stride: 1, padding: 2 },
+    { batch: 67, inChannels: 2, height: 6, width: 11, outChannels: 8, kernel: 3, stride: 1, padding: 0 },
+    { batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1, kernel: 3, stride: 1, padding: 0 },
+    { batch: 2, inChannels: 64, height: 13, width: 13, outChannels: 20, kernel: 3, stride: 1, padding: 1 },
+  ];
+  direct.forEach((c, i) => {
+    const relu = i % 2 === 0;
+    it(`${describeCase(c)}${relu ? ' relu' : ''}`, async () => {
+      const ctx = gpu();
+      const s = shapes(c);
+      expect(direct3x3Shape(convGeometry('test', s.x, s.w, c))).toBe(true);
+      const data = caseData(c, 700 + i);
+      const x = Tensor.from(ctx, data.x, s.x);
+      const w = Tensor.from(ctx, data.w, s.w);
+      const bias = Tensor.from(ctx, data.bias, [c.outChannels]);
+      const y = conv2d(x, w, bias, { padding: c.padding, relu });
+      expectClose(await y.read(), forwardReference(c, data.x, data.w, data.bias, relu), tolerance(c.inChannels * 9), 'y');
+      for (const t of [x, w, bias, y]) t.dispose();
+    });
+  });
+
+  it('is taken for 3×3 at stride 1 only', () => {
+    const geometry = (kernel: number, stride: number, padding: number) => convGeometry('test', [1, 2, 9, 9], [4, 2, kernel, kernel], { stride, padding });
+    expect(direct3x3Shape(geometry(3, 1, 0))).toBe(true);
+    expect(direct3x3Shape(geometry(3, 1, 1))).toBe(true);
+    expect(direct3x3Shape(geometry(3, 2, 1))).toBe(false);
+    expect(direct3x3Shape(geometry(5, 1, 2))).toBe(false);
+    expect(direct3x3Shape(geometry(1, 1, 0))).toBe(false);
+  });
+
+  it('runs where the device has subgroups of at least 8 lanes', () => {
+    const ctx = gpu();
+    expect(direct3x3Supported(ctx)).toBe(ctx.device.features.has('subgroups') && ctx.subgroupMinSize >= 8);
   });
 });
 

@@ -37,6 +37,11 @@ export class GpuContext {
   /** See InitOptions.poison. */
   poison = false;
   private tuning: GemmTuning = { ...DEFAULT_GEMM_TUNING };
+  /**
+   * Fewest lanes in a subgroup on this adapter (0 when unknown). Kernels that shuffle
+   * within subgroups check it along with the device's `subgroups` feature.
+   */
+  subgroupMinSize = 0;
 
   constructor(
     readonly device: GPUDevice,
@@ -152,6 +157,7 @@ export async function init(options: InitOptions = {}): Promise<GpuContext> {
   if (options.device) {
     const info = options.device.adapterInfo;
     const ctx = new GpuContext(options.device, describe(info), false);
+    ctx.subgroupMinSize = subgroupMinSize(info);
     ctx.poison = options.poison ?? false;
     return tuned(ctx, options);
   }
@@ -161,8 +167,11 @@ export async function init(options: InitOptions = {}): Promise<GpuContext> {
     const value = (adapter.limits as unknown as Record<string, number>)[key];
     if (typeof value === 'number') requiredLimits[key] = value;
   }
-  const device = await adapter.requestDevice({ requiredLimits, label: 'kdgpu' });
+  // Subgroup shuffles let the direct 3×3 convolution load each weight once per 8 lanes.
+  const requiredFeatures = adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'kdgpu' });
   const ctx = new GpuContext(device, describe(adapter.info), true, keepAlive);
+  ctx.subgroupMinSize = subgroupMinSize(adapter.info);
   ctx.poison = options.poison ?? false;
   return tuned(ctx, options);
 }
@@ -191,6 +200,11 @@ const LIMIT_NAMES = [
   'maxComputeWorkgroupsPerDimension',
   'maxStorageBuffersPerShaderStage',
 ];
+
+function subgroupMinSize(info: GPUAdapterInfo | undefined): number {
+  const size = (info as { subgroupMinSize?: unknown } | undefined)?.subgroupMinSize;
+  return typeof size === 'number' ? size : 0;
+}
 
 function describe(info: GPUAdapterInfo | undefined) {
   return {

@@ -1,12 +1,14 @@
 import conv2dCode from '../../shaders/conv2d.wgsl';
+import conv2d3x3Code from '../../shaders/conv2d_3x3.wgsl';
 import backwardBiasCode from '../../shaders/conv2d_backward_bias.wgsl';
 import backwardFilterCode from '../../shaders/conv2d_backward_filter.wgsl';
 import backwardInputCode from '../../shaders/conv2d_backward_input.wgsl';
 import geometryCode from '../../shaders/conv2d_geometry.wgsl';
+import type { GpuContext } from '../gpu/context.js';
 import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
-import { grid1d, type OpDef } from '../graph/op.js';
-import { formatShape, type Shape, type TensorSpec } from '../graph/tensor.js';
+import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
+import { formatShape, type Shape, Tensor, type TensorSpec } from '../graph/tensor.js';
 import {
   type ConvGeometry,
   type ConvSpacing,
@@ -26,6 +28,54 @@ const forwardShader = gemmShader('conv2d', conv2dCode, geometryCode);
 const backwardInputShader = gemmShader('conv2d_backward_input', backwardInputCode, geometryCode);
 const backwardFilterShader = gemmShader('conv2d_backward_filter', backwardFilterCode, geometryCode);
 const backwardBiasShader = shader('conv2d_backward_bias', backwardBiasCode);
+const direct3x3Shader = shader('conv2d_3x3', conv2d3x3Code);
+
+/** shaders/conv2d_3x3.wgsl's tile: output rows × columns × channels per invocation. */
+const DIRECT_TILE = { rows: 2, columns: 4, channels: 8 };
+
+/**
+ * Whether a forward pass of this geometry gets the transposed-weights scratch output that
+ * the direct 3×3 kernel (shaders/conv2d_3x3.wgsl) uses: 3×3 filters at stride 1, any padding.
+ */
+export function direct3x3Shape(g: ConvGeometry): boolean {
+  return g.kernelHeight === 3 && g.kernelWidth === 3 && g.stride === 1;
+}
+
+/**
+ * Whether the device can run the direct 3×3 kernel: it shares weights between lanes with
+ * subgroup shuffles in groups of 8 (kdgpu's init requests `subgroups` when the adapter's
+ * subgroups have at least 8 lanes). On lavapipe it needs ~2.9× fewer loads per product
+ * than implicit GEMM (bench/NOTES.md); without the feature conv2d.wgsl runs.
+ */
+export function direct3x3Supported(ctx: GpuContext): boolean {
+  return ctx.device.features.has('subgroups') && ctx.subgroupMinSize >= DIRECT_TILE.channels;
+}
+
+const paddedOut = (g: ConvGeometry) => Math.ceil(g.outChannels / DIRECT_TILE.channels) * DIRECT_TILE.channels;
+
+function direct3x3Kernels(g: ConvGeometry, x: TensorSpec, w: TensorSpec, bias: TensorSpec, y: TensorSpec, wt: TensorSpec, relu: boolean): KernelCall[] {
+  const tilesHigh = Math.ceil(g.outHeight / DIRECT_TILE.rows);
+  const tilesWide = Math.ceil(g.outWidth / DIRECT_TILE.columns);
+  const blocks = paddedOut(g) / DIRECT_TILE.channels;
+  const groupHeight = 64;
+  const tiles = g.batch * tilesHigh * tilesWide;
+  const rows = Math.ceil(tiles / groupHeight);
+  if (rows > 65535) throw new Error(`conv2d: ${tiles} pixel tiles need ${rows} workgroups, over the limit of 65535; split the batch`);
+  const transposeGroups = grid1d(g.inChannels * 9 * paddedOut(g), 64);
+  const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, padding } = g;
+  const params = { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, padding, paddedOut: paddedOut(g), tilesHigh, tilesWide, workgroupsWide: transposeGroups[0] };
+  return [
+    { shader: direct3x3Shader, entry: 'conv2d_3x3_weights', params, buffers: { w, wt_out: wt }, workgroups: transposeGroups },
+    {
+      shader: direct3x3Shader,
+      entry: 'conv2d_3x3',
+      constants: { RELU: Number(relu), GROUP_HEIGHT: groupHeight },
+      params,
+      buffers: { x, wt, bias, y },
+      workgroups: [blocks, rows],
+    },
+  ];
+}
 
 const X_LAYOUT = '[batch, inChannels, height, width]';
 const W_LAYOUT = '[outChannels, inChannels, kH, kW]';
@@ -67,9 +117,16 @@ function forwardGeometry(x: TensorSpec, w: TensorSpec, bias: TensorSpec, attrs: 
 
 const conv2dOp: OpDef<ForwardAttrs> = {
   name: 'conv2d',
-  outputs: ([x, w, bias], attrs) => [{ shape: outputShape(forwardGeometry(x!, w!, bias!, attrs)), dtype: 'f32' }],
-  kernels({ inputs: [x, w, bias], outputs: [y] }, attrs, ctx) {
+  // 3×3 stride-1 layers have a second output: the direct kernel's transposed weights
+  // (scratch; unused when the device lacks subgroups).
+  outputs([x, w, bias], attrs) {
     const g = forwardGeometry(x!, w!, bias!, attrs);
+    const y: TensorSpec = { shape: outputShape(g), dtype: 'f32' };
+    return direct3x3Shape(g) ? [y, { shape: [g.inChannels, 9, paddedOut(g)], dtype: 'f32' }] : [y];
+  },
+  kernels({ inputs: [x, w, bias], outputs: [y, wt] }, attrs, ctx) {
+    const g = forwardGeometry(x!, w!, bias!, attrs);
+    if (direct3x3Shape(g) && direct3x3Supported(ctx)) return direct3x3Kernels(g, x!, w!, bias!, y!, wt!, attrs.relu);
     const dispatch = gemmDispatch('conv2d', g.batch * g.outHeight * g.outWidth, g.outChannels, g.inChannels * g.kernelHeight * g.kernelWidth, ctx.gemmTuning);
     return [
       {
@@ -201,7 +258,10 @@ const backwardBiasOp: OpDef = {
  */
 export function conv2d<T extends AnyTensor>(x: T, w: T, bias: T, options: Conv2dOptions = {}): T {
   const attrs = { stride: options.stride ?? 1, padding: options.padding ?? 0, relu: options.relu ?? false };
-  return apply(conv2dOp, [x, w, bias], attrs)[0]!;
+  const [y, scratch] = apply(conv2dOp, [x, w, bias], attrs);
+  // Eager: the transposed weights are no longer needed once the kernels are queued.
+  if (scratch instanceof Tensor) scratch.dispose();
+  return y!;
 }
 
 /**
