@@ -17,7 +17,10 @@ export interface InnerAttackOptions {
   relativeStepSize?: number;
   /** Start from a random point of the ball (default true). */
   randomStart?: boolean;
-  /** Seed of the random starts (default 0); each training step draws a new start. */
+  /**
+   * Seed of the random starts (default 0); each training step draws a new start. A run
+   * resumed from a checkpoint continues the checkpoint's seed and counter.
+   */
   seed?: number;
 }
 
@@ -37,7 +40,7 @@ export class InnerAttack {
   private readonly budget: Tensor;
   private readonly counter: Tensor;
   private readonly attack: ReturnType<typeof resolveAttack>;
-  private readonly seed: number;
+  private seed: number;
   private step = 0;
 
   constructor(ctx: GpuContext, options: InnerAttackOptions) {
@@ -68,6 +71,41 @@ export class InnerAttack {
     }
     for (let s = 0; s < steps; s++) traceAttackStep(model, xAdv, x, budget, norm, objective);
     return xAdv;
+  }
+
+  /** The random-start counter (seed, and runs of the plan so far): what a checkpoint saves. */
+  saveState(): { attackSeed: number; attackStep: number } {
+    return { attackSeed: this.seed, attackStep: this.step };
+  }
+
+  /**
+   * Continues the random starts from a checkpoint's saveState(), so that a resumed run draws
+   * the starts of an uninterrupted one. A checkpoint without it (written before kdgpu saved
+   * it) gets a warning and the counter of an uninterrupted run of a fresh objective,
+   * `stepsDone` plan runs with the configured seed.
+   */
+  restoreState(state: Record<string, number> | undefined, { stepsDone, source }: { stepsDone: number; source: string }): void {
+    let seed = state?.attackSeed;
+    let step = state?.attackStep;
+    if (seed === undefined || step === undefined) {
+      seed = this.seed;
+      // Without random starts the counter never advances and nothing depends on it.
+      step = this.attack.randomStart ? stepsDone >>> 0 : 0;
+      if (this.attack.randomStart) {
+        console.warn(
+          `kdgpu: ${source} does not record the inner attack's random-start counter (written by an older kdgpu); ` +
+            `continuing it at step ${step} (the training steps done) with seed ${seed}, as an uninterrupted run would ` +
+            `if that run started with a fresh objective and this seed. Otherwise the random starts, and so the weights, ` +
+            `will differ from an uninterrupted run.`,
+        );
+      }
+    }
+    for (const [what, v] of [['attackSeed', seed], ['attackStep', step]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`InnerAttack.restoreState: ${what} in ${source} must be an integer in [0, 2^32), got ${v}`);
+    }
+    this.seed = seed;
+    this.step = step;
+    this.counter.write(new Uint32Array([this.seed, this.step]));
   }
 
   dispose(): void {

@@ -29,6 +29,14 @@ export class AdversarialTrainingObjective implements Objective {
     return { loss: softmaxCrossEntropy(logits, y), logits };
   }
 
+  saveState(): Record<string, number> {
+    return this.attack.saveState();
+  }
+
+  restoreState(state: Record<string, number> | undefined, info: { stepsDone: number; source: string }): void {
+    this.attack.restoreState(state, info);
+  }
+
   dispose(): void {
     this.attack.dispose();
   }
@@ -89,6 +97,14 @@ export class ArdObjective implements Objective {
     return { loss: add(parts.kd, parts.ce), logits: adversarial, parts };
   }
 
+  saveState(): Record<string, number> {
+    return this.attack.saveState();
+  }
+
+  restoreState(state: Record<string, number> | undefined, info: { stepsDone: number; source: string }): void {
+    this.attack.restoreState(state, info);
+  }
+
   dispose(): void {
     this.attack.dispose();
   }
@@ -126,6 +142,14 @@ export class RsladObjective implements Objective {
       naturalKl: scale(temperatureKl(clean, teacher, { temperature: 1 }), 1 / 6),
     };
     return { loss: add(parts.adversarialKl, parts.naturalKl), logits: adversarial, parts };
+  }
+
+  saveState(): Record<string, number> {
+    return this.attack.saveState();
+  }
+
+  restoreState(state: Record<string, number> | undefined, info: { stepsDone: number; source: string }): void {
+    this.attack.restoreState(state, info);
   }
 
   dispose(): void {

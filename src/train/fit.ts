@@ -20,6 +20,17 @@ export interface Objective {
    * training accuracy, and optional named parts of the loss to report per epoch.
    */
   build(x: SymbolicTensor, y: SymbolicTensor): { loss: SymbolicTensor; logits: SymbolicTensor; parts?: Record<string, SymbolicTensor> };
+  /**
+   * Host-side state a resumed run needs besides tensors (e.g. the inner attack's
+   * random-start counter), as JSON numbers; saved in every checkpoint.
+   */
+  saveState?(): Record<string, number>;
+  /**
+   * Restores what saveState() returned when a run resumes. `state` is undefined when the
+   * checkpoint has none (written before the objective saved it); `stepsDone` is the number
+   * of training steps (plan runs) the checkpoint covers; `source` names the checkpoint for messages.
+   */
+  restoreState?(state: Record<string, number> | undefined, info: { stepsDone: number; source: string }): void;
 }
 
 export interface EpochStats {
@@ -52,6 +63,8 @@ export interface TrainingState {
   dropoutStep: number;
   history: EpochStats[];
   bestEpoch: number;
+  /** Objective.saveState() (absent when the objective has none, and in older checkpoints). */
+  objectiveState?: Record<string, number>;
   /** Every GPU tensor whose value a resumed run needs, by name. */
   tensors: Map<string, Tensor>;
 }
@@ -61,6 +74,8 @@ export interface CheckpointStore {
   save(state: TrainingState): Promise<void>;
   /** Loads the latest checkpoint into `tensors` (same names); undefined when there is none. */
   load(tensors: Map<string, Tensor>): Promise<Omit<TrainingState, 'tensors'> | undefined>;
+  /** Where the checkpoint lives, for messages (fileCheckpoint: the file's path). */
+  readonly path?: string;
 }
 
 export interface FitOptions {
@@ -136,6 +151,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
     firstEpoch = resumed.epoch + 1;
     optimizer.restoreStep(resumed.optimizerStep);
     model.dropoutRng.restore(resumed.dropoutStep, resumed.dropoutSeed);
+    objective.restoreState?.(resumed.objectiveState, { stepsDone: resumed.epoch * steps, source: options.checkpoint!.path ?? 'the checkpoint' });
   }
   let best = bestEpoch > 0 ? snapshotScore(history[bestEpoch - 1]!) : -Infinity;
   let bestWeights: Map<string, Float32Array> | undefined;
@@ -193,6 +209,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
         dropoutStep: model.dropoutRng.step,
         history,
         bestEpoch,
+        ...(objective.saveState ? { objectiveState: objective.saveState() } : {}),
         tensors,
       });
       if (options.earlyStopping && epoch - bestEpoch >= options.earlyStopping.patience) {
