@@ -10,24 +10,20 @@ import { fit, type FitOptions, type FitResult, type Objective } from '../train/f
 import { InnerAttack, type InnerAttackOptions } from './inner-attack.js';
 
 /**
- * Madry et al. (2018) adversarial training: minimise CE(model(x′), y) where x′ = PGD
- * maximising the model's own cross-entropy, regenerated on the GPU inside every step.
- * Training accuracy is measured on x′. Call dispose() after fitting.
+ * What every objective with a PGD inside its training step shares: the trained model's
+ * parameters, the inner attack, its random-start counter in checkpoints (so a resumed run
+ * draws the same starts) and dispose(). Subclasses give build().
  */
-export class AdversarialTrainingObjective implements Objective {
+abstract class InnerAttackObjective implements Objective {
   readonly parameters: readonly Tensor[];
-  private readonly attack: InnerAttack;
+  protected readonly attack: InnerAttack;
 
-  constructor(private readonly model: Sequential, attack: InnerAttackOptions) {
+  constructor(protected readonly model: Sequential, attack: InnerAttackOptions) {
     this.parameters = [...model.parameters().values()];
     this.attack = new InnerAttack(model.ctx, attack);
   }
 
-  build(x: SymbolicTensor, y: SymbolicTensor) {
-    const xAdv = this.attack.trace(this.model, x, (logits) => sum(softmaxCrossEntropyPerRow(logits, y)));
-    const logits = this.model.call(xAdv, { training: true });
-    return { loss: softmaxCrossEntropy(logits, y), logits };
-  }
+  abstract build(x: SymbolicTensor, y: SymbolicTensor): ReturnType<Objective['build']>;
 
   saveState(): Record<string, number> {
     return this.attack.saveState();
@@ -39,6 +35,19 @@ export class AdversarialTrainingObjective implements Objective {
 
   dispose(): void {
     this.attack.dispose();
+  }
+}
+
+/**
+ * Madry et al. (2018) adversarial training: minimise CE(model(x′), y) where x′ = PGD
+ * maximising the model's own cross-entropy, regenerated on the GPU inside every step.
+ * Training accuracy is measured on x′. Call dispose() after fitting.
+ */
+export class AdversarialTrainingObjective extends InnerAttackObjective {
+  build(x: SymbolicTensor, y: SymbolicTensor) {
+    const xAdv = this.attack.trace(this.model, x, (logits) => sum(softmaxCrossEntropyPerRow(logits, y)));
+    const logits = this.model.call(xAdv, { training: true });
+    return { loss: softmaxCrossEntropy(logits, y), logits };
   }
 }
 
@@ -63,50 +72,38 @@ export interface ArdOptions {
  * with x′ = PGD on the student (see ArdOptions.attackLoss), made on the GPU inside every
  * step. Parts 'kd' and 'ce' are reported; training accuracy is the student's on x′.
  */
-export class ArdObjective implements Objective {
-  readonly parameters: readonly Tensor[];
-  private readonly attack: InnerAttack;
+export class ArdObjective extends InnerAttackObjective {
   private readonly temperature: number;
   private readonly alpha: number;
 
-  constructor(private readonly student: Sequential, private readonly options: ArdOptions) {
+  constructor(student: Sequential, private readonly options: ArdOptions) {
     checkTeacher('ard', student, options.teacher);
-    this.temperature = options.temperature ?? 4;
-    this.alpha = options.alpha ?? 0.9;
-    if (!(this.alpha >= 0 && this.alpha <= 1)) throw new Error(`ard: alpha weights the KL term and must be in [0, 1], got ${this.alpha}`);
-    if (!(Number.isFinite(this.temperature) && this.temperature > 0)) throw new Error(`ard: temperature must be > 0, got ${this.temperature}`);
+    const temperature = options.temperature ?? 4;
+    const alpha = options.alpha ?? 0.9;
+    // Checked before super() creates the attack's GPU buffers.
+    if (!(alpha >= 0 && alpha <= 1)) throw new Error(`ard: alpha weights the KL term and must be in [0, 1], got ${alpha}`);
+    if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`ard: temperature must be > 0, got ${temperature}`);
     if (options.attackLoss !== undefined && options.attackLoss !== 'ce' && options.attackLoss !== 'kl') {
       throw new Error(`ard: attackLoss must be 'ce' or 'kl', got '${options.attackLoss as string}'`);
     }
-    this.parameters = [...student.parameters().values()];
-    this.attack = new InnerAttack(student.ctx, options.attack);
+    super(student, options.attack);
+    this.temperature = temperature;
+    this.alpha = alpha;
   }
 
   build(x: SymbolicTensor, y: SymbolicTensor) {
     const teacher = this.options.teacher.call(x, { training: false });
     const temperature = this.temperature;
-    const xAdv = this.attack.trace(this.student, x, (logits) =>
+    const xAdv = this.attack.trace(this.model, x, (logits) =>
       sum(this.options.attackLoss === 'kl' ? temperatureKlPerRow(logits, teacher, { temperature }) : softmaxCrossEntropyPerRow(logits, y)),
     );
-    const adversarial = this.student.call(xAdv, { training: true });
-    const clean = this.student.call(x, { training: true });
+    const adversarial = this.model.call(xAdv, { training: true });
+    const clean = this.model.call(x, { training: true });
     const parts = {
       kd: scale(temperatureKl(adversarial, teacher, { temperature }), this.alpha),
       ce: scale(softmaxCrossEntropy(clean, y), 1 - this.alpha),
     };
     return { loss: add(parts.kd, parts.ce), logits: adversarial, parts };
-  }
-
-  saveState(): Record<string, number> {
-    return this.attack.saveState();
-  }
-
-  restoreState(state: Record<string, number> | undefined, info: { stepsDone: number; source: string }): void {
-    this.attack.restoreState(state, info);
-  }
-
-  dispose(): void {
-    this.attack.dispose();
   }
 }
 
@@ -122,38 +119,22 @@ export interface RsladOptions {
  * with x′ = PGD on the student maximising KL(softmax(t(x)) ‖ softmax(s(x′))). No hard
  * labels are used. Parts 'adversarialKl' and 'naturalKl' (weighted) are reported.
  */
-export class RsladObjective implements Objective {
-  readonly parameters: readonly Tensor[];
-  private readonly attack: InnerAttack;
-
-  constructor(private readonly student: Sequential, private readonly options: RsladOptions) {
+export class RsladObjective extends InnerAttackObjective {
+  constructor(student: Sequential, private readonly options: RsladOptions) {
     checkTeacher('rslad', student, options.teacher);
-    this.parameters = [...student.parameters().values()];
-    this.attack = new InnerAttack(student.ctx, options.attack);
+    super(student, options.attack);
   }
 
   build(x: SymbolicTensor, _y: SymbolicTensor) {
     const teacher = this.options.teacher.call(x, { training: false });
-    const xAdv = this.attack.trace(this.student, x, (logits) => sum(temperatureKlPerRow(logits, teacher, { temperature: 1 })));
-    const adversarial = this.student.call(xAdv, { training: true });
-    const clean = this.student.call(x, { training: true });
+    const xAdv = this.attack.trace(this.model, x, (logits) => sum(temperatureKlPerRow(logits, teacher, { temperature: 1 })));
+    const adversarial = this.model.call(xAdv, { training: true });
+    const clean = this.model.call(x, { training: true });
     const parts = {
       adversarialKl: scale(temperatureKl(adversarial, teacher, { temperature: 1 }), 5 / 6),
       naturalKl: scale(temperatureKl(clean, teacher, { temperature: 1 }), 1 / 6),
     };
     return { loss: add(parts.adversarialKl, parts.naturalKl), logits: adversarial, parts };
-  }
-
-  saveState(): Record<string, number> {
-    return this.attack.saveState();
-  }
-
-  restoreState(state: Record<string, number> | undefined, info: { stepsDone: number; source: string }): void {
-    this.attack.restoreState(state, info);
-  }
-
-  dispose(): void {
-    this.attack.dispose();
   }
 }
 
