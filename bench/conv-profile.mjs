@@ -9,30 +9,11 @@
 //   process (lavapipe's threads are ours, so CPU time is the work done, and it varies far
 //   less than wall time when other jobs share the cores). Compare runs made in the same
 //   session.
-import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { argument, bundleKdgpu, median, timeInterleaved } from './profile-tools.mjs';
 
-const argument = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const rounds = Number(argument('--rounds', '5'));
 const only = new RegExp(argument('--only', '.'));
-
-const outfile = new URL(`../node_modules/.cache/kdgpu-conv-profile/kdgpu-${process.pid}.mjs`, import.meta.url).pathname;
-await build({
-  entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
-  bundle: true,
-  loader: { '.wgsl': 'text' },
-  external: ['webgpu', 'node:*'],
-  format: 'esm',
-  platform: 'node',
-  outfile,
-  logLevel: 'warning',
-});
-const k = await import(pathToFileURL(outfile).href);
-rmSync(outfile);
+const k = await bundleKdgpu('conv-profile');
 
 const ctx = await k.init();
 const random = new k.Random(1);
@@ -42,26 +23,9 @@ const tensor = (shape) => {
   return k.Tensor.from(ctx, data, shape);
 };
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 async function time(name, run, flops) {
   if (!only.test(name)) return;
-  const callsPerRound = 3;
-  run().dispose();
-  await ctx.sync();
-  const perCall = [];
-  const cpuPerCall = [];
-  for (let r = 0; r < rounds; r++) {
-    const outputs = [];
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    for (let i = 0; i < callsPerRound; i++) outputs.push(run());
-    await ctx.sync();
-    const cpu = process.cpuUsage(cpu0);
-    perCall.push((performance.now() - t0) / callsPerRound);
-    cpuPerCall.push((cpu.user + cpu.system) / 1000 / callsPerRound);
-    for (const t of outputs) t.dispose();
-  }
+  const [{ wall: perCall, cpu: cpuPerCall }] = await timeInterleaved([{ run, sync: () => ctx.sync() }], rounds);
   const ms = median(perCall);
   const rate = flops ? `${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s` : '';
   const cpu = median(cpuPerCall).toFixed(1).padStart(7);

@@ -11,63 +11,38 @@
 //   time per call of this process (lavapipe's threads are ours: the work done, steadier than
 //   wall time when other jobs share the cores) and GB/s = 2·rows·classes·4 bytes / median
 //   wall time (the bench's kl_* unit).
-import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { argument, bundleKdgpu, median, root, timeInterleaved } from './profile-tools.mjs';
 
-const argument = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const rounds = Number(argument('--rounds', '5'));
 const only = new RegExp(argument('--only', '.'));
 const base = argument('--base', 'HEAD');
 const skipBase = process.argv.includes('--no-base');
 
-const root = new URL('..', import.meta.url).pathname;
 const replaced = {
   [`${root}shaders/temperature_kl.wgsl`]: 'shaders/temperature_kl.wgsl',
   [`${root}src/losses/temperature-kl.ts`]: 'src/losses/temperature-kl.ts',
 };
 
-async function bundle(name, revision) {
-  const outfile = `${root}node_modules/.cache/kdgpu-kl-profile/${name}-${process.pid}.mjs`;
-  const plugins = revision
-    ? [{
-        name: 'revision',
-        setup(b) {
-          b.onLoad({ filter: /temperature[-_]kl\.(wgsl|ts)$/ }, (args) => {
-            const path = replaced[args.path];
-            if (!path) return undefined;
-            const contents = execFileSync('git', ['show', `${revision}:${path}`], { cwd: root, encoding: 'utf8' });
-            return { contents, loader: path.endsWith('.wgsl') ? 'text' : 'ts', resolveDir: new URL('.', pathToFileURL(args.path)).pathname };
-          });
-        },
-      }]
-    : [];
-  await build({
-    entryPoints: [`${root}src/index.ts`],
-    bundle: true,
-    loader: { '.wgsl': 'text' },
-    external: ['webgpu', 'node:*'],
-    format: 'esm',
-    platform: 'node',
-    outfile,
-    logLevel: 'warning',
-    plugins,
-  });
-  const module = await import(pathToFileURL(outfile).href);
-  rmSync(outfile);
-  return module;
-}
+// esbuild plugin: temperature_kl.wgsl and temperature-kl.ts as they were at `revision`.
+const fromRevision = (revision) => ({
+  name: 'revision',
+  setup(b) {
+    b.onLoad({ filter: /temperature[-_]kl\.(wgsl|ts)$/ }, (args) => {
+      const path = replaced[args.path];
+      if (!path) return undefined;
+      const contents = execFileSync('git', ['show', `${revision}:${path}`], { cwd: root, encoding: 'utf8' });
+      return { contents, loader: path.endsWith('.wgsl') ? 'text' : 'ts', resolveDir: new URL('.', pathToFileURL(args.path)).pathname };
+    });
+  },
+});
 
-const current = await bundle('current');
-const old = await bundle('base', base);
+const current = await bundleKdgpu('kl-profile-current');
+const old = await bundleKdgpu('kl-profile-base', { plugins: [fromRevision(base)] });
 const ctx = await current.init();
 const oldCtx = await old.init({ device: ctx.device });
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** The bench's kl runner: mean loss and its gradient w.r.t. the student, one plan. */
 function klRunner(k, c, rows, classes, data) {
@@ -120,28 +95,12 @@ async function timeAll(label, rows, classes) {
     'working tree': klRunner(current, ctx, rows, classes, data),
     copy: copyRunner(rows, classes),
   };
-  const times = Object.fromEntries(Object.keys(runners).map((name) => [name, []]));
-  const cpuTimes = Object.fromEntries(Object.keys(runners).map((name) => [name, []]));
-  for (const runner of Object.values(runners)) {
-    runner.run();
-    await runner.sync();
-  }
-  const calls = 3;
-  for (let r = 0; r < rounds; r++) {
-    for (const [name, runner] of Object.entries(runners)) {
-      const t0 = performance.now();
-      const cpu0 = process.cpuUsage();
-      for (let i = 0; i < calls; i++) runner.run();
-      await runner.sync();
-      const cpu = process.cpuUsage(cpu0);
-      times[name].push((performance.now() - t0) / calls);
-      cpuTimes[name].push((cpu.user + cpu.system) / 1000 / calls);
-    }
-  }
+  const stats = await timeInterleaved(Object.values(runners), rounds);
   const gb = (2 * rows * classes * 4) / 1e9;
-  for (const [name, runner] of Object.entries(runners)) {
-    const ms = median(times[name]);
-    console.log(`${label.padEnd(18)} ${name.padEnd(14)} ${ms.toFixed(2).padStart(8)} ms (min ${Math.min(...times[name]).toFixed(2)}, cpu ${median(cpuTimes[name]).toFixed(1)})  ${(gb / (ms / 1e3)).toFixed(3).padStart(7)} GB/s`);
+  for (const [i, [name, runner]] of Object.entries(runners).entries()) {
+    const { wall, cpu } = stats[i];
+    const ms = median(wall);
+    console.log(`${label.padEnd(18)} ${name.padEnd(14)} ${ms.toFixed(2).padStart(8)} ms (min ${Math.min(...wall).toFixed(2)}, cpu ${median(cpu).toFixed(1)})  ${(gb / (ms / 1e3)).toFixed(3).padStart(7)} GB/s`);
     runner.dispose();
   }
 }

@@ -10,37 +10,15 @@
 //   old and new alternating round by round. Prints the median wall time per call (and the
 //   minimum), the median CPU time of this process per call, and GB/s = bytes of the largest
 //   tensor (x or dx) / median time, as bench/ reports its op_* entries.
-import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { argument, bundleKdgpu, median, root, timeInterleaved } from './profile-tools.mjs';
 
-const argument = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const rounds = Number(argument('--rounds', '7'));
 const base = argument('--base', 'a4bdd0e');
 const only = new RegExp(argument('--only', '.'));
-const root = new URL('..', import.meta.url).pathname;
-
-const outfile = new URL(`../node_modules/.cache/kdgpu-pool-profile/kdgpu-${process.pid}.mjs`, import.meta.url).pathname;
-await build({
-  stdin: {
-    contents: "export * from './src/index.ts'; export { maxPool2dWithArgmax, maxPool2dBackward } from './src/ops/pooling.ts';",
-    resolveDir: root,
-    loader: 'ts',
-  },
-  bundle: true,
-  loader: { '.wgsl': 'text' },
-  external: ['webgpu', 'node:*'],
-  format: 'esm',
-  platform: 'node',
-  outfile,
-  logLevel: 'warning',
+const k = await bundleKdgpu('pool-profile', {
+  stdin: "export * from './src/index.ts'; export { maxPool2dWithArgmax, maxPool2dBackward } from './src/ops/pooling.ts';",
 });
-const k = await import(pathToFileURL(outfile).href);
-rmSync(outfile);
 
 const oldShader = k.shader('max_pool_old', execFileSync('git', ['show', `${base}:shaders/max_pool.wgsl`], { cwd: root, encoding: 'utf8' }));
 const oldParams = (x, size, stride) => {
@@ -79,29 +57,10 @@ const tensor = (shape) => {
   for (let i = 0; i < data.length; i++) data[i] = random.uniform() - 0.5;
   return k.Tensor.from(ctx, data, shape);
 };
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function compare(name, bytes, variants) {
   if (!only.test(name)) return;
-  const callsPerRound = 3;
-  const stats = variants.map(() => ({ wall: [], cpu: [] }));
-  for (const [, run] of variants) {
-    run().dispose();
-    await ctx.sync();
-  }
-  for (let r = 0; r < rounds; r++) {
-    for (const [i, [, run]] of variants.entries()) {
-      const outputs = [];
-      const t0 = performance.now();
-      const cpu0 = process.cpuUsage();
-      for (let c = 0; c < callsPerRound; c++) outputs.push(run());
-      await ctx.sync();
-      const cpu = process.cpuUsage(cpu0);
-      stats[i].wall.push((performance.now() - t0) / callsPerRound);
-      stats[i].cpu.push((cpu.user + cpu.system) / 1000 / callsPerRound);
-      for (const t of outputs) t.dispose();
-    }
-  }
+  const stats = await timeInterleaved(variants.map(([, run]) => ({ run, sync: () => ctx.sync() })), rounds);
   const ms = stats.map((s) => median(s.wall));
   for (const [i, [label]] of variants.entries()) {
     const { wall, cpu } = stats[i];
