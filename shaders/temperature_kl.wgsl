@@ -26,7 +26,7 @@
 // (override constants: LANES a power of two ≤ WG_SIZE ≤ 256), WG_SIZE / LANES rows per
 // workgroup, three strided passes per row (maxima; Σe^a, Σe^b, Σe^a·r, Σ e^{s − max s};
 // Φ and the gradient). Workgroup grids past 65535 fold into 2-D (index = x + y · nx).
-// Backward (temperature_kl_scale_rows*): scaled_grad = saved_grad · row_scale[row], see there.
+// Backward: scaleRows (src/ops/elementwise.ts) multiplies the saved gradient by d loss[row].
 
 struct Params { rows: u32, classes: u32, temperature: f32, alpha: f32 }
 
@@ -518,60 +518,3 @@ fn temperature_kl_group4_labelled(
   let at = group_lane(wid, groups, lid);
   kl_row_group4(at, labels[min(at.row, params.rows - 1u)], true);
 }
-
-// ---- backward: scaled_grad[r, c] = saved_grad[r, c] · row_scale[r] (upstream d loss[r]) ---
-// Workgroup grid: x = a chunk of SCALE_WG · SCALE_ITEMS classes (or quads) of a row, row =
-// y + z · ny, so the row is known without dividing by the class count. *_serial: one
-// invocation per workgroup walks the chunk; its addresses are workgroup-uniform, which lavapipe
-// loads and stores whole (~2.5× faster there than lane-by-lane; far slower on a GPU).
-
-@group(0) @binding(9) var<storage, read> row_scale: array<f32>;
-@group(0) @binding(10) var<storage, read> saved_grad: array<f32>;
-@group(0) @binding(11) var<storage, read_write> scaled_grad: array<f32>;
-@group(0) @binding(12) var<storage, read> saved_grad4: array<vec4f>;
-@group(0) @binding(13) var<storage, read_write> scaled_grad4: array<vec4f>;
-
-const SCALE_WG = 64u;
-const SCALE_ITEMS = 8u;
-
-fn scale_row(wid: vec3u, groups: vec3u) -> u32 { return wid.y + wid.z * groups.y; }
-
-@compute @workgroup_size(SCALE_WG)
-fn temperature_kl_scale_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = scale_row(wid, groups);
-  if (row >= params.rows) { return; }
-  let C = params.classes;
-  let factor = row_scale[row];
-  let first = wid.x * SCALE_WG * SCALE_ITEMS + lid;
-  for (var k = 0u; k < SCALE_ITEMS; k++) {
-    let c = first + k * SCALE_WG;
-    if (c < C) { scaled_grad[row * C + c] = saved_grad[row * C + c] * factor; }
-  }
-}
-
-@compute @workgroup_size(SCALE_WG)
-fn temperature_kl_scale_rows4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = scale_row(wid, groups);
-  if (row >= params.rows) { return; }
-  let Q = params.classes / 4u;
-  let factor = row_scale[row];
-  let first = wid.x * SCALE_WG * SCALE_ITEMS + lid;
-  for (var k = 0u; k < SCALE_ITEMS; k++) {
-    let q = first + k * SCALE_WG;
-    if (q < Q) { scaled_grad4[row * Q + q] = saved_grad4[row * Q + q] * factor; }
-  }
-}
-
-@compute @workgroup_size(1)
-fn temperature_kl_scale_rows4_serial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let row = scale_row(wid, groups);
-  if (row >= params.rows) { return; }
-  let Q = params.classes / 4u;
-  let factor = row_scale[row];
-  let first = wid.x * SCALE_WG * SCALE_ITEMS;
-  for (var k = 0u; k < SCALE_WG * SCALE_ITEMS; k++) {
-    let q = first + k;
-    if (q < Q) { scaled_grad4[row * Q + q] = saved_grad4[row * Q + q] * factor; }
-  }
-}
-

@@ -3,6 +3,7 @@
 // f32 rounding: atol 1e-7, rtol 1e-6.
 import { describe, expect, it } from 'vitest';
 import { accumulate, add, broadcastScalar, mul, Random, relu, reluBackward, reshape, scale, Tensor } from '../src/index.js';
+import { setAdapterKindOverride } from '../src/gpu/adapter-kind.js';
 import { scaleRows } from '../src/ops/elementwise.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, randomArray } from './support/reference.js';
@@ -39,6 +40,25 @@ describe('elementwise.wgsl', () => {
     const out = await scaleRows(Tensor.from(ctx, xs, [rows, cols]), Tensor.from(ctx, ss, [rows])).read();
     expectClose(out, Float64Array.from(xs, (v, i) => v * ss[Math.floor(i / cols)]!), tol, 'scale_rows');
   });
+
+  // Rows longer than 64: the row-grid entries (scale_rows_wide, wide4 when cols % 4 = 0, and
+  // wide4_serial for software adapters), both dispatch choices forced on this adapter.
+  for (const kind of ['gpu', 'software'] as const) {
+    for (const [rows, cols] of [[3, 70], [5, 1000], [2, 4099], [3, 4100]] as const) {
+      it(`scale_rows on [${rows}, ${cols}], ${kind} dispatch`, async () => {
+        const ctx = gpu();
+        setAdapterKindOverride(kind);
+        try {
+          const xs = randomArray(random, rows * cols);
+          const ss = randomArray(random, rows);
+          const out = await scaleRows(Tensor.from(ctx, xs, [rows, cols]), Tensor.from(ctx, ss, [rows])).read();
+          expectClose(out, Float64Array.from(xs, (v, i) => v * ss[Math.floor(i / cols)]!), tol, 'scale_rows');
+        } finally {
+          setAdapterKindOverride(undefined);
+        }
+      });
+    }
+  }
 
   it('broadcast_scalar fills a shape with s[0]·factor', async () => {
     const ctx = gpu();

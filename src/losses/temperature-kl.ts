@@ -1,5 +1,5 @@
 import temperatureKlCode from '../../shaders/temperature_kl.wgsl';
-import type { GpuContext } from '../gpu/context.js';
+import { type AdapterKind, adapterKind, setAdapterKindOverride } from '../gpu/adapter-kind.js';
 import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
@@ -20,23 +20,14 @@ const CLASSES_PER_LANE = 32;
 /** Lanes per row on a software adapter (one row per workgroup of 8, lavapipe's SIMD width). */
 const SOFTWARE_LANES = 8;
 
-type Tuning = 'gpu' | 'software';
-let tuningOverride: Tuning | undefined;
-
 /**
  * For tests: forces the dispatch shapes chosen for a GPU or for a software adapter (lavapipe),
- * whatever the adapter is; undefined restores the choice by adapter.
+ * whatever the adapter is, here and in scaleRows (the backward); undefined restores the choice
+ * by adapter.
  * @internal
  */
-export function setTemperatureKlTuning(tuning: Tuning | undefined): void {
-  tuningOverride = tuning;
-}
-
-/** Software adapters (lavapipe, SwiftShader) run a workgroup on one CPU thread, SIMD across invocations. */
-function tuningFor(ctx: GpuContext): Tuning {
-  if (tuningOverride) return tuningOverride;
-  const { architecture, device, description } = ctx.adapterInfo;
-  return architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${device} ${description}`) ? 'software' : 'gpu';
+export function setTemperatureKlTuning(tuning: AdapterKind | undefined): void {
+  setAdapterKindOverride(tuning);
 }
 
 /**
@@ -45,7 +36,7 @@ function tuningFor(ctx: GpuContext): Tuning {
  * bench/NOTES.md, "Fused KL rewrite") lanes beyond its 8-wide SIMD only add barriers, and a
  * workgroup per row spreads rows over its threads.
  */
-function groupShape(classes: number, tuning: Tuning): { lanes: number; size: number } {
+function groupShape(classes: number, tuning: AdapterKind): { lanes: number; size: number } {
   if (tuning === 'software') return { lanes: SOFTWARE_LANES, size: SOFTWARE_LANES };
   const wanted = 2 ** Math.ceil(Math.log2(Math.ceil(classes / CLASSES_PER_LANE)));
   return { lanes: Math.min(WORKGROUP_SIZE, Math.max(8, wanted)), size: WORKGROUP_SIZE };
@@ -100,7 +91,7 @@ const temperatureKlOp: OpDef<TemperatureKlAttrs> = {
     }
     // Classes % 4 = 0: the same buffers bound as array<vec4f> (a quarter of the loads and stores).
     const packed = classes % 4 === 0;
-    const { lanes, size } = groupShape(classes, tuningFor(ctx));
+    const { lanes, size } = groupShape(classes, adapterKind(ctx));
     return [
       {
         shader: temperatureKlShader,
@@ -113,51 +104,7 @@ const temperatureKlOp: OpDef<TemperatureKlAttrs> = {
     ];
   },
   // The kernel already wrote d(loss_r)/d(student_r); teachers (and labels) are constants.
-  // Short rows keep scaleRows (one invocation per element); long ones scale row by row.
-  grad: ([dLoss], _inputs, [, saved]) => [
-    saved!.shape[1]! <= SERIAL_MAX_CLASSES ? scaleRows(saved!, dLoss!) : apply(scaleGradOp, [saved!, dLoss!], {})[0]!,
-    undefined,
-    undefined,
-  ],
-};
-
-const SCALE_WG = 64;
-const SCALE_ITEMS = 8;
-const MAX_GROUPS_PER_DIM = 65535;
-
-/**
- * Inputs: saved gradient [rows, classes], upstream d loss [rows]. Output [rows, classes]: each
- * row times its d loss (what scaleRows computes, but the workgroup grid carries the row, so no
- * division by the class count per element, and vec4 loads when classes % 4 = 0). On a
- * software adapter each workgroup is one invocation walking SCALE_WG · SCALE_ITEMS quads with
- * workgroup-uniform addresses, which lavapipe loads and stores whole instead of lane by lane.
- */
-const scaleGradOp: OpDef = {
-  name: 'temperature_kl_scale',
-  outputs([saved, dLoss]) {
-    expectRank('temperature_kl_scale', 'saved gradient', saved!, 2);
-    expectRank('temperature_kl_scale', 'd loss', dLoss!, 1);
-    return [{ shape: saved!.shape, dtype: 'f32' }];
-  },
-  kernels({ inputs: [saved, dLoss], outputs: [scaled] }, _attrs, ctx): KernelCall[] {
-    const [rows, classes] = saved!.shape as [number, number];
-    const packed = classes % 4 === 0;
-    const chunks = Math.ceil((packed ? classes / 4 : classes) / (SCALE_WG * SCALE_ITEMS));
-    if (chunks > MAX_GROUPS_PER_DIM) throw new Error(`temperature_kl: ${classes} classes per row are more than its backward kernel's grid allows`);
-    const rowsY = Math.min(rows, MAX_GROUPS_PER_DIM);
-    const entry = packed ? (tuningFor(ctx) === 'software' ? 'temperature_kl_scale_rows4_serial' : 'temperature_kl_scale_rows4') : 'temperature_kl_scale_rows';
-    return [
-      {
-        shader: temperatureKlShader,
-        entry,
-        params: { rows, classes, temperature: 1, alpha: 0 },
-        buffers: packed ? { saved_grad4: saved!, row_scale: dLoss!, scaled_grad4: scaled! } : { saved_grad: saved!, row_scale: dLoss!, scaled_grad: scaled! },
-        workgroups: [chunks, rowsY, Math.ceil(rows / rowsY)],
-      },
-    ];
-  },
-  // Linear in the saved gradient; like scaleRows, the upstream d loss is not differentiated.
-  grad: ([dy], [, dLoss]) => [scaleRows(dy!, dLoss!), undefined],
+  grad: ([dLoss], _inputs, [, saved]) => [scaleRows(saved!, dLoss!), undefined, undefined],
 };
 
 function checkOptions<T extends AnyTensor>({ temperature, alpha = 0, labels }: TemperatureKlOptions<T>): void {

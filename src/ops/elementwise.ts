@@ -1,7 +1,8 @@
 import elementwiseCode from '../../shaders/elementwise.wgsl';
+import { type AdapterKind, adapterKind } from '../gpu/adapter-kind.js';
 import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
-import { grid1d, type OpDef } from '../graph/op.js';
+import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
 import { sizeOf, type TensorSpec } from '../graph/tensor.js';
 import { reduceSum } from './reduce.js';
 import { expectDtype, expectRank, expectSameShape } from './shape-errors.js';
@@ -89,18 +90,38 @@ const scaleRowsOp: OpDef = {
     if (s!.shape[0] !== x!.shape[0]) throw new Error(`scale_rows: s [${s!.shape}] needs one entry per row of x [${x!.shape}]`);
     return [{ shape: x!.shape, dtype: 'f32' }];
   },
-  kernels: ({ inputs: [x, s], outputs: [y] }) => [
-    {
-      shader: elementwiseShader,
-      entry: 'scale_rows',
-      params: { rows: x!.shape[0]!, cols: x!.shape[1]! },
-      buffers: { x: x!, s: s!, out: y! },
-      workgroups: grid1d(sizeOf(x!.shape), 256),
-    },
-  ],
+  kernels: ({ inputs: [x, s], outputs: [y] }, _attrs, ctx) => [scaleRowsCall(x!, s!, y!, adapterKind(ctx))],
   // Only x is differentiable: s carries upstream gradients (see softmaxCrossEntropy).
   grad: ([dy], [, s]) => [scaleRows(dy!, s!), undefined],
 };
+
+/** Rows up to this long: one invocation per element (the row is i / cols). */
+const SHORT_ROW = 64;
+// elementwise.wgsl's ROW_CHUNK · ROW_ITEMS: elements (or quads) of a row per workgroup.
+const ROW_CHUNK_ITEMS = 64 * 8;
+const MAX_GROUPS_PER_DIMENSION = 65535;
+
+/**
+ * scale_rows' dispatch. Short rows: one invocation per element. Long rows (the fused KL's
+ * backward at thousands of classes): the workgroup grid carries the row, so no division per
+ * element, vec4 loads when cols % 4 = 0, and on a software adapter one invocation per
+ * workgroup with uniform addresses (bench/NOTES.md, "Fused KL rewrite": ~10 → 3.5–4 ms at
+ * 64 × 32768 on lavapipe).
+ */
+function scaleRowsCall(x: TensorSpec, s: TensorSpec, y: TensorSpec, kind: AdapterKind): KernelCall {
+  const [rows, cols] = x.shape as [number, number];
+  const params = { rows, cols };
+  if (cols <= SHORT_ROW) {
+    return { shader: elementwiseShader, entry: 'scale_rows', params, buffers: { x, s, out: y }, workgroups: grid1d(sizeOf(x.shape), 256) };
+  }
+  const packed = cols % 4 === 0;
+  const chunks = Math.ceil((packed ? cols / 4 : cols) / ROW_CHUNK_ITEMS);
+  if (chunks > MAX_GROUPS_PER_DIMENSION) throw new Error(`scale_rows: rows of ${cols} elements are longer than its kernel's grid allows`);
+  const rowsY = Math.min(rows, MAX_GROUPS_PER_DIMENSION);
+  const entry = packed ? (kind === 'software' ? 'scale_rows_wide4_serial' : 'scale_rows_wide4') : 'scale_rows_wide';
+  const buffers: Record<string, TensorSpec> = packed ? { x4: x, s, out4: y } : { x, s, out: y };
+  return { shader: elementwiseShader, entry, params, buffers, workgroups: [chunks, rowsY, Math.ceil(rows / rowsY)] };
+}
 
 const broadcastScalarOp: OpDef<{ shape: readonly number[]; factor: number }> = {
   name: 'broadcast_scalar',
