@@ -15,7 +15,8 @@ export const NO_ADAPTER_HELP =
   '`apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1`); on Ubuntu 24.04+ ' +
   '`apt-get install mesa-vulkan-drivers`. In a browser, use Chrome/Edge 113+ or enable WebGPU.';
 
-function isNode(): boolean {
+/** True in Node (not in a browser, even one that defines `process`). */
+export function isNode(): boolean {
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return typeof proc?.versions?.node === 'string';
 }

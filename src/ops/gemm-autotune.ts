@@ -1,6 +1,7 @@
 // Per-adapter choice of the GEMM core's dispatch (GemmTuning): time the variants on a few
 // shapes, pick, and remember the pick per adapter (in memory; in Node a JSON file in a
 // cache directory; in a browser localStorage).
+import { isNode } from '../gpu/acquire.js';
 import type { GpuContext } from '../gpu/context.js';
 import { Tensor } from '../graph/tensor.js';
 import { KDGPU_VERSION } from '../version.js';
@@ -236,11 +237,6 @@ interface Store {
   kind: 'file' | 'localStorage';
   read(): Promise<string | undefined>;
   write(text: string): Promise<void>;
-}
-
-function isNode(): boolean {
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof proc?.versions?.node === 'string';
 }
 
 /** node: modules under variable names, so that bundlers leave them out of browser builds. */
