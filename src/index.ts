@@ -62,6 +62,7 @@ export { distill, type DistillOptions, type DistillResult, type LayerPair } from
 export { mixSoftTargets } from './distill/soft-targets.js';
 export { dkdLoss, type DkdOptions } from './losses/dkd.js';
 export { seedCnn, teacherCnn, hintonTeacher, hintonStudent } from './nn/zoo.js';
+export { pretrained, pretrainedManifest, PRETRAINED_NAMES, type PretrainedName, type PretrainedManifest, type PretrainedOptions } from './models/pretrained.js';
 export { temperatureKl, temperatureKlPerRow, type TemperatureKlOptions } from './losses/temperature-kl.js';
 export { hintLoss } from './losses/hint-loss.js';
 export { attentionMap, attentionTransferLoss } from './losses/attention-transfer.js';
