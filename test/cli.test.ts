@@ -69,12 +69,18 @@ describe('kdgpu command', () => {
     const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(json.models.map((m: { name: string }) => m.name)).toEqual(['teacher', 'student-alone', 'student-kd', 'student-kd-feature']);
     expect(json.data).toEqual({ train: 256, validation: 1000, test: 200 });
-    for (const m of json.models) {
-      expect(m.testErrors).toBe(Math.round((1 - m.testAccuracy) * 200));
-      expect(m.history[0].curve.length).toBeGreaterThan(1);
-    }
-    expect(json.models[0].parameters).toBeGreaterThan(json.models[1].parameters);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(json.models[0].role).toBe('teacher (shipped, pretrained)');
+    expect(json.models[0].testAccuracy).toBeGreaterThan(0.97); // the shipped teacher, not one trained on 256 images
+    for (const m of json.models) expect(m.testErrors).toBe(Math.round((1 - m.testAccuracy) * 200));
+    for (const m of json.models.slice(1)) expect(m.history[0].curve.length).toBeGreaterThan(1);
+    const { onlyA, onlyB, pValue, verdict } = json.kdVersusAlone;
+    expect(onlyA + onlyB).toBeLessThanOrEqual(200);
+    expect(pValue).toBeGreaterThan(0);
+    expect(verdict).toMatch(/McNemar p = /);
+    expect(html).toContain('KD vs the student alone');
+    expect(result.stdout).toContain('KD vs alone: ');
+    expect(json.models[0].parameters).toBeGreaterThan(json.models[1].parameters);
     expect(html).toContain('<svg');
     expect(html).toContain('student-kd-feature');
     expect(html).not.toMatch(/<script|src="http/); // self-contained, no scripts or remote assets

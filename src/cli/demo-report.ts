@@ -41,6 +41,7 @@ total ${results.totalSeconds.toFixed(0)} s${c.quick ? ' · <b>--quick</b> run' :
 KD + feature adds <code>beta·MSE(student relu1, teacher relu1)</code> with beta = ${c.beta}. All students start from the same weights (seed ${c.seed + 1}).</p>
 <table><tr><th>model</th><th>role</th><th>test accuracy</th><th>test errors</th><th>test loss</th><th>parameters</th><th>epochs</th><th>train s</th></tr>
 ${rows}</table>
+<p><b>KD vs the student alone</b> (paired, on the same test images): ${escapeHtml(results.kdVersusAlone.verdict)}.</p>
 <div class="charts">
 ${barChart('Test errors (lower is better)', results.models.map((m) => ({ label: m.name, value: m.testErrors })))}
 ${curves('Validation accuracy', (h) => h.validation?.accuracy ?? NaN, 'accuracy')}

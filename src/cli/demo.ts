@@ -2,10 +2,12 @@ import { split, subset, type Dataset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
 import { distill } from '../distill/distiller.js';
 import { init } from '../gpu/context.js';
+import { pretrained } from '../models/pretrained.js';
 import { seedCnn, teacherCnn } from '../nn/zoo.js';
 import type { Sequential } from '../nn/sequential.js';
 import { evaluate } from '../train/evaluate.js';
 import type { EpochStats, FitResult } from '../train/fit.js';
+import { pairedComparison, type PairedComparison } from '../train/paired-test.js';
 import { train } from '../train/train.js';
 import { writeDemoReport } from './demo-report.js';
 import { ROBUSTNESS_DEFAULTS, ROBUSTNESS_QUICK } from './robustness-command.js';
@@ -18,6 +20,8 @@ export interface DemoConfig {
   quick: boolean;
   out: string;
   seed: number;
+  /** Train the teacher from scratch for teacherEpochs instead of loading the shipped 'mnist-teacher'. */
+  trainTeacher: boolean;
   teacherEpochs: number;
   studentEpochs: number;
   batchSize: number;
@@ -52,6 +56,8 @@ export interface DemoResults {
   config: DemoConfig;
   data: { train: number; validation: number; test: number };
   models: ModelResult[];
+  /** The KD student against the student alone on the same test images (exact McNemar test). */
+  kdVersusAlone: PairedComparison & { verdict: string };
   totalSeconds: number;
 }
 
@@ -72,6 +78,7 @@ export const DEMO_DEFAULTS: DemoConfig = {
   quick: false,
   out: 'kdgpu-out',
   seed: 1,
+  trainTeacher: false,
   teacherEpochs: 3,
   studentEpochs: 3,
   batchSize: 64,
@@ -109,8 +116,10 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
 
     const fitOptions = trainingOptions({ train: trainSet, validation, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed, log });
     const models: ModelResult[] = [];
+    const predictions = new Map<string, Uint32Array>();
     const record = async (model: Sequential, role: string, result: FitResult) => {
       const e = await evaluate(model, test);
+      predictions.set(model.name, e.predictions);
       models.push({
         name: model.name,
         role,
@@ -125,9 +134,17 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
       log(`${model.name}: test accuracy ${pct(e.accuracy)} (${e.errors} errors), ${model.parameterCount} parameters, ${result.seconds.toFixed(0)} s`);
     };
 
-    log(`teacher (${config.teacherEpochs} epochs, jitter ±2 px)`);
-    const teacher = teacherCnn('teacher').build(ctx, [1, 28, 28], { seed: config.seed });
-    await record(teacher, 'teacher', await train(teacher, trainSet, { ...fitOptions(config.teacherEpochs, 'teacher'), augment: { maxShift: 2 } }));
+    let teacher: Sequential;
+    if (config.trainTeacher) {
+      log(`teacher (${config.teacherEpochs} epochs, jitter ±2 px)`);
+      teacher = teacherCnn('teacher').build(ctx, [1, 28, 28], { seed: config.seed });
+      await record(teacher, 'teacher', await train(teacher, trainSet, { ...fitOptions(config.teacherEpochs, 'teacher'), augment: { maxShift: 2 } }));
+    } else {
+      const shipped = await pretrained(ctx, 'mnist-teacher');
+      teacher = shipped;
+      log(`teacher: the shipped 'mnist-teacher' (${shipped.manifest.command}; ${pct(shipped.manifest.accuracy.clean)} on the full test set); --train-teacher trains one instead`);
+      await record(teacher, 'teacher (shipped, pretrained)', { history: [], bestEpoch: 0, stoppedEarly: false, seconds: 0 });
+    }
 
     const studentSeed = config.seed + 1;
     const student = (name: string) => seedCnn(name).build(ctx, [1, 28, 28], { seed: studentSeed });
@@ -145,6 +162,7 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
     const hints = [{ student: 'relu1', teacher: 'relu1', weight: config.beta }];
     await record(kdFeature, 'student distilled (KD + feature)', await distill(kdFeature, trainSet, { ...fitOptions(config.studentEpochs, 'kd+feature'), ...kdOptions, hints }));
 
+    const comparison = pairedComparison(predictions.get(kd.name)!, predictions.get(alone.name)!, test.labels);
     const results: DemoResults = {
       kdgpu: '0.1.0',
       date: new Date().toISOString(),
@@ -152,10 +170,12 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
       config,
       data: { train: trainSet.count, validation: validation.count, test: test.count },
       models,
+      kdVersusAlone: { ...comparison, verdict: kdVerdict(comparison) },
       totalSeconds: (performance.now() - started) / 1000,
     };
     log('');
     log(resultsTable(results));
+    log(`\nKD vs alone: ${results.kdVersusAlone.verdict}`);
     const files = await writeDemoReport(config.out, results);
     log(`\nwrote ${files.join(' and ')}`);
 
@@ -197,6 +217,16 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
   } finally {
     ctx.dispose();
   }
+}
+
+/**
+ * Says in words whether the KD student beat the student alone on the test images, with the
+ * exact McNemar test at the 5 % level (two-sided).
+ */
+export function kdVerdict(c: PairedComparison): string {
+  const counts = `KD right and alone wrong on ${c.onlyA} images, the reverse on ${c.onlyB} (exact McNemar p = ${c.pValue < 1e-4 ? c.pValue.toExponential(1) : c.pValue.toFixed(4)}, ${c.count} test images)`;
+  if (c.pValue >= 0.05) return `no significant difference: ${counts}`;
+  return c.onlyA > c.onlyB ? `KD is significantly better than the student alone: ${counts}` : `KD is significantly WORSE than the student alone: ${counts}`;
 }
 
 /** The comparison as a plain-text table. */

@@ -7,8 +7,10 @@ import { ROBUSTNESS_DEFAULTS, ROBUSTNESS_QUICK, runRobustnessCommand } from './r
 const HELP = `kdgpu — knowledge distillation and robustness on WebGPU
 
 Usage:
-  kdgpu demo [options]     train a teacher CNN, the seed CNN alone, distilled (KD) and
-                           distilled with a feature hint on MNIST; evaluate on the test set;
+  kdgpu demo [options]     distil the shipped MNIST teacher (or train one: --train-teacher)
+                           into the seed CNN: the seed CNN alone, distilled (KD) and
+                           distilled with a feature hint; evaluate on the test set, with a
+                           paired significance test of KD against the student alone;
                            write OUT/results.json and OUT/report.html; then evaluate the
                            teacher, the student alone, KD and an ARD student for robustness
                            (OUT/robustness.json and OUT/robustness.html)
@@ -22,8 +24,10 @@ Usage:
 Demo options:
   --quick                  a small run: 4,000 training images, 1 epoch each (a few minutes)
   --out DIR                output folder (default ${DEMO_DEFAULTS.out})
-  --epochs N               epochs for the teacher and each student
-  --teacher-epochs N       (default ${DEMO_DEFAULTS.teacherEpochs})
+  --train-teacher          train the teacher CNN from scratch instead of loading the shipped
+                           'mnist-teacher' (models/mnist-teacher.json says how it was made)
+  --epochs N               epochs for each student (and the teacher with --train-teacher)
+  --teacher-epochs N       with --train-teacher (default ${DEMO_DEFAULTS.teacherEpochs})
   --student-epochs N       (default ${DEMO_DEFAULTS.studentEpochs})
   --temperature T          softmax temperature for KD (default ${DEMO_DEFAULTS.temperature})
   --alpha A                weight of the hard loss in KD, in [0, 1] (default ${DEMO_DEFAULTS.alpha})
@@ -80,19 +84,20 @@ function optionalInteger(args: ReturnType<typeof parseArgs>, name: string): numb
 const TRAINING_OPTIONS = ['quick', 'out', 'epochs', 'teacher-epochs', 'student-epochs', 'temperature', 'alpha', 'batch', 'lr', 'seed', 'train-images', 'test-images'];
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, new Set(['quick', 'help', 'no-robustness', 'robust-teacher']));
+  const args = parseArgs(argv, new Set(['quick', 'help', 'no-robustness', 'robust-teacher', 'train-teacher']));
   if (!args.command || args.command === 'help' || args.flags.has('help')) {
     process.stdout.write(HELP);
     return args.command && args.command !== 'help' && !args.flags.has('help') ? 1 : 0;
   }
   if (args.command === 'demo') {
-    checkKnown(args, [...TRAINING_OPTIONS, 'beta', 'no-robustness', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps']);
+    checkKnown(args, [...TRAINING_OPTIONS, 'beta', 'no-robustness', 'train-teacher', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps']);
     const quick = args.flags.has('quick');
     const epochs = numberOption(args, 'epochs', quick ? 1 : NaN, { min: 1, max: 1000, integer: true });
     await runDemo({
       quick,
       out: args.options.get('out') ?? DEMO_DEFAULTS.out,
       seed: numberOption(args, 'seed', DEMO_DEFAULTS.seed, { min: 0, max: 2 ** 31, integer: true }),
+      trainTeacher: args.flags.has('train-teacher'),
       teacherEpochs: numberOption(args, 'teacher-epochs', Number.isNaN(epochs) ? DEMO_DEFAULTS.teacherEpochs : epochs, { min: 1, max: 1000, integer: true }),
       studentEpochs: numberOption(args, 'student-epochs', Number.isNaN(epochs) ? DEMO_DEFAULTS.studentEpochs : epochs, { min: 1, max: 1000, integer: true }),
       batchSize: numberOption(args, 'batch', DEMO_DEFAULTS.batchSize, { min: 1, max: 4096, integer: true }),
