@@ -54,6 +54,7 @@ export { encodeSafetensors, decodeSafetensors, type SafetensorsDType, type Safet
 export { saveParameters, loadParametersInto, type NamedTensors, type LoadParametersOptions } from './io/parameters.js';
 export { writeFileAtomic, readFileBytes } from './io/atomic-write.js';
 export { saveSafetensorsFile, loadSafetensorsFile } from './io/safetensors-file.js';
+export { loadTorchStateDict, type TorchStateDictOptions, type TorchModuleMapping } from './nn/torch-state-dict.js';
 export { fit, type Objective, type FitOptions, type FitResult, type EpochStats, type StepProgress, type TrainingState, type CheckpointStore } from './train/fit.js';
 export { train } from './train/train.js';
 export { Evaluator, evaluate, type Evaluation } from './train/evaluate.js';

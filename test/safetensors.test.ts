@@ -105,6 +105,30 @@ describe('safetensors codec', () => {
     );
   });
 
+  it('reads F16 and BF16 exactly as float32 (normals, subnormals, ±0, ±Infinity, NaN) and I64 as int32 when it fits', () => {
+    // Half-precision bit patterns with their exact values.
+    const halves: [number, number][] = [[0x3c00, 1], [0xc000, -2], [0x0001, 2 ** -24], [0x03ff, 1023 * 2 ** -24], [0x7bff, 65504], [0x8000, -0], [0x7c00, Infinity], [0xfc00, -Infinity], [0x3555, 0.333251953125]];
+    const f16 = new Uint16Array(halves.map(([bits]) => bits).concat([0x7e00]));
+    const bf16 = new Uint16Array([0x3f80, 0xc040, 0x0001, 0x7f80, 0x7fc0]);
+    const i64 = new BigInt64Array([0n, -5n, 2147483647n]);
+    const body = new Uint8Array(f16.byteLength + bf16.byteLength + i64.byteLength);
+    body.set(new Uint8Array(f16.buffer), 0);
+    body.set(new Uint8Array(bf16.buffer), f16.byteLength);
+    body.set(new Uint8Array(i64.buffer), f16.byteLength + bf16.byteLength);
+    const a = f16.byteLength;
+    const b = a + bf16.byteLength;
+    const header = `{"h":${entry('F16', [f16.length], 0, a)},"b":${entry('BF16', [bf16.length], a, b)},"n":${entry('I64', [3], b, b + 24)}}`;
+    const { tensors } = decodeSafetensors(craft(header, body), 'half.safetensors');
+    const h = tensors.get('h')!.data as Float32Array;
+    halves.forEach(([, value], i) => expect(Object.is(h[i], value) || h[i] === value).toBe(true));
+    expect(Number.isNaN(h[halves.length])).toBe(true);
+    expect([...(tensors.get('b')!.data as Float32Array)].slice(0, 4)).toEqual([1, -3, 2 ** -133, Infinity]);
+    expect(Number.isNaN((tensors.get('b')!.data as Float32Array)[4])).toBe(true);
+    expect(tensors.get('n')).toMatchObject({ dtype: 'I64', data: new Int32Array([0, -5, 2147483647]) });
+    const big = new BigInt64Array([2n ** 40n]);
+    expect(() => decodeSafetensors(craft(`{"n":${entry('I64', [1], 0, 8)}}`, new Uint8Array(big.buffer)), 'big.safetensors')).toThrow("big.safetensors: tensor 'n': I64 value 1099511627776 at index 0 does not fit in 32 bits");
+  });
+
   it('reads F64 (rounded to float32), unaligned offsets, any JSON order and a view into a larger buffer', () => {
     const f64 = new Uint8Array(new Float64Array([0.1, -2.5]).buffer);
     const i32 = new Uint8Array(new Int32Array([-7]).buffer);
@@ -137,8 +161,8 @@ describe('safetensors codec', () => {
     expect(decode(craft('{"w":{"dtype":"F32","data_offsets":[0,8]}}', eight))).toThrow(`model.safetensors: tensor 'w': header entry has no "shape"`);
     expect(decode(craft('{"w":{"dtype":"F32","shape":[2]}}', eight))).toThrow(`model.safetensors: tensor 'w': header entry has no "data_offsets"`);
     expect(decode(craft('{"w":3}'))).toThrow("model.safetensors: tensor 'w': header entry is not an object");
-    expect(decode(craft(`{"h":${entry('BF16', [4], 0, 8)}}`, eight))).toThrow(`model.safetensors: tensor 'h': dtype "BF16" is not supported (kdgpu reads F32, U32, I32, F64)`);
-    expect(decode(craft(`{"h":${entry('F16', [4], 0, 8)}}`, eight))).toThrow(`tensor 'h': dtype "F16" is not supported`);
+    expect(decode(craft(`{"h":${entry('U8', [8], 0, 8)}}`, eight))).toThrow(`model.safetensors: tensor 'h': dtype "U8" is not supported (kdgpu reads F32, U32, I32, F64, F16, BF16, I64)`);
+    expect(decode(craft(`{"h":${entry('F8_E4M3', [8], 0, 8)}}`, eight))).toThrow(`tensor 'h': dtype "F8_E4M3" is not supported`);
     expect(decode(craft('{"w":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}}', eight))).toThrow("tensor 'w': shape [2.5] is not a list of non-negative integers");
     expect(decode(craft(`{"w":${entry('F32', [2], 8, 0)}}`, eight))).toThrow("tensor 'w': data_offsets [8,0] must be [begin, end] with 0 ≤ begin ≤ end");
     expect(decode(craft(`{"w":${entry('F32', [3], 0, 8)}}`, eight))).toThrow("model.safetensors: tensor 'w': data_offsets [0, 8] hold 8 bytes but F32 [3] needs 12");

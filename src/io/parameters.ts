@@ -17,9 +17,9 @@ function entriesOf(named: NamedTensors): [string, Tensor][] {
   return named instanceof Map ? [...named.entries()] : Object.entries(named as Readonly<Record<string, Tensor>>);
 }
 
-/** f32 tensors also accept F64 (rounded to float32 by the decoder). */
+/** f32 tensors also accept F64, F16 and BF16 (converted to float32 by the decoder). */
 function dtypeFits(tensor: Tensor, found: SafetensorsDType): boolean {
-  return found === FILE_DTYPE[tensor.dtype] || (tensor.dtype === 'f32' && found === 'F64');
+  return found === FILE_DTYPE[tensor.dtype] || (tensor.dtype === 'f32' && (found === 'F64' || found === 'F16' || found === 'BF16'));
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -3,8 +3,12 @@
 // data_offsets into the byte buffer) and an optional "__metadata__" string map, then the byte
 // buffer. Pure functions over bytes, so they run in Node and in browsers alike.
 
-/** Element types kdgpu reads and writes. F64 is read only (rounded to float32). */
-export type SafetensorsDType = 'F32' | 'U32' | 'I32' | 'F64';
+/**
+ * Element types kdgpu reads and writes. F64, F16 and BF16 are read only (converted to
+ * float32, as PyTorch half-precision state dicts need); I64 is read only, as int32 when
+ * every value fits (PyTorch's BatchNorm `num_batches_tracked`).
+ */
+export type SafetensorsDType = 'F32' | 'U32' | 'I32' | 'F64' | 'F16' | 'BF16' | 'I64';
 
 export type SafetensorsData = Float32Array | Uint32Array | Int32Array;
 
@@ -27,7 +31,7 @@ export interface DecodedSafetensors {
   metadata: Record<string, string>;
 }
 
-const BYTES_PER_ELEMENT: Record<SafetensorsDType, number> = { F32: 4, U32: 4, I32: 4, F64: 8 };
+const BYTES_PER_ELEMENT: Record<SafetensorsDType, number> = { F32: 4, U32: 4, I32: 4, F64: 8, F16: 2, BF16: 2, I64: 8 };
 const METADATA_KEY = '__metadata__';
 // The reference writer orders tensors by dtype (widest first), then by name.
 const WRITE_ORDER: Record<'F32' | 'U32' | 'I32', number> = { F32: 0, U32: 1, I32: 2 };
@@ -156,10 +160,38 @@ function checkLayout(entries: HeaderEntry[], bufferLength: number, fail: (messag
   if (covered !== bufferLength) fail(`${bufferLength - covered} bytes after the last tensor belong to no tensor`);
 }
 
-function readData(dtype: SafetensorsDType, bytes: Uint8Array): SafetensorsData {
+/** IEEE half precision to float32 (subnormals, infinities and NaN included). */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+function readData(dtype: SafetensorsDType, bytes: Uint8Array, fail: (message: string) => never, name: string): SafetensorsData {
   // slice() copies into a fresh, aligned buffer: offsets in the file need not be aligned.
   const copy = bytes.slice().buffer;
   switch (dtype) {
+    case 'F16':
+      return Float32Array.from(new Uint16Array(copy), halfToFloat);
+    case 'BF16': {
+      // bfloat16 is the top half of a float32.
+      const halves = new Uint16Array(copy);
+      const words = new Uint32Array(halves.length);
+      for (let i = 0; i < halves.length; i++) words[i] = halves[i]! << 16;
+      return new Float32Array(words.buffer);
+    }
+    case 'I64': {
+      const wide = new BigInt64Array(copy);
+      const narrow = new Int32Array(wide.length);
+      for (let i = 0; i < wide.length; i++) {
+        if (wide[i]! > 2147483647n || wide[i]! < -2147483648n) fail(`tensor '${name}': I64 value ${wide[i]} at index ${i} does not fit in 32 bits`);
+        narrow[i] = Number(wide[i]);
+      }
+      return narrow;
+    }
     case 'F32':
       return new Float32Array(copy);
     case 'U32':
@@ -173,8 +205,9 @@ function readData(dtype: SafetensorsDType, bytes: Uint8Array): SafetensorsData {
 
 /**
  * Decodes a safetensors file, checking the header and the layout of the byte buffer; every
- * error names `source` (the file) and the offending tensor. F64 tensors are rounded to a
- * Float32Array (their `dtype` stays 'F64'); other dtypes than F32, U32, I32, F64 are rejected.
+ * error names `source` (the file) and the offending tensor. F64, F16 and BF16 tensors arrive
+ * as a Float32Array and I64 as an Int32Array (their `dtype` stays the file's); other dtypes
+ * than these and F32, U32, I32 are rejected.
  * @example const { tensors, metadata } = decodeSafetensors(bytes, 'model.safetensors');
  */
 export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): DecodedSafetensors {
@@ -204,7 +237,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): De
   checkLayout(entries, buffer.length, fail);
   const tensors = new Map<string, SafetensorsTensor>();
   for (const { name, dtype, shape, begin, end } of entries) {
-    tensors.set(name, { dtype, shape, data: readData(dtype, buffer.subarray(begin, end)) });
+    tensors.set(name, { dtype, shape, data: readData(dtype, buffer.subarray(begin, end), fail, name) });
   }
   return { tensors, metadata };
 }
