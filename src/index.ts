@@ -55,6 +55,7 @@ export { saveParameters, loadParametersInto, type NamedTensors, type LoadParamet
 export { writeFileAtomic, readFileBytes } from './io/atomic-write.js';
 export { saveSafetensorsFile, loadSafetensorsFile } from './io/safetensors-file.js';
 export { loadTorchStateDict, type TorchStateDictOptions, type TorchModuleMapping } from './nn/torch-state-dict.js';
+export { encodeOnnx, saveOnnx, ONNX_EXPORT_OPSET, type OnnxExportOptions } from './onnx/export.js';
 export { fit, type Objective, type FitOptions, type FitResult, type EpochStats, type StepProgress, type TrainingState, type CheckpointStore } from './train/fit.js';
 export { train } from './train/train.js';
 export { Evaluator, evaluate, type Evaluation } from './train/evaluate.js';

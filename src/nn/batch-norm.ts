@@ -18,6 +18,11 @@ export class BatchNorm extends Layer {
     super(options.name);
   }
 
+  /** Added to the variance before the square root (default 1e-5, as PyTorch). */
+  get eps(): number {
+    return this.options.eps ?? 1e-5;
+  }
+
   outputShape(input: Shape): Shape {
     if (input.length !== 1 && input.length !== 3) {
       throw new Error(`BatchNorm '${this.name}' expects [features] or [channels, height, width] per sample, got ${formatShape(input)}`);
