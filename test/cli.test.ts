@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { loadMnistFromDirectory, subset } from '../src/index.js';
 import { checkKnown, numberOption, parseArgs } from '../src/cli/args.js';
 import type { RobustnessReport } from '../src/cli/robustness-report.js';
 import { noiseTolerance } from '../src/robust/attack-sanity.js';
@@ -64,7 +66,8 @@ describe('kdgpu command', () => {
   it('a tiny demo writes results.json and a self-contained report.html', async () => {
     const out = join(dir, 'demo');
     const tinyRobustness = ['--attack-images', '20', '--pgd-steps', '1', '--train-steps', '1'];
-    const result = await cli(['demo', '--quick', '--train-images', '256', '--test-images', '200', '--epochs', '1', '--batch', '32', '--out', out, ...tinyRobustness]);
+    const onnxPath = join(dir, 'student.onnx');
+    const result = await cli(['demo', '--quick', '--train-images', '256', '--test-images', '200', '--epochs', '1', '--batch', '32', '--out', out, '--export-onnx', onnxPath, ...tinyRobustness]);
     expect(result.code, result.stderr).toBe(0);
     const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(json.models.map((m: { name: string }) => m.name)).toEqual(['teacher', 'student-alone', 'student-kd', 'student-kd-feature']);
@@ -80,6 +83,16 @@ describe('kdgpu command', () => {
     expect(verdict).toMatch(/McNemar p = /);
     expect(html).toContain('KD vs the student alone');
     expect(result.stdout).toContain('KD vs alone: ');
+    // The exported KD student, run by onnxruntime, classifies like the KD student in the report.
+    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnxPath)));
+    const test = subset((await loadMnistFromDirectory()).test, 0, 200);
+    const logits = (await session.run({ input: new ort.Tensor('float32', test.images, [200, 1, 28, 28]) })).logits!.data as Float32Array;
+    let correct = 0;
+    for (let i = 0; i < 200; i++) {
+      const row = logits.subarray(i * 10, i * 10 + 10);
+      if (row.indexOf(Math.max(...row)) === test.labels[i]) correct++;
+    }
+    expect(correct / 200).toBeCloseTo(json.models[2].testAccuracy, 5);
     expect(json.models[0].parameters).toBeGreaterThan(json.models[1].parameters);
     expect(html).toContain('<svg');
     expect(html).toContain('student-kd-feature');

@@ -3,6 +3,7 @@ import { loadMnistFromDirectory } from '../data/mnist.js';
 import { distill } from '../distill/distiller.js';
 import { init } from '../gpu/context.js';
 import { pretrained } from '../models/pretrained.js';
+import { ONNX_EXPORT_OPSET, saveOnnx } from '../onnx/export.js';
 import { seedCnn, teacherCnn } from '../nn/zoo.js';
 import type { Sequential } from '../nn/sequential.js';
 import { evaluate } from '../train/evaluate.js';
@@ -35,6 +36,8 @@ export interface DemoConfig {
   trainImages?: number;
   /** Test images evaluated (default: all 10,000, or 2,000 with --quick). */
   testImages?: number;
+  /** Also write the KD student as an ONNX model (opset 13) to this path. */
+  exportOnnx?: string;
 }
 
 export interface ModelResult {
@@ -178,6 +181,10 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
     log(`\nKD vs alone: ${results.kdVersusAlone.verdict}`);
     const files = await writeDemoReport(config.out, results);
     log(`\nwrote ${files.join(' and ')}`);
+    if (config.exportOnnx) {
+      await saveOnnx(kd, config.exportOnnx);
+      log(`wrote the KD student as ONNX (opset ${ONNX_EXPORT_OPSET}, input 'input' [batch, 1, 28, 28] in [0, 1], output 'logits') to ${config.exportOnnx}`);
+    }
 
     if (robustness) {
       const trainSteps = robustness.trainSteps ?? (config.quick ? ROBUSTNESS_QUICK.trainSteps : ROBUSTNESS_DEFAULTS.trainSteps);

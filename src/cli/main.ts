@@ -37,6 +37,7 @@ Demo options:
   --seed S                 seed for weights, data order and augmentation (default ${DEMO_DEFAULTS.seed})
   --train-images N         use the first N training images (default all 55,000; 4,000 with --quick)
   --test-images N          evaluate on the first N test images (default all 10,000; 2,000 with --quick)
+  --export-onnx FILE       also write the KD student as an ONNX model (opset 13) to FILE
   --no-robustness          skip the robustness evaluation (and the ARD student)
   --attack-images N, --pgd-steps N, --restarts N, --train-epsilon E, --train-steps N
                            robustness settings, as for \`kdgpu robustness\` (the ARD student
@@ -90,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     return args.command && args.command !== 'help' && !args.flags.has('help') ? 1 : 0;
   }
   if (args.command === 'demo') {
-    checkKnown(args, [...TRAINING_OPTIONS, 'beta', 'no-robustness', 'train-teacher', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps']);
+    checkKnown(args, [...TRAINING_OPTIONS, 'beta', 'no-robustness', 'train-teacher', 'export-onnx', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps']);
     const quick = args.flags.has('quick');
     const epochs = numberOption(args, 'epochs', quick ? 1 : NaN, { min: 1, max: 1000, integer: true });
     await runDemo({
@@ -107,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
       learningRate: numberOption(args, 'lr', DEMO_DEFAULTS.learningRate, { min: 1e-8, max: 10 }),
       trainImages: optionalInteger(args, 'train-images'),
       testImages: optionalInteger(args, 'test-images'),
+      exportOnnx: args.options.get('export-onnx'),
       robustness: args.flags.has('no-robustness')
         ? false
         : {
