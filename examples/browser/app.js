@@ -1,7 +1,8 @@
-// The browser demo: loads MNIST from /mnist/, trains a teacher CNN, then one student MLP twice
-// from the same initial weights (alone on labels, and distilled from the teacher with the
-// page's T and α), draws their curves as epochs finish, compares the two students and
-// attacks both with FGSM at the page's ε.
+// The browser demo: loads MNIST from /mnist/ and the teacher CNN shipped in /models/ (trained
+// by scripts/train-pretrained.mjs), then trains one student MLP twice from the same initial
+// weights (alone on labels, and distilled from the teacher with the page's T and α), draws
+// their curves as epochs finish, compares the two students and attacks both with FGSM at the
+// page's ε. Pixels stay in [0, 1], as the shipped teacher expects.
 import { drawLineChart } from './chart.js';
 import { describeComparison, fillComparison } from './comparison.js';
 import { fgsm } from './fgsm.js';
@@ -11,6 +12,8 @@ import { drawAdversarialStrip, STRIP_HEIGHT } from './strip.js';
 const $ = (id) => document.getElementById(id);
 const form = $('settings');
 const SHOWN_ADVERSARIAL = 8;
+/** Every model here reads pixels in [0, 1] as they are: FGSM's identity normalisation. */
+const PIXELS = { mean: 0, std: 1 };
 /** About this many loss points per epoch on the loss chart. */
 const CURVE_POINTS_PER_EPOCH = 16;
 
@@ -38,13 +41,13 @@ let kdgpu;
 
 const studentMlp = (name) => kdgpu.sequential([new kdgpu.Flatten(), new kdgpu.Dense(32), new kdgpu.ReLU(), new kdgpu.Dense(10)], { name });
 
-/** The three runs, in training order; layer sizes are the same in quick and full mode. */
+/** The three models; the teacher is loaded, the students trained in this order. */
 const MODELS = {
-  teacher: { label: 'teacher (CNN)', color: '#c0392b', make: () => kdgpu.seedCnn('teacher') },
+  teacher: { label: 'teacher (shipped CNN)', color: '#c0392b' },
   alone: { label: 'student alone', color: '#2471a3', make: () => studentMlp('student-alone') },
   kd: { label: 'student KD', color: '#8e44ad', make: () => studentMlp('student-kd') },
 };
-const PHASES = [...Object.keys(MODELS), 'attack'];
+const PHASES = ['alone', 'kd', 'attack'];
 
 function fillForm(settings) {
   for (const name of SETTING_NAMES) form.elements[name].value = settings[name];
@@ -58,8 +61,8 @@ function formSettings(quick) {
   return readSettings(`?${params}`);
 }
 
-function redraw(settings, histories, steps) {
-  const runs = Object.keys(MODELS).filter((key) => histories[key]);
+function redraw(settings, histories, steps, teacherAccuracy) {
+  const runs = Object.keys(MODELS).filter((key) => histories[key] && key !== 'teacher');
   const lossLabel = (key) => (key === 'kd' ? `${MODELS.kd.label}: α·CE + (1 − α)·T²·KL` : `${MODELS[key].label}: CE`);
   drawLineChart($('loss-chart'), {
     title: logEvery(steps) === 1 ? 'training loss per step' : `training loss, mean over every ${logEvery(steps)} steps`,
@@ -83,11 +86,15 @@ function redraw(settings, histories, steps) {
     yMin: 0,
     yMax: 1,
     format: (v) => `${Math.round(v * 100)}%`,
-    series: runs.map((key) => ({
-      label: MODELS[key].label,
-      color: MODELS[key].color,
-      points: histories[key].map((h) => [h.epoch, h.validation.accuracy]),
-    })),
+    series: [
+      // The shipped teacher is not trained here: its test accuracy is a flat line.
+      ...(teacherAccuracy === undefined ? [] : [{ label: MODELS.teacher.label, color: MODELS.teacher.color, points: [[1, teacherAccuracy], [settings.epochs, teacherAccuracy]] }]),
+      ...runs.map((key) => ({
+        label: MODELS[key].label,
+        color: MODELS[key].color,
+        points: histories[key].map((h) => [h.epoch, h.validation.accuracy]),
+      })),
+    ],
   });
 }
 
@@ -115,7 +122,7 @@ function fitOptions(key, data, settings, histories, steps) {
     onEpoch: (stats) => {
       histories[key].push(stats);
       log(`${MODELS[key].label} epoch ${stats.epoch}: loss ${stats.loss.toFixed(4)}, train ${(stats.accuracy * 100).toFixed(2)}%, test ${(stats.validation.accuracy * 100).toFixed(2)}% (${stats.seconds.toFixed(1)} s)`);
-      redraw(settings, histories, steps);
+      redraw(settings, histories, steps, histories.teacherAccuracy);
     },
   };
 }
@@ -135,17 +142,21 @@ async function trainAll(ctx, data, settings) {
   const histories = {};
   const runs = {};
   redraw(settings, histories, steps);
-  const models = Object.fromEntries(Object.entries(MODELS).map(([key, spec]) => [key, spec.make().build(ctx, [1, 28, 28], { seed: settings.seed })]));
+  status('Loading the shipped teacher…', 0);
+  const teacher = await kdgpu.pretrained(ctx, 'mnist-teacher');
+  const models = { teacher, alone: MODELS.alone.make().build(ctx, [1, 28, 28], { seed: settings.seed }), kd: MODELS.kd.make().build(ctx, [1, 28, 28], { seed: settings.seed }) };
+  log(`teacher: ${teacher.manifest.name}, ${(teacher.manifest.accuracy.clean * 100).toFixed(2)}% on the full MNIST test set (${teacher.manifest.command})`);
   log(models.teacher.summary());
+  histories.teacherAccuracy = (await kdgpu.evaluate(teacher, data.test)).accuracy;
+  runs.teacher = { label: MODELS.teacher.label, parameters: teacher.parameterCount, history: [], seconds: 0 };
   log(models.alone.summary());
   const same = await sameWeights(models.alone, models.kd);
   log(`student alone and student KD: same architecture, ${same ? 'same' : 'DIFFERENT'} initial weights (seed ${settings.seed})`);
   const trainers = {
-    teacher: (options) => kdgpu.train(models.teacher, data.train, options),
     alone: (options) => kdgpu.train(models.alone, data.train, options),
     kd: (options) => kdgpu.distill(models.kd, data.train, { ...options, teacher: models.teacher, temperature: settings.T, alpha: settings.alpha }),
   };
-  for (const key of Object.keys(MODELS)) {
+  for (const key of ['alone', 'kd']) {
     histories[key] = [];
     const result = await trainers[key](fitOptions(key, data, settings, histories, steps));
     runs[key] = { label: MODELS[key].label, parameters: models[key].parameterCount, history: result.history, seconds: result.seconds };
@@ -160,8 +171,8 @@ async function attackAll(models, runs, rawTest, data, settings) {
   for (const [i, key] of keys.entries()) {
     status(`FGSM at ε = ${settings.eps} on ${MODELS[key].label}…`, (PHASES.indexOf('attack') + i / keys.length) / PHASES.length);
     runs[key].clean = await kdgpu.evaluate(models[key], data.test);
-    adversarial[key] = await fgsm(kdgpu, models[key], rawTest, settings.eps, kdgpu.MNIST_NORMALIZATION);
-    runs[key].attacked = await kdgpu.evaluate(models[key], kdgpu.normalize(adversarial[key], kdgpu.MNIST_NORMALIZATION));
+    adversarial[key] = await fgsm(kdgpu, models[key], rawTest, settings.eps, PIXELS);
+    runs[key].attacked = await kdgpu.evaluate(models[key], adversarial[key]);
     log(`${MODELS[key].label}: test ${(runs[key].clean.accuracy * 100).toFixed(2)}%, under FGSM ε = ${settings.eps}: ${(runs[key].attacked.accuracy * 100).toFixed(2)}%`);
   }
   return adversarial;
@@ -214,10 +225,7 @@ function makeRunner() {
       mnistPromise ??= kdgpu.loadMnistFromUrls(kdgpu.mnistUrls('/mnist/'));
       const mnist = await mnistPromise;
       const rawTest = kdgpu.subset(mnist.test, 0, settings.testImages);
-      const data = {
-        train: kdgpu.normalize(kdgpu.subset(mnist.train, 0, settings.images), kdgpu.MNIST_NORMALIZATION),
-        test: kdgpu.normalize(rawTest, kdgpu.MNIST_NORMALIZATION),
-      };
+      const data = { train: kdgpu.subset(mnist.train, 0, settings.images), test: rawTest };
       log(`${data.train.count} training and ${data.test.count} test images, ${settings.epochs} epoch(s), batch ${settings.batch}, seed ${settings.seed}, T = ${settings.T}, α = ${settings.alpha}, ε = ${settings.eps}`);
       setState('training');
       const trained = await trainAll(ctx, data, settings);

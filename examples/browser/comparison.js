@@ -43,7 +43,7 @@ export function fillComparison(table, { teacher, alone, kd }, labels) {
     const row = body.insertRow();
     cell(row, m.label);
     cell(row, m.parameters.toLocaleString('en'));
-    cell(row, percent(m.history.at(-1).accuracy));
+    cell(row, m.history.length ? percent(m.history.at(-1).accuracy) : '—');
     cell(row, percent(m.clean.accuracy));
     cell(row, `${m.clean.errors} / ${m.clean.count}`);
     cell(row, percent(m.attacked.accuracy));
