@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `kdgpu` command.
 import { checkKnown, numberOption, parseArgs } from './args.js';
-import { DEMO_DEFAULTS, DEMO_ROBUSTNESS, runDemo } from './demo.js';
+import { DEMO_DEFAULTS, DEMO_QUICK, DEMO_ROBUSTNESS, runDemo } from './demo.js';
 import { ROBUSTNESS_DEFAULTS, ROBUSTNESS_QUICK, runRobustnessCommand } from './robustness-command.js';
 
 const HELP = `kdgpu — knowledge distillation and robustness on WebGPU
@@ -22,7 +22,8 @@ Usage:
   kdgpu help               this text
 
 Demo options:
-  --quick                  a small run: 4,000 training images, 1 epoch each (a few minutes)
+  --quick                  a small run: ${DEMO_QUICK.trainImages} training images, batch ${DEMO_QUICK.batchSize}, ${DEMO_QUICK.studentEpochs} epochs per student
+                           (learning rate ×${DEMO_QUICK.learningRateDecay} per epoch), ARD for ${DEMO_QUICK.ardEpochs} (under 10 minutes)
   --out DIR                output folder (default ${DEMO_DEFAULTS.out})
   --train-teacher          train the teacher CNN from scratch instead of loading the shipped
                            'mnist-teacher' (models/mnist-teacher.json says how it was made)
@@ -33,7 +34,7 @@ Demo options:
   --alpha A                weight of the hard loss in KD, in [0, 1] (default ${DEMO_DEFAULTS.alpha})
   --beta B                 weight of the feature-hint loss (default ${DEMO_DEFAULTS.beta})
   --batch N                batch size (default ${DEMO_DEFAULTS.batchSize})
-  --lr R                   Adam learning rate, halved every epoch (default ${DEMO_DEFAULTS.learningRate})
+  --lr R                   Adam learning rate, halved every epoch (×${DEMO_QUICK.learningRateDecay} with --quick) (default ${DEMO_DEFAULTS.learningRate})
   --seed S                 seed for weights, data order and augmentation (default ${DEMO_DEFAULTS.seed})
   --train-images N         use the first N training images (default all 55,000; 4,000 with --quick)
   --test-images N          evaluate on the first N test images (default all 10,000; 2,000 with --quick)
@@ -93,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'demo') {
     checkKnown(args, [...TRAINING_OPTIONS, 'beta', 'no-robustness', 'train-teacher', 'export-onnx', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps']);
     const quick = args.flags.has('quick');
-    const epochs = numberOption(args, 'epochs', quick ? 1 : NaN, { min: 1, max: 1000, integer: true });
+    const epochs = numberOption(args, 'epochs', quick ? DEMO_QUICK.studentEpochs : NaN, { min: 1, max: 1000, integer: true });
     await runDemo({
       quick,
       out: args.options.get('out') ?? DEMO_DEFAULTS.out,
@@ -101,11 +102,12 @@ async function main(argv: string[]): Promise<number> {
       trainTeacher: args.flags.has('train-teacher'),
       teacherEpochs: numberOption(args, 'teacher-epochs', Number.isNaN(epochs) ? DEMO_DEFAULTS.teacherEpochs : epochs, { min: 1, max: 1000, integer: true }),
       studentEpochs: numberOption(args, 'student-epochs', Number.isNaN(epochs) ? DEMO_DEFAULTS.studentEpochs : epochs, { min: 1, max: 1000, integer: true }),
-      batchSize: numberOption(args, 'batch', DEMO_DEFAULTS.batchSize, { min: 1, max: 4096, integer: true }),
+      batchSize: numberOption(args, 'batch', quick ? DEMO_QUICK.batchSize : DEMO_DEFAULTS.batchSize, { min: 1, max: 4096, integer: true }),
       temperature: numberOption(args, 'temperature', DEMO_DEFAULTS.temperature, { min: 1e-3, max: 1000 }),
       alpha: numberOption(args, 'alpha', DEMO_DEFAULTS.alpha, { min: 0, max: 1 }),
       beta: numberOption(args, 'beta', DEMO_DEFAULTS.beta, { min: 0, max: 1e6 }),
       learningRate: numberOption(args, 'lr', DEMO_DEFAULTS.learningRate, { min: 1e-8, max: 10 }),
+      learningRateDecay: quick ? DEMO_QUICK.learningRateDecay : DEMO_DEFAULTS.learningRateDecay,
       trainImages: optionalInteger(args, 'train-images'),
       testImages: optionalInteger(args, 'test-images'),
       exportOnnx: args.options.get('export-onnx'),
@@ -117,6 +119,7 @@ async function main(argv: string[]): Promise<number> {
             restarts: numberOption(args, 'restarts', ROBUSTNESS_DEFAULTS.restarts, { min: 1, max: 100, integer: true }),
             trainEpsilon: numberOption(args, 'train-epsilon', ROBUSTNESS_DEFAULTS.trainEpsilon, { min: 0, max: 1 }),
             trainSteps: numberOption(args, 'train-steps', quick ? ROBUSTNESS_QUICK.trainSteps : ROBUSTNESS_DEFAULTS.trainSteps, { min: 1, max: 1000, integer: true }),
+            ardEpochs: quick ? Math.min(DEMO_QUICK.ardEpochs, epochs) : undefined,
           },
     });
     return 0;

@@ -8,12 +8,14 @@ export interface TrainingSettings {
   validation: Dataset;
   batchSize: number;
   learningRate: number;
+  /** The learning rate is multiplied by this after every epoch (default 0.5: halved). */
+  decayPerEpoch?: number;
   seed: number;
   log: (line: string) => void;
 }
 
 /**
- * The commands' training options: Adam with the learning rate halved every epoch, the
+ * The commands' training options: Adam with the learning rate decayed every epoch, the
  * validation set scored per epoch, a loss curve of ~10 points per epoch, a progress bar on
  * stderr and one log line per epoch.
  *
@@ -21,7 +23,7 @@ export interface TrainingSettings {
  */
 export function trainingOptions(settings: TrainingSettings): (epochs: number, label: string) => FitOptions {
   const bar = new ProgressBar();
-  const { train, validation, batchSize, learningRate, seed, log } = settings;
+  const { train, validation, batchSize, learningRate, seed, log, decayPerEpoch = 0.5 } = settings;
   return (epochs, label) => {
     const steps = Math.floor(train.count / batchSize);
     return {
@@ -30,7 +32,7 @@ export function trainingOptions(settings: TrainingSettings): (epochs: number, la
       seed,
       validation,
       logEvery: Math.max(1, Math.floor(steps / 10)),
-      optimizer: new Adam({ learningRate: (t) => learningRate * 0.5 ** Math.floor((t - 1) / steps) }),
+      optimizer: new Adam({ learningRate: (t) => learningRate * decayPerEpoch ** Math.floor((t - 1) / steps) }),
       onStep: ({ epoch, step, steps }) => {
         if (step === 1) bar.reset();
         bar.update(`${label} epoch ${epoch}/${epochs}`, step, steps);

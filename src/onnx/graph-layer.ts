@@ -1,0 +1,146 @@
+// An imported ONNX graph as one kdgpu layer: its DAG runs with kdgpu ops in topological
+// order, so a Sequential wrapping it works wherever a kdgpu model does (teacher, attack
+// target, evaluate), gradients included.
+import type { GpuContext } from '../gpu/context.js';
+import type { AnyTensor } from '../graph/apply.js';
+import { formatShape, type Shape, Tensor } from '../graph/tensor.js';
+import { Layer } from '../nn/layer.js';
+import type { OnnxGraphData, OnnxNode, OnnxTensor } from './decode.js';
+import { ONNX_OPS, type OpContext, SUPPORTED_ONNX_OPS } from './ops.js';
+
+interface PlannedNode {
+  node: OnnxNode;
+  /** Indices (into node.inputs) of the activation inputs, in order. */
+  activations: number[];
+  outputShape: Shape;
+}
+
+/**
+ * The ONNX graph of one model as a layer. Construction checks every node (op type and
+ * attributes) and fails naming the first node kdgpu cannot run; shapes are inferred when the
+ * model is built for its input shape.
+ */
+export class OnnxGraphLayer extends Layer {
+  readonly kind = 'onnx';
+  private readonly constants = new Map<string, OnnxTensor>();
+  private planned: PlannedNode[] = [];
+  private weights = new Map<string, Tensor>();
+  private zeros = new Map<number, Tensor>();
+  private ctx?: GpuContext;
+
+  constructor(private readonly graph: OnnxGraphData, name = 'onnx') {
+    super(name);
+    for (const [key, tensor] of graph.initializers) this.constants.set(key, tensor);
+    if (graph.inputs.length !== 1) throw new Error(`${graph.source}: the graph has ${graph.inputs.length} inputs (${graph.inputs.map((i) => i.name).join(', ')}); kdgpu imports models with one image input`);
+    if (graph.outputs.length !== 1) throw new Error(`${graph.source}: the graph has ${graph.outputs.length} outputs; kdgpu imports models with one output (the logits)`);
+    const unsupported: string[] = [];
+    for (const node of graph.nodes) {
+      if (node.opType === 'Constant') {
+        const value = node.attributes.get('value');
+        if (typeof value !== 'object' || Array.isArray(value)) unsupported.push(`node '${node.name}' (Constant) has no tensor 'value'`);
+        else this.constants.set(node.outputs[0]!, { ...value, name: node.outputs[0]! });
+        continue;
+      }
+      const op = ONNX_OPS[node.opType];
+      if (!op) {
+        unsupported.push(`node '${node.name}': op ${node.opType} is not supported (opset ${graph.opset}); kdgpu imports ${SUPPORTED_ONNX_OPS.join(', ')}`);
+        continue;
+      }
+      const problem = op.check(node, this.opContext());
+      if (problem) unsupported.push(`node '${node.name}' (${node.opType}, opset ${graph.opset}) has ${problem}`);
+    }
+    if (unsupported.length > 0) throw new Error(`${graph.source}: cannot import ${unsupported.length} node(s):\n  ${unsupported.join('\n  ')}`);
+  }
+
+  /** Name of the graph's input, e.g. 'input'. */
+  get inputName(): string {
+    return this.graph.inputs[0]!.name;
+  }
+
+  /** The per-sample input shape the file declares, when all its dims are fixed. */
+  get declaredInputShape(): Shape | undefined {
+    const dims = this.graph.inputs[0]!.dims.slice(1);
+    return dims.every((d): d is number => d !== undefined) && dims.length > 0 ? dims : undefined;
+  }
+
+  private opContext(): OpContext {
+    return { constant: (name) => this.constants.get(name) };
+  }
+
+  outputShape(input: Shape): Shape {
+    const shapes = new Map<string, Shape>([[this.inputName, input]]);
+    this.planned = [];
+    for (const node of this.graph.nodes) {
+      if (node.opType === 'Constant') continue;
+      const activations = node.inputs.map((name, i) => (name !== '' && !this.constants.has(name) ? i : -1)).filter((i) => i >= 0);
+      const inputs = activations.map((i) => {
+        const shape = shapes.get(node.inputs[i]!);
+        if (!shape) throw new Error(`${this.graph.source}: node '${node.name}' reads '${node.inputs[i]}', which no earlier node computes (the graph is not in topological order or is damaged)`);
+        return shape;
+      });
+      let outputShape: Shape;
+      try {
+        outputShape = ONNX_OPS[node.opType]!.shape(node, inputs, this.opContext());
+      } catch (error) {
+        throw new Error(`${this.graph.source}: node '${node.name}' (${node.opType}) on input ${inputs.map(formatShape).join(', ')}: ${(error as Error).message}`);
+      }
+      shapes.set(node.outputs[0]!, outputShape);
+      this.planned.push({ node, activations, outputShape });
+    }
+    const output = shapes.get(this.graph.outputs[0]!);
+    if (!output) throw new Error(`${this.graph.source}: no node computes the graph output '${this.graph.outputs[0]}'`);
+    return output;
+  }
+
+  override build(ctx: GpuContext, input: Shape): void {
+    this.ctx = ctx;
+    if (this.planned.length === 0) this.outputShape(input);
+    for (const { node } of this.planned) {
+      node.inputs.forEach((name, i) => {
+        const constant = this.constants.get(name);
+        if (!constant?.floats || this.weights.has(this.weightKey(node, i))) return;
+        const prepared = ONNX_OPS[node.opType]!.prepare?.(node, i, constant) ?? { dims: constant.dims, floats: constant.floats };
+        this.weights.set(this.weightKey(node, i), Tensor.from(ctx, prepared.floats, prepared.dims.length > 0 ? prepared.dims : [1]));
+      });
+    }
+  }
+
+  /** Weights are shared between nodes unless an op transforms them (then one copy per node). */
+  private weightKey(node: OnnxNode, input: number): string {
+    return ONNX_OPS[node.opType]!.prepare ? `${node.name}:${input}` : node.inputs[input]!;
+  }
+
+  forward<T extends AnyTensor>(x: T): T {
+    if (!this.ctx) throw new Error(`ONNX model '${this.name}' is not built; call model.build(ctx, inputShape) first`);
+    const values = new Map<string, T>([[this.inputName, x]]);
+    const batch = x.shape[0]!;
+    for (const { node, activations, outputShape } of this.planned) {
+      const run = {
+        weight: (index: number) => this.weights.get(this.weightKey(node, index)) as AnyTensor as T,
+        zeros: (length: number) => this.zerosOf(length) as AnyTensor as T,
+        isConstant: (index: number) => this.constants.has(node.inputs[index]!),
+        batch,
+        outputShape,
+      };
+      values.set(node.outputs[0]!, ONNX_OPS[node.opType]!.apply(node, activations.map((i) => values.get(node.inputs[i]!)!), run));
+    }
+    return values.get(this.graph.outputs[0]!)!;
+  }
+
+  private zerosOf(length: number): Tensor {
+    let zeros = this.zeros.get(length);
+    if (!zeros) this.zeros.set(length, (zeros = Tensor.from(this.ctx!, new Float32Array(length), [length])));
+    return zeros;
+  }
+
+  /** The imported weights by their ONNX initializer names (frozen: a teacher is a constant). */
+  override parameters(): Record<string, Tensor> {
+    return Object.fromEntries(this.weights);
+  }
+
+  override dispose(): void {
+    super.dispose();
+    for (const t of this.zeros.values()) t.dispose();
+    this.zeros.clear();
+  }
+}

@@ -1,0 +1,41 @@
+// loadOnnx: an ONNX file or bytes to a built kdgpu model.
+import type { GpuContext } from '../gpu/context.js';
+import type { Shape } from '../graph/tensor.js';
+import { sequential, type Sequential } from '../nn/sequential.js';
+import { decodeOnnx } from './decode.js';
+import { OnnxGraphLayer } from './graph-layer.js';
+
+export interface LoadOnnxOptions {
+  /** Model name (default 'teacher'). */
+  name?: string;
+  /** Per-sample input shape, e.g. [1, 28, 28], when the file's input dims are symbolic. */
+  inputShape?: Shape;
+  /** Names the source in errors when bytes are given (default 'model.onnx'). */
+  source?: string;
+}
+
+/**
+ * Imports an ONNX model (a path in Node, or its bytes) as a built kdgpu model whose single
+ * layer runs the ONNX graph with kdgpu's ops: usable as a frozen teacher in `distill` and
+ * the robust objectives, as an attack target (input gradients flow through it) and with
+ * `evaluate`. Unsupported ops or attributes fail here, naming the node, op, opset and file.
+ *
+ * @example
+ * // Python: torch.onnx.export(model, torch.zeros(1, 1, 28, 28), 'teacher.onnx', dynamo=False)
+ * const teacher = await kdgpu.loadOnnx(ctx, 'teacher.onnx');
+ */
+export async function loadOnnx(ctx: GpuContext, bytesOrPath: Uint8Array | string, options: LoadOnnxOptions = {}): Promise<Sequential> {
+  let bytes: Uint8Array;
+  let source = options.source ?? 'model.onnx';
+  if (typeof bytesOrPath === 'string') {
+    source = bytesOrPath;
+    const { readFileBytes } = await import('../io/atomic-write.js');
+    bytes = await readFileBytes(bytesOrPath);
+  } else {
+    bytes = bytesOrPath;
+  }
+  const layer = new OnnxGraphLayer(decodeOnnx(bytes, source), 'onnx');
+  const inputShape = options.inputShape ?? layer.declaredInputShape;
+  if (!inputShape) throw new Error(`${source}: the input '${layer.inputName}' has symbolic dims; pass { inputShape: [channels, height, width] }`);
+  return sequential([layer], { name: options.name ?? 'teacher' }).build(ctx, inputShape);
+}

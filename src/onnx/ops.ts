@@ -1,0 +1,237 @@
+// ONNX operators kdgpu maps onto its own ops (each with a gradient rule, so attacks and
+// distillation work through imported teachers). Every check runs at load time: a node kdgpu
+// cannot run exactly fails there, naming the node, never at run time.
+import type { AnyTensor } from '../graph/apply.js';
+import type { Shape } from '../graph/tensor.js';
+import { batchNorm } from '../ops/batch-norm.js';
+import { conv2d } from '../ops/conv2d.js';
+import { add, relu, reshape } from '../ops/elementwise.js';
+import { linear } from '../ops/matmul.js';
+import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pooling.js';
+import { broadcastAxis } from '../ops/reduce-axis.js';
+import type { AttributeValue, OnnxNode, OnnxTensor } from './decode.js';
+
+/** What an op sees: per-sample shapes of activations (batch excluded), constants by name. */
+export interface OpContext {
+  constant(name: string): OnnxTensor | undefined;
+}
+
+/** What an op gets when it runs. */
+export interface RunContext<T extends AnyTensor> {
+  /** The GPU tensor made at build time for the node's constant input `index`. */
+  weight(index: number): T;
+  /** A GPU vector of `length` zeros (a missing bias). */
+  zeros(length: number): T;
+  /** Whether the node's input `index` is a constant. */
+  isConstant(index: number): boolean;
+  batch: number;
+  /** The node's per-sample output shape, inferred at load. */
+  outputShape: Shape;
+}
+
+export interface OnnxOp {
+  /** Why this node cannot run here (unsupported attribute values), or undefined. */
+  check(node: OnnxNode, c: OpContext): string | undefined;
+  /** Per-sample output shape from the activations' per-sample shapes (constants are not activations). */
+  shape(node: OnnxNode, inputs: Shape[], c: OpContext): Shape;
+  /** The output for a batch: `x` holds the node's activation inputs in order. */
+  apply<T extends AnyTensor>(node: OnnxNode, x: T[], run: RunContext<T>): T;
+  /** Transforms constant input i before it goes to the GPU (e.g. transposed Gemm weights). */
+  prepare?(node: OnnxNode, input: number, tensor: OnnxTensor): { dims: number[]; floats: Float32Array };
+}
+
+const ints = (node: OnnxNode, name: string): number[] | undefined => node.attributes.get(name) as number[] | undefined;
+const int = (node: OnnxNode, name: string, fallback: number): number => (node.attributes.get(name) as number | undefined) ?? fallback;
+const float = (node: OnnxNode, name: string, fallback: number): number => (node.attributes.get(name) as number | undefined) ?? fallback;
+const allEqual = (values: number[]) => values.every((v) => v === values[0]);
+
+/** Square window, equal strides, symmetric equal padding, no dilation: what kdgpu's conv and pools run. */
+function windowCheck(node: OnnxNode, allowPads: boolean): string | undefined {
+  const kernel = ints(node, 'kernel_shape');
+  if (kernel && (kernel.length !== 2 || !allEqual(kernel))) return `kernel_shape [${kernel}] (only square 2-D kernels are supported)`;
+  const strides = ints(node, 'strides') ?? [1, 1];
+  if (!allEqual(strides)) return `strides [${strides}] (only equal strides)`;
+  const pads = ints(node, 'pads') ?? [0, 0, 0, 0];
+  if (!allEqual(pads)) return `pads [${pads}] (only equal padding on every side)`;
+  if (!allowPads && pads[0] !== 0) return `pads [${pads}] (pooling with padding is not supported)`;
+  const dilations = ints(node, 'dilations') ?? [1, 1];
+  if (dilations.some((d) => d !== 1)) return `dilations [${dilations}] (only 1)`;
+  const autoPad = node.attributes.get('auto_pad') as string | undefined;
+  if (autoPad && autoPad !== 'NOTSET') return `auto_pad ${autoPad} (only explicit pads)`;
+  if (int(node, 'ceil_mode', 0) !== 0) return 'ceil_mode 1 (only floor)';
+  return undefined;
+}
+
+function windowShape(input: Shape, channels: number, kernel: number, stride: number, pad: number): Shape {
+  const out = (n: number) => Math.floor((n + 2 * pad - kernel) / stride) + 1;
+  return [channels, out(input[1]!), out(input[2]!)];
+}
+
+const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+const conv: OnnxOp = {
+  check(node, c) {
+    if (int(node, 'group', 1) !== 1) return `group ${int(node, 'group', 1)} (only 1)`;
+    const w = c.constant(node.inputs[1]!);
+    if (!w?.floats || w.dims.length !== 4) return 'a weight that is not a constant 4-D float tensor';
+    if (w.dims[2] !== w.dims[3]) return `a ${w.dims[2]}×${w.dims[3]} kernel (only square kernels)`;
+    return windowCheck(node, true);
+  },
+  shape(node, [x], c) {
+    const w = c.constant(node.inputs[1]!)!;
+    return windowShape(x!, w.dims[0]!, w.dims[2]!, ints(node, 'strides')?.[0] ?? 1, ints(node, 'pads')?.[0] ?? 0);
+  },
+  apply(node, [x], run) {
+    const bias = node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!);
+    return conv2d(x!, run.weight(1), bias, { stride: ints(node, 'strides')?.[0] ?? 1, padding: ints(node, 'pads')?.[0] ?? 0 });
+  },
+};
+
+const gemm: OnnxOp = {
+  check(node, c) {
+    if (int(node, 'transA', 0) !== 0) return 'transA 1';
+    const b = c.constant(node.inputs[1]!);
+    if (!b?.floats || b.dims.length !== 2) return 'a B input that is not a constant 2-D float tensor';
+    const bias = node.inputs[2] ? c.constant(node.inputs[2]) : undefined;
+    if (node.inputs[2] && !bias?.floats) return 'a C input that is not a constant';
+    return undefined;
+  },
+  shape(node, [x], c) {
+    if (x!.length !== 1) throw new Error(`input of rank ${x!.length + 1}; Gemm needs a matrix [batch, features]`);
+    const b = c.constant(node.inputs[1]!)!;
+    return [int(node, 'transB', 0) ? b.dims[0]! : b.dims[1]!];
+  },
+  prepare(node, input, tensor) {
+    // kdgpu's linear takes W as [in, out]: transpose a transB weight, fold alpha and beta in.
+    const alpha = float(node, 'alpha', 1);
+    if (input === 2) {
+      const beta = float(node, 'beta', 1);
+      return { dims: tensor.dims, floats: tensor.floats!.map((v) => v * beta) };
+    }
+    const [rows, cols] = tensor.dims as [number, number];
+    if (!int(node, 'transB', 0)) return { dims: [rows, cols], floats: tensor.floats!.map((v) => v * alpha) };
+    const out = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) out[k * rows + r] = tensor.floats![r * cols + k]! * alpha;
+    return { dims: [cols, rows], floats: out };
+  },
+  apply(node, [x], run) {
+    return linear(x!, run.weight(1), node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!));
+  },
+};
+
+const matMul: OnnxOp = {
+  check(node, c) {
+    const b = c.constant(node.inputs[1]!);
+    return b?.floats && b.dims.length === 2 ? undefined : 'a second input that is not a constant 2-D float tensor';
+  },
+  shape(_node, [x], c) {
+    if (x!.length !== 1) throw new Error(`input of rank ${x!.length + 1}; MatMul is supported for matrices [batch, features]`);
+    return [c.constant(_node.inputs[1]!)!.dims[1]!];
+  },
+  apply(_node, [x], run) {
+    return linear(x!, run.weight(1), run.zeros(run.outputShape[0]!));
+  },
+};
+
+const pool = (kind: 'max' | 'avg'): OnnxOp => ({
+  check(node) {
+    if (!ints(node, 'kernel_shape')) return 'no kernel_shape';
+    return windowCheck(node, false);
+  },
+  shape(node, [x]) {
+    const k = ints(node, 'kernel_shape')![0]!;
+    return windowShape(x!, x![0]!, k, ints(node, 'strides')?.[0] ?? 1, 0);
+  },
+  apply(node, [x]) {
+    const options = { size: ints(node, 'kernel_shape')![0]!, stride: ints(node, 'strides')?.[0] ?? 1 };
+    return kind === 'max' ? maxPool2d(x!, options) : avgPool2d(x!, options);
+  },
+});
+
+const passThrough: OnnxOp = {
+  check: () => undefined,
+  shape: (_node, [x]) => x!,
+  apply: (_node, [x]) => x!,
+};
+
+
+function reshapeTarget(node: OnnxNode, input: Shape, c: OpContext): Shape {
+  const spec = c.constant(node.inputs[1]!)!.ints!;
+  const sample = product(input);
+  // The first entry is the batch (0 = copy, -1 or the exported batch size); the rest are per sample.
+  const rest = spec.slice(1).map((d, i) => (d === 0 ? input[i]! : d));
+  const known = product(rest.filter((d) => d !== -1));
+  const resolved = rest.map((d) => (d === -1 ? sample / known : d));
+  if (product(resolved) !== sample || resolved.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new Error(`Reshape to [${spec}] does not fit a sample of shape [${input}]`);
+  }
+  return resolved;
+}
+
+export const ONNX_OPS: Record<string, OnnxOp> = {
+  Conv: conv,
+  Gemm: gemm,
+  MatMul: matMul,
+  Relu: { check: () => undefined, shape: (_n, [x]) => x!, apply: (_n, [x]) => relu(x!) },
+  MaxPool: pool('max'),
+  AveragePool: pool('avg'),
+  GlobalAveragePool: {
+    check: () => undefined,
+    shape: (_n, [x]) => [x![0]!, 1, 1],
+    apply: (_n, [x], run) => reshape(globalAvgPool(x!), [run.batch, ...run.outputShape]),
+  },
+  BatchNormalization: {
+    check(node, c) {
+      const missing = node.inputs.slice(1, 5).filter((name) => !c.constant(name)?.floats);
+      if (missing.length > 0) return `statistics that are not constants (${missing.join(', ')})`;
+      if (int(node, 'training_mode', 0) !== 0) return 'training_mode 1 (imported models run in inference mode)';
+      return node.outputs.length > 1 && node.outputs.slice(1).some((o) => o !== '') ? 'running-statistics outputs (training mode)' : undefined;
+    },
+    shape: (_n, [x]) => x!,
+    apply: (node, [x], run) => batchNorm(x!, run.weight(1), run.weight(2), run.weight(3), run.weight(4), { training: false, eps: float(node, 'epsilon', 1e-5) }),
+  },
+  Flatten: {
+    check: (node) => (int(node, 'axis', 1) === 1 ? undefined : `axis ${int(node, 'axis', 1)} (only 1)`),
+    shape: (_n, [x]) => [product(x!)],
+    apply: (_n, [x], run) => reshape(x!, [run.batch, ...run.outputShape]),
+  },
+  Reshape: {
+    check: (node, c) => (c.constant(node.inputs[1]!)?.ints ? undefined : 'a shape that is not a constant'),
+    shape: (node, [x], c) => reshapeTarget(node, x!, c),
+    apply: (_n, [x], run) => reshape(x!, [run.batch, ...run.outputShape]),
+  },
+  Add: {
+    check(node, c) {
+      const constants = node.inputs.filter((name) => c.constant(name));
+      if (constants.length === 0) return undefined;
+      const k = c.constant(constants[0]!)!;
+      return constants.length === 1 && k.floats && k.dims.length === 1 ? undefined : 'a constant operand other than a 1-D bias over the last axis';
+    },
+    shape(node, inputs, c) {
+      if (inputs.length === 2 && inputs[0]!.join() !== inputs[1]!.join()) throw new Error(`operands of shapes [${inputs[0]}] and [${inputs[1]}] (only equal shapes, or a bias over the last axis)`);
+      const bias = node.inputs.map((name) => c.constant(name)).find(Boolean);
+      if (bias && (inputs[0]!.length !== 1 || bias.dims[0] !== inputs[0]![0])) throw new Error(`a bias of ${bias.dims[0]} values added to samples of shape [${inputs[0]}] (only a bias over [batch, features])`);
+      return inputs[0]!;
+    },
+    apply(_node, x, run) {
+      if (x.length === 2) return add(x[0]!, x[1]!);
+      const biasInput = run.isConstant(0) ? 0 : 1;
+      return add(x[0]!, broadcastAxis(run.weight(biasInput), [run.batch, ...run.outputShape], 0));
+    },
+  },
+  Sum: {
+    check: (node, c) => (node.inputs.some((name) => c.constant(name)) ? 'constant operands' : undefined),
+    shape(_n, inputs) {
+      if (inputs.some((s) => s.join() !== inputs[0]!.join())) throw new Error('operands of different shapes');
+      return inputs[0]!;
+    },
+    apply: (_n, x) => x.slice(1).reduce((sum, t) => add(sum, t), x[0]!),
+  },
+  Dropout: { ...passThrough, check: (node) => (node.outputs.length > 1 && node.outputs[1] !== '' ? 'a mask output (training mode)' : undefined) },
+  Identity: passThrough,
+};
+
+/** The op types the importer maps, for messages and the README. */
+export const SUPPORTED_ONNX_OPS = [...Object.keys(ONNX_OPS), 'Constant'].sort();
+
+export type { AttributeValue };

@@ -1,0 +1,59 @@
+// ONNX import: a residual CNN trained and exported by PyTorch (test/fixtures/onnx/
+// make_onnx_fixtures.py) must give onnxruntime's logits, work as a distillation teacher and
+// pass input gradients to attacks; unsupported ops and damaged files fail at load.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { Adam, attackDataset, decodeOnnx, distill, evaluate, loadMnistFromDirectory, loadOnnx, seedCnn, subset } from '../src/index.js';
+import { useGpu } from './support/gpu.js';
+
+const gpu = useGpu();
+const fixture = join(import.meta.dirname, 'fixtures', 'onnx', 'mnist-torch-cnn.onnx');
+
+describe('loadOnnx', () => {
+  it("gives onnxruntime's logits (max |Δ| ≤ 1e-4) and predictions on 500 MNIST test images", async () => {
+    const teacher = await loadOnnx(gpu(), fixture, { inputShape: [1, 28, 28] });
+    const test = subset((await loadMnistFromDirectory()).test, 0, 500);
+    const ours = await evaluate(teacher, test, { logits: true, batchSize: 250 });
+    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(fixture)));
+    const theirs = (await session.run({ image: new ort.Tensor('float32', test.images, [500, 1, 28, 28]) })).logits!.data as Float32Array;
+    const maxError = Math.max(...ours.logits!.map((v, i) => Math.abs(v - theirs[i]!)));
+    expect(maxError).toBeLessThan(1e-4);
+    expect(ours.accuracy).toBeGreaterThan(0.95); // PyTorch trained it for one epoch
+    teacher.dispose();
+  });
+
+  it('works as a frozen distillation teacher and as an attack target', async () => {
+    const ctx = gpu();
+    const teacher = await loadOnnx(ctx, fixture, { inputShape: [1, 28, 28] });
+    const before = await Promise.all([...teacher.parameters().values()].map((t) => t.read()));
+    const mnist = await loadMnistFromDirectory();
+    const student = seedCnn('student').build(ctx, [1, 28, 28], { seed: 3 });
+    const result = await distill(student, subset(mnist.train, 0, 256), { teacher, temperature: 4, alpha: 0.1, epochs: 1, batchSize: 32, optimizer: new Adam({ learningRate: 1e-3 }) });
+    expect(Number.isFinite(result.history[0]!.loss)).toBe(true);
+    const after = await Promise.all([...teacher.parameters().values()].map((t) => t.read()));
+    expect(after).toEqual(before); // the teacher is a constant
+    // FGSM through the imported graph: input gradients flow, so accuracy drops.
+    const images = subset(mnist.test, 0, 200);
+    const clean = (await evaluate(teacher, images)).accuracy;
+    const { accuracy } = await attackDataset(teacher, images, { kind: 'fgsm', epsilon: 0.2, adversarial: false });
+    expect(accuracy).toBeLessThan(clean - 0.2);
+    student.dispose();
+    teacher.dispose();
+  });
+
+  it('fails at load naming the node, op, opset and file for an unsupported op', async () => {
+    const path = join(import.meta.dirname, 'fixtures', 'onnx', 'unsupported-op.onnx');
+    await expect(loadOnnx(gpu(), path, { inputShape: [4] })).rejects.toThrow(`${path}: cannot import 1 node(s):\n  node 'smooth': op Softplus is not supported (opset 13); kdgpu imports`);
+  });
+
+  it('fails at load naming the file for a truncated or foreign file', async () => {
+    const bytes = new Uint8Array(readFileSync(fixture));
+    for (const cut of [10, 1000, bytes.length - 7]) {
+      expect(() => decodeOnnx(bytes.subarray(0, cut), 'cut.onnx')).toThrow(/^cut\.onnx: /);
+    }
+    await expect(loadOnnx(gpu(), new TextEncoder().encode('{"not": "onnx"}'), { source: 'weights.json' })).rejects.toThrow(/^weights\.json: /);
+    await expect(loadOnnx(gpu(), '/nonexistent/teacher.onnx')).rejects.toThrow('cannot read /nonexistent/teacher.onnx');
+  });
+});
