@@ -44,6 +44,7 @@ export { Conv2d, type Conv2dLayerOptions } from './nn/conv2d.js';
 export { MaxPool2d, AvgPool2d, GlobalAvgPool } from './nn/pooling.js';
 export { ReLU, Flatten, Dropout } from './nn/basic.js';
 export { BatchNorm } from './nn/batch-norm.js';
+export { Standardize } from './nn/standardize.js';
 export { Sequential, sequential, type ModelForwardOptions, type BuildOptions, type SequentialOptions } from './nn/sequential.js';
 export { subset, split, normalize, checkDataset, imageSize, MNIST_MEAN, MNIST_STD, MNIST_NORMALIZATION, type Dataset, type Normalization } from './data/dataset.js';
 export { batches, batchesFrom, batchCount, type Batch, type BatchOptions } from './data/batches.js';

@@ -105,6 +105,28 @@ describe('kdgpu command', () => {
     expect(readFileSync(join(out, 'robustness.html'), 'utf8')).toContain('data:image/png;base64,');
   }, 300_000);
 
+  it('kdgpu distill imports an ONNX teacher, distils the seed CNN and exports it as ONNX that onnxruntime runs', async () => {
+    const out = join(dir, 'distill');
+    const onnxPath = join(out, 'student.onnx');
+    const teacher = 'test/fixtures/onnx/mnist-torch-cnn.onnx';
+    const result = await cli(['distill', '--teacher', teacher, '--train-images', '512', '--test-images', '200', '--epochs', '1', '--batch', '32', '--out', out, '--export-onnx', onnxPath]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'distill.json'), 'utf8'));
+    expect(report.teacher.testAccuracy).toBeGreaterThan(0.9);
+    expect(report.data).toEqual({ train: 512, validation: 1000, test: 200 });
+    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnxPath)));
+    const test = subset((await loadMnistFromDirectory()).test, 0, 200);
+    const logits = (await session.run({ input: new ort.Tensor('float32', test.images, [200, 1, 28, 28]) })).logits!.data as Float32Array;
+    let correct = 0;
+    for (let i = 0; i < 200; i++) {
+      const row = logits.subarray(i * 10, i * 10 + 10);
+      if (row.indexOf(Math.max(...row)) === test.labels[i]) correct++;
+    }
+    expect(correct / 200).toBeCloseTo(report.student.testAccuracy, 5);
+    expect((await cli(['distill'])).stderr).toContain('distill needs --teacher FILE.onnx');
+    expect((await cli(['distill', '--teacher', teacher, '--teacher-mean', '0.1'])).stderr).toContain('--teacher-mean and --teacher-std go together');
+  }, 300_000);
+
   it('a tiny robustness run writes robustness.json and a self-contained robustness.html, and saves its models', async () => {
     const [out, weights] = ['robustness', 'weights'].map((name) => join(dir, name));
     const tiny = ['--train-images', '256', '--train-steps', '1', '--batch', '32', '--test-images', '100', '--attack-images', '20', '--pgd-steps', '1'];

@@ -24,6 +24,19 @@ describe('loadOnnx', () => {
     teacher.dispose();
   });
 
+  it('standardises inputs for a teacher trained on normalised pixels: model(x) = onnx((x − mean) / std)', async () => {
+    const [mean, std] = [0.1307, 0.3081];
+    const teacher = await loadOnnx(gpu(), fixture, { inputShape: [1, 28, 28], normalization: { mean, std } });
+    expect(teacher.layers.map((l) => l.kind)).toEqual(['standardize', 'onnx']);
+    const test = subset((await loadMnistFromDirectory()).test, 0, 100);
+    const ours = (await evaluate(teacher, test, { logits: true, batchSize: 100 })).logits!;
+    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(fixture)));
+    const standardised = test.images.map((v) => (v - mean) / std);
+    const theirs = (await session.run({ image: new ort.Tensor('float32', standardised, [100, 1, 28, 28]) })).logits!.data as Float32Array;
+    expect(Math.max(...ours.map((v, i) => Math.abs(v - theirs[i]!)))).toBeLessThan(1e-3); // logits ~10×larger here
+    teacher.dispose();
+  });
+
   it('works as a frozen distillation teacher and as an attack target', async () => {
     const ctx = gpu();
     const teacher = await loadOnnx(ctx, fixture, { inputShape: [1, 28, 28] });

@@ -2,6 +2,7 @@
 // The `kdgpu` command.
 import { checkKnown, numberOption, parseArgs } from './args.js';
 import { DEMO_DEFAULTS, DEMO_QUICK, DEMO_ROBUSTNESS, runDemo } from './demo.js';
+import { DISTILL_DEFAULTS, runDistillCommand } from './distill-command.js';
 import { ROBUSTNESS_DEFAULTS, ROBUSTNESS_QUICK, runRobustnessCommand } from './robustness-command.js';
 
 const HELP = `kdgpu — knowledge distillation and robustness on WebGPU
@@ -19,6 +20,10 @@ Usage:
                            ARD (adversarially robust distillation); evaluate clean accuracy,
                            FGSM/PGD accuracy vs ε with sanity checks, MNIST-C corruption error
                            and calibration; write OUT/robustness.json and OUT/robustness.html
+  kdgpu distill --teacher FILE.onnx [options]
+                           import a teacher (e.g. exported by torch.onnx.export) and distil
+                           the seed CNN from it on MNIST; write OUT/distill.json and, with
+                           --export-onnx, the student as ONNX
   kdgpu help               this text
 
 Demo options:
@@ -65,6 +70,16 @@ Robustness options:
   --lr R, --seed S, --train-images N, --test-images N
                            as for the demo (KD and ARD both give the hard loss weight alpha;
                            test images: clean accuracy, corruptions, calibration)
+
+Distill options:
+  --teacher FILE           the teacher, an ONNX model taking [batch, 1, 28, 28] images
+  --teacher-mean M, --teacher-std S
+                           the teacher was trained on (pixel − M) / S (e.g. 0.1307, 0.3081);
+                           kdgpu standardises its inputs (default: pixels in [0, 1] as they are)
+  --export-onnx FILE       write the distilled student as ONNX (opset 13)
+  --out DIR                output folder (default ${DISTILL_DEFAULTS.out})
+  --epochs N, --batch N, --lr R, --temperature T, --alpha A, --seed S, --train-images N,
+  --test-images N          as for the demo (defaults: ${DISTILL_DEFAULTS.epochs} epochs, batch ${DISTILL_DEFAULTS.batchSize})
 
 The held-out images for temperature scaling are the last 5,000 training images (1,000
 with --quick or --train-images); they are never trained on.
@@ -151,6 +166,29 @@ async function main(argv: string[]): Promise<number> {
       epsilons: epsilonList(args),
       ...(args.options.has('save') ? { save: args.options.get('save') } : {}),
       ...(args.options.has('load') ? { load: args.options.get('load') } : {}),
+    });
+    return 0;
+  }
+  if (args.command === 'distill') {
+    checkKnown(args, ['teacher', 'teacher-mean', 'teacher-std', 'export-onnx', 'out', 'epochs', 'batch', 'lr', 'temperature', 'alpha', 'seed', 'train-images', 'test-images']);
+    const teacher = args.options.get('teacher');
+    if (!teacher) throw new Error('distill needs --teacher FILE.onnx (the teacher model)');
+    const [mean, std] = ['teacher-mean', 'teacher-std'].map((name) => (args.options.has(name) ? numberOption(args, name, NaN, { min: -1e6, max: 1e6 }) : undefined));
+    if ((mean === undefined) !== (std === undefined)) throw new Error('--teacher-mean and --teacher-std go together');
+    if (std !== undefined && !(std > 0)) throw new Error(`--teacher-std must be positive, got ${std}`);
+    await runDistillCommand({
+      teacher,
+      teacherNormalization: mean !== undefined ? { mean, std: std! } : undefined,
+      out: args.options.get('out') ?? DISTILL_DEFAULTS.out,
+      exportOnnx: args.options.get('export-onnx'),
+      epochs: numberOption(args, 'epochs', DISTILL_DEFAULTS.epochs, { min: 1, max: 1000, integer: true }),
+      batchSize: numberOption(args, 'batch', DISTILL_DEFAULTS.batchSize, { min: 1, max: 4096, integer: true }),
+      learningRate: numberOption(args, 'lr', DISTILL_DEFAULTS.learningRate, { min: 1e-8, max: 10 }),
+      temperature: numberOption(args, 'temperature', DISTILL_DEFAULTS.temperature, { min: 1e-3, max: 1000 }),
+      alpha: numberOption(args, 'alpha', DISTILL_DEFAULTS.alpha, { min: 0, max: 1 }),
+      seed: numberOption(args, 'seed', DISTILL_DEFAULTS.seed, { min: 0, max: 2 ** 31, integer: true }),
+      trainImages: optionalInteger(args, 'train-images'),
+      testImages: optionalInteger(args, 'test-images'),
     });
     return 0;
   }

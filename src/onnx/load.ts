@@ -2,6 +2,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { Shape } from '../graph/tensor.js';
 import { sequential, type Sequential } from '../nn/sequential.js';
+import { Standardize } from '../nn/standardize.js';
 import { decodeOnnx } from './decode.js';
 import { OnnxGraphLayer } from './graph-layer.js';
 
@@ -12,6 +13,12 @@ export interface LoadOnnxOptions {
   inputShape?: Shape;
   /** Names the source in errors when bytes are given (default 'model.onnx'). */
   source?: string;
+  /**
+   * The normalisation the model was trained with: inputs in [0, 1] are standardised,
+   * (x − mean) / std, before the graph (a 'standardize' layer), so kdgpu's data, students
+   * and attacks stay in pixel units.
+   */
+  normalization?: { mean: number; std: number };
 }
 
 /**
@@ -37,5 +44,6 @@ export async function loadOnnx(ctx: GpuContext, bytesOrPath: Uint8Array | string
   const layer = new OnnxGraphLayer(decodeOnnx(bytes, source), 'onnx');
   const inputShape = options.inputShape ?? layer.declaredInputShape;
   if (!inputShape) throw new Error(`${source}: the input '${layer.inputName}' has symbolic dims; pass { inputShape: [channels, height, width] }`);
-  return sequential([layer], { name: options.name ?? 'teacher' }).build(ctx, inputShape);
+  const layers = options.normalization ? [new Standardize(options.normalization.mean, options.normalization.std), layer] : [layer];
+  return sequential(layers, { name: options.name ?? 'teacher' }).build(ctx, inputShape);
 }
