@@ -58,8 +58,9 @@ export { saveSafetensorsFile, loadSafetensorsFile } from './io/safetensors-file.
 export { loadTorchStateDict, type TorchStateDictOptions, type TorchModuleMapping } from './nn/torch-state-dict.js';
 export { encodeOnnx, saveOnnx, ONNX_EXPORT_OPSET, type OnnxExportOptions } from './onnx/export.js';
 export { loadOnnx, type LoadOnnxOptions } from './onnx/load.js';
-export { decodeOnnx, type OnnxGraphData, type OnnxNode, type OnnxTensor } from './onnx/decode.js';
+export { decodeOnnx, decodeOnnxTensor, type OnnxGraphData, type OnnxNode, type OnnxTensor } from './onnx/decode.js';
 export { SUPPORTED_ONNX_OPS } from './onnx/ops.js';
+export { runOnnxCase, type OnnxCaseResult, type OnnxTestData } from './onnx/conformance.js';
 export { fit, type Objective, type FitOptions, type FitResult, type EpochStats, type StepProgress, type TrainingState, type CheckpointStore } from './train/fit.js';
 export { train } from './train/train.js';
 export { Evaluator, evaluate, type Evaluation } from './train/evaluate.js';

@@ -92,6 +92,20 @@ function attributeOf(a: Message, source: string): AttributeValue {
 }
 
 /**
+ * Decodes one TensorProto (e.g. the input_0.pb / output_0.pb files of ONNX test cases).
+ * @example const { dims, floats } = decodeOnnxTensor(bytes, 'input_0.pb');
+ */
+export function decodeOnnxTensor(bytes: Uint8Array, source = 'tensor.pb'): OnnxTensor {
+  let message: Message;
+  try {
+    message = onnxTypes.TensorProto.toObject(onnxTypes.TensorProto.decode(bytes), { longs: Number, bytes: Uint8Array, defaults: false }) as Message;
+  } catch (cause) {
+    throw new Error(`${source}: not a readable ONNX tensor (${(cause as Error).message})`);
+  }
+  return tensorOf(message, source);
+}
+
+/**
  * Decodes an ONNX model (protobuf, via protobufjs and onnx.proto). A truncated or damaged
  * file fails here, naming `source`.
  * @example const graph = decodeOnnx(bytes, 'teacher.onnx');

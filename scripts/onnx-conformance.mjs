@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// Runs the ONNX project's backend test cases (../shared/onnx-backend-tests, or a folder given
+// with --cases; the light/ networks are only checked for ops) through kdgpu's importer and prints a Markdown table: case, ops, result, max
+// error, and for unsupported cases what is missing. A case passes when every output value is
+// within atol 1e-7 + rtol 1e-3·|expected| (the ONNX runner's tolerance).
+//   node scripts/onnx-conformance.mjs [--cases DIR] [--json FILE] [--copy-passing DIR]
+// Needs a build (npm run build).
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as kdgpu from '../dist/kdgpu.js';
+
+const args = process.argv.slice(2);
+const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const root = option('--cases') ?? join(import.meta.dirname, '..', '..', 'shared', 'onnx-backend-tests');
+const suites = ['pytorch-converted', 'pytorch-operator', 'simple'];
+
+/** The test data sets of one case folder (model.onnx + test_data_set_N/{input,output}_K.pb). */
+function dataSets(dir) {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('test_data_set_'))
+    .sort()
+    .map((set) => {
+      const files = readdirSync(join(dir, set)).sort();
+      const read = (prefix) => files.filter((f) => f.startsWith(prefix)).map((f) => new Uint8Array(readFileSync(join(dir, set, f))));
+      return { inputs: read('input_'), outputs: read('output_') };
+    });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const ctx = await kdgpu.init();
+  const rows = [];
+  for (const suite of suites) {
+    const folder = join(root, suite);
+    if (!existsSync(folder)) continue;
+    for (const name of readdirSync(folder).sort()) {
+      const dir = join(folder, name);
+      rows.push({ suite, ...(await kdgpu.runOnnxCase(ctx, name, new Uint8Array(readFileSync(join(dir, 'model.onnx'))), dataSets(dir))) });
+    }
+  }
+  // The whole networks: their weights come from ConstantOfShape nodes and their expected
+  // output sits beside the model; listed with what kdgpu lacks to import them.
+  const light = join(root, 'light');
+  if (existsSync(light)) {
+    for (const file of readdirSync(light).filter((f) => f.endsWith('.onnx')).sort()) {
+      const graph = kdgpu.decodeOnnx(new Uint8Array(readFileSync(join(light, file))), file);
+      const ops = [...new Set(graph.nodes.map((n) => n.opType))];
+      const missing = ops.filter((op) => !kdgpu.SUPPORTED_ONNX_OPS.includes(op));
+      rows.push({ suite: 'light', name: file.replace(/\.onnx$/, ''), ops, result: missing.length ? 'unsupported' : 'not run', maxError: null, missing: missing.length ? `op ${missing.join(', ')}` : null });
+    }
+  }
+  ctx.dispose();
+  const lines = ['| suite | case | ops | result | max error | missing |', '| --- | --- | --- | --- | ---: | --- |'];
+  for (const r of rows) lines.push(`| ${r.suite} | ${r.name} | ${r.ops.join(', ')} | ${r.result} | ${r.maxError === null ? '' : r.maxError.toExponential(1)} | ${r.missing ?? ''} |`);
+  const count = (suite, result) => rows.filter((r) => r.suite === suite && (!result || r.result === result)).length;
+  for (const suite of [...suites, 'light']) lines.push('', `${suite}: ${count(suite, 'pass')} of ${count(suite)} pass`);
+  console.log(lines.join('\n'));
+  const json = option('--json');
+  if (json) writeFileSync(json, `${JSON.stringify(rows, null, 2)}\n`);
+  const copyTo = option('--copy-passing');
+  if (copyTo) for (const r of rows.filter((row) => row.result === 'pass')) cpSync(join(root, r.suite, r.name), join(copyTo, r.suite, r.name), { recursive: true });
+}

@@ -1,0 +1,47 @@
+// The ONNX project's own backend test cases (Apache-2.0; test/fixtures/onnx-conformance/LICENSE)
+// that kdgpu's importer passes, copied by `node scripts/onnx-conformance.mjs --copy-passing`:
+// each must match the expected outputs within the ONNX runner's tolerance. Two cases it does
+// not support must say what is missing.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runOnnxCase } from '../src/index.js';
+import { useGpu } from './support/gpu.js';
+
+const gpu = useGpu();
+const root = join(import.meta.dirname, 'fixtures', 'onnx-conformance');
+
+function load(dir: string) {
+  const sets = readdirSync(dir).filter((f) => f.startsWith('test_data_set_')).sort();
+  return {
+    model: new Uint8Array(readFileSync(join(dir, 'model.onnx'))),
+    dataSets: sets.map((set) => {
+      const files = readdirSync(join(dir, set)).sort();
+      const read = (prefix: string) => files.filter((f) => f.startsWith(prefix)).map((f) => new Uint8Array(readFileSync(join(dir, set, f))));
+      return { inputs: read('input_'), outputs: read('output_') };
+    }),
+  };
+}
+
+const passing = ['pytorch-converted', 'pytorch-operator', 'simple'].flatMap((suite) => readdirSync(join(root, suite)).map((name) => [suite, name] as const));
+
+describe('ONNX backend conformance cases', () => {
+  it('has the cases the README table counts as passing', () => {
+    expect(passing.length).toBe(12);
+  });
+
+  for (const [suite, name] of passing) {
+    it(`${suite}/${name} matches within atol 1e-7 + rtol 1e-3`, async () => {
+      const { model, dataSets } = load(join(root, suite, name));
+      const result = await runOnnxCase(gpu(), name, model, dataSets);
+      expect(result, JSON.stringify(result)).toMatchObject({ result: 'pass' });
+    });
+  }
+
+  it('names what is missing for cases it does not support', async () => {
+    const sigmoid = load(join(root, 'unsupported', 'test_Sigmoid'));
+    expect(await runOnnxCase(gpu(), 'test_Sigmoid', sigmoid.model, sigmoid.dataSets)).toMatchObject({ result: 'unsupported', missing: 'op Sigmoid' });
+    const groups = load(join(root, 'unsupported', 'test_Conv2d_groups'));
+    expect(await runOnnxCase(gpu(), 'test_Conv2d_groups', groups.model, groups.dataSets)).toMatchObject({ result: 'unsupported', missing: '(Conv, opset 6) has group 2 (only 1)' });
+  });
+});
