@@ -25,6 +25,7 @@ export {
 } from './ops/gemm-autotune.js';
 export { KDGPU_VERSION } from './version.js';
 export { relu, reluBackward, add, mul, scale, broadcastScalar, reshape, accumulate } from './ops/elementwise.js';
+export { sigmoid, tanh, leakyRelu, elu, selu, softplus, softsign, hardSigmoid, hardSwish, clip, ACTIVATION_KINDS, type ActivationName } from './ops/activations.js';
 export { sum, mean, columnSum } from './ops/reduce.js';
 export { accuracy, argmaxCorrect } from './ops/accuracy.js';
 export { softmaxCrossEntropy, softmaxCrossEntropyPerRow } from './losses/softmax-cross-entropy.js';

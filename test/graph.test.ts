@@ -1,7 +1,7 @@
 // The graph runtime: shape errors while tracing, compiled plans (one submit per run,
 // buffers shared by liveness, fetches), feed validation, autodiff errors, eager == plan.
 import { describe, expect, it } from 'vitest';
-import { add, compile, Graph, gradients, linear, matmul, Random, relu, scale, sum, Tensor } from '../src/index.js';
+import { add, compile, Graph, gradients, linear, matmul, mul, Random, relu, scale, sigmoid, sum, Tensor } from '../src/index.js';
 import { argmaxCorrect } from '../src/ops/accuracy.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, randomArray } from './support/reference.js';
@@ -65,6 +65,23 @@ describe('graph and plan', () => {
     const tensorBytes = 256 * 256 * 4;
     // input + fetched output + at most two live temporaries, not 20 buffers.
     expect(plan.bytes).toBeLessThanOrEqual(4 * tensorBytes);
+    plan.dispose();
+  });
+
+  it('an input first read late in a step never shares a buffer a temporary wrote earlier', async () => {
+    // Fetching only dx prunes the forward pass: the first node writes sum's gradient (a
+    // tensor of ones the size of x), and x is first read afterwards. x once got the freed
+    // buffer of those ones and was overwritten before its reader ran.
+    const ctx = gpu();
+    const g = new Graph(ctx);
+    const x = g.input('x', [64]);
+    const weights = randomArray(random, 64);
+    const [dx] = gradients(sum(mul(sigmoid(x), g.constant(weights, [64]))), [x]);
+    const plan = compile(g, { fetch: [dx!] });
+    const xs = randomArray(random, 64, -4, 4);
+    plan.run({ x: xs });
+    const s = (v: number) => 1 / (1 + Math.exp(-v));
+    expectClose(await plan.read(dx!), Float64Array.from(xs, (v, i) => weights[i]! * s(v) * (1 - s(v))), { atol: 1e-6, rtol: 1e-5 }, 'dx');
     plan.dispose();
   });
 

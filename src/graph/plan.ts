@@ -106,7 +106,9 @@ export function compile(graph: Graph, options: CompileOptions = {}): Plan {
   let bytes = 0;
   const allocate = (t: SymbolicTensor): GPUBuffer => {
     const size = Math.ceil((sizeOf(t.shape) * 4) / 16) * 16;
-    const reused = fetch.has(t) ? undefined : free.get(size)?.pop();
+    // An input's data is written before the step's dispatches run, so it may not share a
+    // buffer that an earlier node of the same step writes.
+    const reused = fetch.has(t) || t.source.kind === 'input' ? undefined : free.get(size)?.pop();
     if (reused) return reused;
     const buffer = ctx.pool.acquire(size);
     owned.push(buffer);
