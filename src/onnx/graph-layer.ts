@@ -119,6 +119,7 @@ export class OnnxGraphLayer extends Layer {
         weight: (index: number) => this.weights.get(this.weightKey(node, index)) as AnyTensor as T,
         zeros: (length: number) => this.zerosOf(length) as AnyTensor as T,
         isConstant: (index: number) => this.constants.has(node.inputs[index]!),
+        constant: (name: string) => this.constants.get(name),
         batch,
         outputShape,
       };

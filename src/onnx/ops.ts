@@ -3,6 +3,7 @@
 // cannot run exactly fails there, naming the node, never at run time.
 import type { AnyTensor } from '../graph/apply.js';
 import type { Shape } from '../graph/tensor.js';
+import { clip, elu, hardSigmoid, hardSwish, leakyRelu, selu, sigmoid, softplus, softsign, tanh } from '../ops/activations.js';
 import { batchNorm } from '../ops/batch-norm.js';
 import { conv2d } from '../ops/conv2d.js';
 import { add, relu, reshape } from '../ops/elementwise.js';
@@ -24,6 +25,8 @@ export interface RunContext<T extends AnyTensor> {
   zeros(length: number): T;
   /** Whether the node's input `index` is a constant. */
   isConstant(index: number): boolean;
+  /** A constant of the graph by name (initializers and Constant nodes). */
+  constant(name: string): OnnxTensor | undefined;
   batch: number;
   /** The node's per-sample output shape, inferred at load. */
   outputShape: Shape;
@@ -168,7 +171,43 @@ function reshapeTarget(node: OnnxNode, input: Shape, c: OpContext): Shape {
   return resolved;
 }
 
+/** A pointwise op: same shape out, nothing to check unless `check` says so. */
+function pointwise(run: <T extends AnyTensor>(x: T, node: OnnxNode, c: RunContext<T>) => T, check: OnnxOp['check'] = () => undefined): OnnxOp {
+  return { check, shape: (_n, [x]) => x!, apply: (node, [x], c) => run(x!, node, c) };
+}
+
+/** Clip's bounds: attributes before opset 11, optional constant inputs 1 and 2 after. */
+function clipBounds(node: OnnxNode, constant: (name: string) => OnnxTensor | undefined): [number, number] {
+  const bound = (index: number, attribute: string, fallback: number) => {
+    const name = node.inputs[index];
+    if (name) return constant(name)?.floats?.[0] ?? NaN;
+    return float(node, attribute, fallback);
+  };
+  return [bound(1, 'min', -Infinity), bound(2, 'max', Infinity)];
+}
+
 export const ONNX_OPS: Record<string, OnnxOp> = {
+  Sigmoid: pointwise((x) => sigmoid(x)),
+  Tanh: pointwise((x) => tanh(x)),
+  LeakyRelu: pointwise((x, node) => leakyRelu(x, float(node, 'alpha', 0.01))),
+  Elu: pointwise((x, node) => elu(x, float(node, 'alpha', 1))),
+  Selu: pointwise(
+    (x) => selu(x),
+    (node) => (Math.abs(float(node, 'alpha', 1.67326319217681884765625) - 1.6732632) > 1e-6 || Math.abs(float(node, 'gamma', 1.05070102214813232421875) - 1.0507010) > 1e-6 ? 'alpha or gamma other than the defaults' : undefined),
+  ),
+  Softplus: pointwise((x) => softplus(x)),
+  Softsign: pointwise((x) => softsign(x)),
+  HardSigmoid: pointwise((x, node) => hardSigmoid(x, float(node, 'alpha', 0.2), float(node, 'beta', 0.5))),
+  HardSwish: pointwise((x) => hardSwish(x)),
+  Clip: {
+    check(node, c) {
+      const [min, max] = clipBounds(node, c.constant);
+      if (Number.isNaN(min) || Number.isNaN(max)) return 'min or max inputs that are not constants';
+      return min > max ? `min ${min} > max ${max}` : undefined;
+    },
+    shape: (_n, [x]) => x!,
+    apply: (node, [x], run) => clip(x!, ...clipBounds(node, run.constant)),
+  },
   Conv: conv,
   Gemm: gemm,
   MatMul: matMul,
