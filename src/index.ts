@@ -25,6 +25,7 @@ export {
 } from './ops/gemm-autotune.js';
 export { KDGPU_VERSION } from './version.js';
 export { relu, reluBackward, add, mul, scale, broadcastScalar, reshape, accumulate } from './ops/elementwise.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
 export { sigmoid, tanh, leakyRelu, elu, selu, softplus, softsign, hardSigmoid, hardSwish, clip, ACTIVATION_KINDS, type ActivationName } from './ops/activations.js';
 export { sum, mean, columnSum } from './ops/reduce.js';
 export { accuracy, argmaxCorrect } from './ops/accuracy.js';
@@ -61,6 +62,7 @@ export { encodeOnnx, saveOnnx, ONNX_EXPORT_OPSET, type OnnxExportOptions } from 
 export { loadOnnx, type LoadOnnxOptions } from './onnx/load.js';
 export { decodeOnnx, decodeOnnxTensor, type OnnxGraphData, type OnnxNode, type OnnxTensor } from './onnx/decode.js';
 export { SUPPORTED_ONNX_OPS } from './onnx/ops.js';
+export { onnxTypes } from './onnx/schema.js';
 export { runOnnxCase, type OnnxCaseResult, type OnnxTestData } from './onnx/conformance.js';
 export { fit, type Objective, type FitOptions, type FitResult, type EpochStats, type StepProgress, type TrainingState, type CheckpointStore } from './train/fit.js';
 export { train } from './train/train.js';

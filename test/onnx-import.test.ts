@@ -58,7 +58,7 @@ describe('loadOnnx', () => {
 
   it('fails at load naming the node, op, opset and file for an unsupported op', async () => {
     const path = join(import.meta.dirname, 'fixtures', 'onnx', 'unsupported-op.onnx');
-    await expect(loadOnnx(gpu(), path, { inputShape: [4] })).rejects.toThrow(`${path}: cannot import 1 node(s):\n  node 'smooth': op Softplus is not supported (opset 13); kdgpu imports`);
+    await expect(loadOnnx(gpu(), path, { inputShape: [4] })).rejects.toThrow(`${path}: cannot import 1 node(s):\n  node 'smooth': op Erf is not supported (opset 13); kdgpu imports`);
   });
 
   it('fails at load naming the file for a truncated or foreign file', async () => {

@@ -27,18 +27,17 @@ export class OnnxGraphLayer extends Layer {
   private weights = new Map<string, Tensor>();
   private zeros = new Map<number, Tensor>();
   private ctx?: GpuContext;
+  private readonly input: OnnxGraphData['inputs'][number];
 
   constructor(private readonly graph: OnnxGraphData, name = 'onnx') {
     super(name);
     for (const [key, tensor] of graph.initializers) this.constants.set(key, tensor);
-    if (graph.inputs.length !== 1) throw new Error(`${graph.source}: the graph has ${graph.inputs.length} inputs (${graph.inputs.map((i) => i.name).join(', ')}); kdgpu imports models with one image input`);
     if (graph.outputs.length !== 1) throw new Error(`${graph.source}: the graph has ${graph.outputs.length} outputs; kdgpu imports models with one output (the logits)`);
     const unsupported: string[] = [];
     for (const node of graph.nodes) {
-      if (node.opType === 'Constant') {
-        const value = node.attributes.get('value');
-        if (typeof value !== 'object' || Array.isArray(value)) unsupported.push(`node '${node.name}' (Constant) has no tensor 'value'`);
-        else this.constants.set(node.outputs[0]!, { ...value, name: node.outputs[0]! });
+      if (node.opType === 'Constant' || node.opType === 'ConstantOfShape') {
+        const problem = this.addConstant(node);
+        if (problem) unsupported.push(`node '${node.name}' (${node.opType}) ${problem}`);
         continue;
       }
       const op = ONNX_OPS[node.opType];
@@ -50,28 +49,50 @@ export class OnnxGraphLayer extends Layer {
       if (problem) unsupported.push(`node '${node.name}' (${node.opType}, opset ${graph.opset}) has ${problem}`);
     }
     if (unsupported.length > 0) throw new Error(`${graph.source}: cannot import ${unsupported.length} node(s):\n  ${unsupported.join('\n  ')}`);
+    // Older exporters also list weights (initializers, constant nodes) as graph inputs.
+    this.input = graph.inputs.find((i) => !this.constants.has(i.name))!;
+    const inputs = graph.inputs.filter((i) => !this.constants.has(i.name));
+    if (inputs.length !== 1) throw new Error(`${graph.source}: the graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); kdgpu imports models with one image input`);
+  }
+
+  /** Constant and ConstantOfShape (with a constant shape) become constants at load. */
+  private addConstant(node: OnnxNode): string | undefined {
+    const value = node.attributes.get('value');
+    const tensor = typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+    if (node.opType === 'Constant') {
+      if (!tensor) return "has no tensor 'value' (only tensor constants are supported)";
+      this.constants.set(node.outputs[0]!, { ...tensor, name: node.outputs[0]! });
+      return undefined;
+    }
+    const shape = this.constants.get(node.inputs[0]!)?.ints;
+    if (!shape) return 'has a shape that is not a constant';
+    const fill = tensor?.floats?.[0] ?? tensor?.ints?.[0] ?? 0;
+    const count = shape.reduce((a, b) => a * b, 1);
+    const filled = tensor?.ints ? { ints: new Array<number>(count).fill(fill) } : { floats: new Float32Array(count).fill(fill) };
+    this.constants.set(node.outputs[0]!, { name: node.outputs[0]!, dims: shape, ...filled });
+    return undefined;
   }
 
   /** Name of the graph's input, e.g. 'input'. */
   get inputName(): string {
-    return this.graph.inputs[0]!.name;
+    return this.input.name;
   }
 
   /** The per-sample input shape the file declares, when all its dims are fixed. */
   get declaredInputShape(): Shape | undefined {
-    const dims = this.graph.inputs[0]!.dims.slice(1);
+    const dims = this.input.dims.slice(1);
     return dims.every((d): d is number => d !== undefined) && dims.length > 0 ? dims : undefined;
   }
 
   private opContext(): OpContext {
-    return { constant: (name) => this.constants.get(name) };
+    return { constant: (name) => this.constants.get(name), opset: this.graph.opset };
   }
 
   outputShape(input: Shape): Shape {
     const shapes = new Map<string, Shape>([[this.inputName, input]]);
     this.planned = [];
     for (const node of this.graph.nodes) {
-      if (node.opType === 'Constant') continue;
+      if (node.opType === 'Constant' || node.opType === 'ConstantOfShape') continue;
       const activations = node.inputs.map((name, i) => (name !== '' && !this.constants.has(name) ? i : -1)).filter((i) => i >= 0);
       const inputs = activations.map((i) => {
         const shape = shapes.get(node.inputs[i]!);
@@ -119,6 +140,7 @@ export class OnnxGraphLayer extends Layer {
         weight: (index: number) => this.weights.get(this.weightKey(node, index)) as AnyTensor as T,
         zeros: (length: number) => this.zerosOf(length) as AnyTensor as T,
         isConstant: (index: number) => this.constants.has(node.inputs[index]!),
+        opset: this.graph.opset,
         constant: (name: string) => this.constants.get(name),
         batch,
         outputShape,

@@ -10,11 +10,14 @@ import { add, relu, reshape } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pooling.js';
 import { broadcastAxis } from '../ops/reduce-axis.js';
+import { logSoftmax, softmax } from '../ops/softmax.js';
 import type { AttributeValue, OnnxNode, OnnxTensor } from './decode.js';
 
 /** What an op sees: per-sample shapes of activations (batch excluded), constants by name. */
 export interface OpContext {
   constant(name: string): OnnxTensor | undefined;
+  /** The model's default-domain opset. */
+  opset: number;
 }
 
 /** What an op gets when it runs. */
@@ -28,6 +31,7 @@ export interface RunContext<T extends AnyTensor> {
   /** A constant of the graph by name (initializers and Constant nodes). */
   constant(name: string): OnnxTensor | undefined;
   batch: number;
+  opset: number;
   /** The node's per-sample output shape, inferred at load. */
   outputShape: Shape;
 }
@@ -186,7 +190,34 @@ function clipBounds(node: OnnxNode, constant: (name: string) => OnnxTensor | und
   return [bound(1, 'min', -Infinity), bound(2, 'max', Infinity)];
 }
 
+/**
+ * Softmax/LogSoftmax rows: opset ≥ 13 normalises along `axis` (default −1), which kdgpu runs
+ * when it is the last axis; before 13 the input is coerced to 2-D at `axis` (default 1), so a
+ * row is every element from `axis` on. Returns the row length for a per-sample shape.
+ */
+function softmaxRow(node: OnnxNode, sample: Shape, opset: number): number {
+  const rank = sample.length + 1;
+  const axis = int(node, 'axis', opset >= 13 ? -1 : 1);
+  const positive = axis < 0 ? axis + rank : axis;
+  if (positive <= 0 || positive >= rank) throw new Error(`axis ${axis} on a rank-${rank} input (the batch axis cannot be normalised)`);
+  if (opset >= 13 && positive !== rank - 1) throw new Error(`axis ${axis} on a rank-${rank} input (opset ${opset}: only the last axis)`);
+  return product(sample.slice(positive - 1));
+}
+
+function softmaxOp(log: boolean): OnnxOp {
+  return {
+    check: () => undefined,
+    shape(node, [x], c) {
+      softmaxRow(node, x!, c.opset);
+      return x!;
+    },
+    apply: (node, [x], run) => (log ? logSoftmax : softmax)(x!, softmaxRow(node, run.outputShape, run.opset)),
+  };
+}
+
 export const ONNX_OPS: Record<string, OnnxOp> = {
+  Softmax: softmaxOp(false),
+  LogSoftmax: softmaxOp(true),
   Sigmoid: pointwise((x) => sigmoid(x)),
   Tanh: pointwise((x) => tanh(x)),
   LeakyRelu: pointwise((x, node) => leakyRelu(x, float(node, 'alpha', 0.01))),
@@ -266,11 +297,12 @@ export const ONNX_OPS: Record<string, OnnxOp> = {
     },
     apply: (_n, x) => x.slice(1).reduce((sum, t) => add(sum, t), x[0]!),
   },
-  Dropout: { ...passThrough, check: (node) => (node.outputs.length > 1 && node.outputs[1] !== '' ? 'a mask output (training mode)' : undefined) },
+  // Inference: the identity. A node reading its mask output fails at load (nothing computes it).
+  Dropout: passThrough,
   Identity: passThrough,
 };
 
 /** The op types the importer maps, for messages and the README. */
-export const SUPPORTED_ONNX_OPS = [...Object.keys(ONNX_OPS), 'Constant'].sort();
+export const SUPPORTED_ONNX_OPS = [...Object.keys(ONNX_OPS), 'Constant', 'ConstantOfShape'].sort();
 
 export type { AttributeValue };
