@@ -59,7 +59,13 @@ describe('kdgpu command', () => {
     expect(bad.stderr).toContain("--alpha must be a number in [0, 1], got '2'");
     const unknownOption = await cli(['robustness', '--beta', '1']);
     expect(unknownOption.code).toBe(1);
-    expect(unknownOption.stderr).toContain('unknown option --beta');
+    expect(unknownOption.stderr).toContain("unknown option --beta for 'robustness'");
+    // A misspelt option is unknown (with the nearest one), not "needs a value", and fails at once.
+    const started = Date.now();
+    const misspelt = await cli(['demo', '--epoch', '3', '--out', join(dir, 'never')]);
+    expect(misspelt.stderr).toContain("kdgpu: unknown option --epoch for 'demo'; did you mean --epochs?");
+    expect((await cli(['demo', '--quik'])).stderr).toContain('did you mean --quick?');
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect((await cli(['robustness', '--epsilons', '0.1,2'])).stderr).toContain("--epsilons must be numbers in (0, 1) separated by commas, got '0.1,2'");
   });
 

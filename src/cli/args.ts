@@ -47,3 +47,34 @@ export function checkKnown(args: ParsedArgs, known: readonly string[]): void {
     if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(', ')})`);
   }
 }
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Fails on the first `--name` in argv that `command` does not know, naming the closest
+ * known option, before any value is parsed (so `--epoch 3` is "unknown", not "needs a value").
+ * @example checkOptionNames(['demo', '--epoch', '3'], ['epochs'], 'demo') // throws: did you mean --epochs?
+ */
+export function checkOptionNames(argv: readonly string[], known: readonly string[], command: string): void {
+  for (const word of argv) {
+    if (!word.startsWith('--')) continue;
+    const name = word.slice(2).split('=', 1)[0]!;
+    if (known.includes(name)) continue;
+    const nearest = [...known].sort((a, b) => distance(name, a) - distance(name, b))[0];
+    const hint = nearest !== undefined && distance(name, nearest) <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean --${nearest}?` : '';
+    throw new Error(`unknown option --${name} for '${command}'${hint} (kdgpu help lists the options)`);
+  }
+}

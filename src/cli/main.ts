@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `kdgpu` command.
-import { checkKnown, numberOption, parseArgs } from './args.js';
+import { checkKnown, checkOptionNames, numberOption, parseArgs } from './args.js';
 import { DEMO_DEFAULTS, DEMO_QUICK, DEMO_ROBUSTNESS, runDemo } from './demo.js';
 import { DISTILL_DEFAULTS, runDistillCommand } from './distill-command.js';
 import { ROBUSTNESS_DEFAULTS, ROBUSTNESS_QUICK, runRobustnessCommand } from './robustness-command.js';
@@ -100,14 +100,23 @@ function optionalInteger(args: ReturnType<typeof parseArgs>, name: string): numb
 /** Options the demo and the robustness command share. */
 const TRAINING_OPTIONS = ['quick', 'out', 'epochs', 'teacher-epochs', 'student-epochs', 'temperature', 'alpha', 'batch', 'lr', 'seed', 'train-images', 'test-images'];
 
+/** Each command's options, so an unknown one is reported as unknown before any parsing. */
+const COMMAND_OPTIONS: Record<string, readonly string[]> = {
+  demo: [...TRAINING_OPTIONS, 'beta', 'no-robustness', 'train-teacher', 'export-onnx', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps'],
+  robustness: [...TRAINING_OPTIONS, 'save', 'load', 'robust-teacher', 'attack-images', 'pgd-steps', 'relative-step-size', 'restarts', 'epsilons', 'train-epsilon', 'train-steps'],
+  distill: ['teacher', 'teacher-mean', 'teacher-std', 'export-onnx', 'out', 'epochs', 'batch', 'lr', 'temperature', 'alpha', 'seed', 'train-images', 'test-images'],
+};
+
 async function main(argv: string[]): Promise<number> {
+  const command = argv.find((word) => !word.startsWith('--'));
+  if (command && COMMAND_OPTIONS[command]) checkOptionNames(argv, [...COMMAND_OPTIONS[command]!, 'help'], command);
   const args = parseArgs(argv, new Set(['quick', 'help', 'no-robustness', 'robust-teacher', 'train-teacher']));
   if (!args.command || args.command === 'help' || args.flags.has('help')) {
     process.stdout.write(HELP);
     return args.command && args.command !== 'help' && !args.flags.has('help') ? 1 : 0;
   }
   if (args.command === 'demo') {
-    checkKnown(args, [...TRAINING_OPTIONS, 'beta', 'no-robustness', 'train-teacher', 'export-onnx', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps']);
+    checkKnown(args, COMMAND_OPTIONS.demo!);
     const quick = args.flags.has('quick');
     const epochs = numberOption(args, 'epochs', quick ? DEMO_QUICK.studentEpochs : NaN, { min: 1, max: 1000, integer: true });
     await runDemo({
@@ -140,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'robustness') {
-    checkKnown(args, [...TRAINING_OPTIONS, 'save', 'load', 'robust-teacher', 'attack-images', 'pgd-steps', 'relative-step-size', 'restarts', 'epsilons', 'train-epsilon', 'train-steps']);
+    checkKnown(args, COMMAND_OPTIONS.robustness!);
     const quick = args.flags.has('quick');
     const d = ROBUSTNESS_DEFAULTS;
     const epochs = numberOption(args, 'epochs', quick ? ROBUSTNESS_QUICK.epochs : NaN, { min: 1, max: 1000, integer: true });
@@ -170,7 +179,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'distill') {
-    checkKnown(args, ['teacher', 'teacher-mean', 'teacher-std', 'export-onnx', 'out', 'epochs', 'batch', 'lr', 'temperature', 'alpha', 'seed', 'train-images', 'test-images']);
+    checkKnown(args, COMMAND_OPTIONS.distill!);
     const teacher = args.options.get('teacher');
     if (!teacher) throw new Error('distill needs --teacher FILE.onnx (the teacher model)');
     const [mean, std] = ['teacher-mean', 'teacher-std'].map((name) => (args.options.has(name) ? numberOption(args, name, NaN, { min: -1e6, max: 1e6 }) : undefined));
