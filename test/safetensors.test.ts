@@ -180,6 +180,15 @@ describe('safetensors codec', () => {
     expect(decode(craft('{"__metadata__":[]}'))).toThrow(`model.safetensors: "__metadata__" must be an object of strings`);
   });
 
+  it('rejects a header that names a tensor twice (JSON.parse would keep the last silently)', () => {
+    const eight = new Uint8Array(8);
+    const twice = `{"w":${entry('F32', [1], 0, 4)},"__metadata__":{"w":"x"},"w":${entry('F32', [1], 4, 8)}}`;
+    expect(() => decodeSafetensors(craft(twice, eight), 'dup.safetensors')).toThrow("dup.safetensors: tensor 'w' is named twice in the header");
+    // Equal keys inside different objects are fine, and so are escaped quotes in names.
+    const nested = `{"a\\"b":${entry('F32', [1], 0, 4)},"__metadata__":{"a\\"b":"1"},"c":${entry('F32', [1], 4, 8)}}`;
+    expect([...decodeSafetensors(craft(nested, eight), 'ok.safetensors').tensors.keys()]).toEqual(['a"b', 'c']);
+  });
+
   it('rejects a good file cut short at any point', () => {
     const bytes = encodeSafetensors({ a: { shape: [3], data: new Float32Array([1, 2, 3]) }, b: { shape: [2], data: new Uint32Array([4, 5]) } });
     for (let length = 0; length < bytes.length; length++) {

@@ -170,6 +170,32 @@ function halfToFloat(h: number): number {
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
+/** The first key that appears twice at the top level of a valid JSON object text. */
+function firstDuplicateTopLevelKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = end;
+    } else if (ch === '{' || ch === '[') {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (ch === '}' || ch === ']') depth--;
+    else if (ch === ',' && depth === 1) expectKey = true;
+  }
+  return undefined;
+}
+
 function readData(dtype: SafetensorsDType, bytes: Uint8Array, fail: (message: string) => never, name: string): SafetensorsData {
   // slice() copies into a fresh, aligned buffer: offsets in the file need not be aligned.
   const copy = bytes.slice().buffer;
@@ -221,11 +247,16 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): De
   }
   const headerEnd = 8 + Number(headerLength);
   let header: unknown;
+  let text = '';
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd));
+    header = JSON.parse(text);
   } catch (cause) {
     fail(`header is not valid UTF-8 JSON (${(cause as Error).message})`);
   }
+  // JSON.parse keeps the last of two equal keys: a file naming a tensor twice is ambiguous.
+  const duplicate = firstDuplicateTopLevelKey(text);
+  if (duplicate !== undefined) fail(`tensor '${duplicate}' is named twice in the header; the file is ambiguous (which data is it?) and is rejected`);
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
   let metadata: Record<string, string> = {};
   const entries: HeaderEntry[] = [];
