@@ -45,6 +45,38 @@ export function checkDataset(ds: Dataset, who: string): void {
 }
 
 /**
+ * Checks, before any GPU work, that `ds` fits a classifier taking images of `inputShape` and
+ * giving `classes` logits: Float32Array images of that shape and Uint32Array labels below
+ * `classes`. Messages name the first offending image ("label 12 at image 3 is not below 10
+ * classes"), since a bad label otherwise turns into NaN losses or silently wrong accuracy.
+ * @example checkClassifierData(mnist.train, model.inputShape, 10, 'fit');
+ */
+export function checkClassifierData(ds: Dataset, inputShape: readonly number[], classes: number, who: string): void {
+  if (!(ds.images instanceof Float32Array)) throw new Error(`${who}: dataset images must be a Float32Array, got ${describeArray(ds.images)}`);
+  if (!(ds.labels instanceof Uint32Array)) {
+    throw new Error(`${who}: dataset labels must be a Uint32Array of class indices, got ${describeArray(ds.labels)}; convert with Uint32Array.from(labels)`);
+  }
+  checkDataset(ds, who);
+  if (ds.shape.join() !== inputShape.join()) {
+    throw new Error(`${who}: the dataset's images are [${ds.shape.join(', ')}] but the model takes [${inputShape.join(', ')}]; resize the images or build the model for [${ds.shape.join(', ')}]`);
+  }
+  for (let i = 0; i < ds.count; i++) {
+    if (ds.labels[i]! >= classes) throw new Error(`${who}: label ${ds.labels[i]} at image ${i} is not below ${classes} classes (the model's outputs)`);
+  }
+}
+
+/** The number of classes of a classifier whose per-sample output is [classes]. */
+export function classesOf(outputShape: readonly number[], who: string): number {
+  if (outputShape.length !== 1) throw new Error(`${who}: the model must output [classes] logits per image, it outputs [${outputShape.join(', ')}]`);
+  return outputShape[0]!;
+}
+
+function describeArray(value: unknown): string {
+  if (Array.isArray(value)) return 'a plain Array';
+  return value === null || value === undefined ? String(value) : ((value as object).constructor?.name ?? typeof value);
+}
+
+/**
  * Images `start .. start+count` as a dataset whose arrays are views into `ds` (no copy, so
  * writing to one writes to the other).
  *

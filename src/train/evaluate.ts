@@ -1,5 +1,5 @@
 import { batches } from '../data/batches.js';
-import type { Dataset } from '../data/dataset.js';
+import { checkClassifierData, type Dataset } from '../data/dataset.js';
 import { Graph } from '../graph/graph.js';
 import { compile, type Plan } from '../graph/plan.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
@@ -49,6 +49,7 @@ export class Evaluator {
 
   async run(data: Dataset, options: { logits?: boolean } = {}): Promise<Evaluation> {
     const classes = this.logits.shape[1]!;
+    checkClassifierData(data, this.model.inputShape, classes, 'evaluate');
     const predictions = new Uint32Array(data.count);
     const logits = options.logits ? new Float32Array(data.count * classes) : undefined;
     let correct = 0;

@@ -1,5 +1,5 @@
 import { batchCount, batchesFrom } from '../data/batches.js';
-import type { Dataset } from '../data/dataset.js';
+import { checkClassifierData, classesOf, type Dataset } from '../data/dataset.js';
 import { Graph } from '../graph/graph.js';
 import { compile } from '../graph/plan.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
@@ -120,6 +120,8 @@ export interface FitResult {
 export async function fit(model: Sequential, data: Dataset, objective: Objective, options: FitOptions): Promise<FitResult> {
   const { epochs, batchSize, optimizer } = options;
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
+  checkClassifierData(data, model.inputShape, classesOf(model.outputShape, 'fit'), 'fit');
+  if (options.validation) checkClassifierData(options.validation, model.inputShape, classesOf(model.outputShape, 'fit'), 'fit (validation)');
   const steps = batchCount(data, { batchSize, dropLast: true });
   if (steps === 0) throw new Error(`fit: ${data.count} training images make no full batch of ${batchSize}`);
   const ctx = model.ctx;
