@@ -1,12 +1,11 @@
+import { ensureWritableDirectory } from '../io/directories.js';
 import type { DemoResults } from './demo.js';
 import { barChart, escapeHtml, lineChart } from './svg.js';
 
 /** Writes `dir/results.json` and a self-contained `dir/report.html`; returns their paths. */
 export async function writeDemoReport(dir: string, results: DemoResults): Promise<string[]> {
-  const fsName = 'node:fs/promises';
-  const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ fsName);
   const { writeFileAtomic } = await import('../io/atomic-write.js');
-  await fs.mkdir(dir, { recursive: true });
+  await ensureWritableDirectory(dir);
   const json = `${dir}/results.json`;
   const html = `${dir}/report.html`;
   await writeFileAtomic(json, new TextEncoder().encode(`${JSON.stringify(results, null, 2)}\n`));

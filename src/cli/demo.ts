@@ -1,3 +1,4 @@
+import { ensureWritableDirectory, ensureWritableFileLocation } from '../io/directories.js';
 import { split, subset, type Dataset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
 import { distill } from '../distill/distiller.js';
@@ -114,6 +115,9 @@ export const DEMO_QUICK = { trainImages: 4000, testImages: 2000, batchSize: 32, 
 export async function runDemo(options: DemoConfig & { robustness?: DemoRobustness | false }, log: (line: string) => void = console.log): Promise<DemoResults> {
   const { robustness = {}, ...config } = options;
   const started = performance.now();
+  // Every output location is checked before hours of training, not after.
+  await ensureWritableDirectory(config.out);
+  if (config.exportOnnx) await ensureWritableFileLocation(config.exportOnnx, 'ONNX export');
   const ctx = await init();
   try {
     const mnist = await loadMnistFromDirectory();

@@ -1,3 +1,4 @@
+import { ensureWritableDirectory, ensureWritableFileLocation } from '../io/directories.js';
 import { split, subset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
 import { distill } from '../distill/distiller.js';
@@ -35,6 +36,8 @@ export const DISTILL_DEFAULTS = { out: 'kdgpu-distill', epochs: 3, batchSize: 64
  * @example await runDistillCommand({ ...DISTILL_DEFAULTS, teacher: 'teacher.onnx', exportOnnx: 'student.onnx' });
  */
 export async function runDistillCommand(config: DistillCommandConfig, log: (line: string) => void = console.log): Promise<Record<string, unknown>> {
+  await ensureWritableDirectory(config.out);
+  if (config.exportOnnx) await ensureWritableFileLocation(config.exportOnnx, 'ONNX export');
   const ctx = await init();
   try {
     const teacher = await loadOnnx(ctx, config.teacher, { inputShape: [1, 28, 28], normalization: config.teacherNormalization });
@@ -56,9 +59,7 @@ export async function runDistillCommand(config: DistillCommandConfig, log: (line
       config,
       data: { train: train.count, validation: validation.count, test: test.count },
     };
-    const fsName = 'node:fs/promises';
-    const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ fsName);
-    await fs.mkdir(config.out, { recursive: true });
+    await ensureWritableDirectory(config.out);
     await writeFileAtomic(`${config.out}/distill.json`, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
     log(`wrote ${config.out}/distill.json`);
     if (config.exportOnnx) {

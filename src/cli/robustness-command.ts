@@ -1,3 +1,4 @@
+import { ensureWritableDirectory } from '../io/directories.js';
 import { split, subset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
 import { init } from '../gpu/context.js';
@@ -58,6 +59,9 @@ export const ROBUSTNESS_QUICK = { trainImages: 2000, testImages: 500, attackImag
  */
 export async function runRobustnessCommand(config: RobustnessConfig, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<RobustnessReport> {
   const started = performance.now();
+  // Every output location is checked before hours of training, not after.
+  await ensureWritableDirectory(config.out);
+  if (config.save) await ensureWritableDirectory(config.save, 'weights folder');
   const ctx = await init();
   try {
     const mnist = await loadMnistFromDirectory();

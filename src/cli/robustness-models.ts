@@ -1,3 +1,4 @@
+import { ensureWritableDirectory } from '../io/directories.js';
 import type { Dataset } from '../data/dataset.js';
 import { distill } from '../distill/distiller.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -111,9 +112,7 @@ export async function trainArdStudent(
  * @example await saveModels('weights', models);
  */
 export async function saveModels(dir: string, models: readonly TrainedModel[]): Promise<string[]> {
-  const fsName = 'node:fs/promises';
-  const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ fsName);
-  await fs.mkdir(dir, { recursive: true });
+  await ensureWritableDirectory(dir, 'weights folder');
   const paths: string[] = [];
   for (const m of models) {
     const path = `${dir}/${m.model.name}.safetensors`;

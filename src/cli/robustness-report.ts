@@ -1,3 +1,4 @@
+import { ensureWritableDirectory } from '../io/directories.js';
 import type { SanityCheck } from '../robust/attack-sanity.js';
 import { accuracyChart, groupedBarChart, MODEL_COLOURS, reliabilityDiagram } from './robustness-charts.js';
 import { type ModelRobustness, type RobustnessResults, settingLabel } from './robustness.js';
@@ -31,10 +32,8 @@ const CHECKS: [SanityCheck, string][] = [
  * @example await writeRobustnessReport('kdgpu-out', report);
  */
 export async function writeRobustnessReport(dir: string, report: RobustnessReport): Promise<string[]> {
-  const fsName = 'node:fs/promises';
-  const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ fsName);
   const { writeFileAtomic } = await import('../io/atomic-write.js');
-  await fs.mkdir(dir, { recursive: true });
+  await ensureWritableDirectory(dir);
   const json = `${dir}/robustness.json`;
   const html = `${dir}/robustness.html`;
   await writeFileAtomic(json, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));

@@ -1,6 +1,7 @@
 // Per-adapter choice of the GEMM core's dispatch (GemmTuning): time the variants on a few
 // shapes, pick, and remember the pick per adapter (in memory; in Node a JSON file in a
 // cache directory; in a browser localStorage).
+import { ensureWritableDirectory } from '../io/directories.js';
 import { isNode } from '../gpu/acquire.js';
 import type { GpuContext } from '../gpu/context.js';
 import { Tensor } from '../graph/tensor.js';
@@ -280,7 +281,7 @@ async function persistentStore(cacheDir: string | undefined): Promise<Store | un
         }
       },
       async write(text) {
-        await fs.mkdir(dir, { recursive: true });
+        await ensureWritableDirectory(dir, 'GEMM tuning cache folder');
         await atomic.writeFileAtomic(file, new TextEncoder().encode(text));
       },
     };

@@ -1,3 +1,4 @@
+import { ensureWritableDirectory } from '../io/directories.js';
 import { readFileBytes, writeFileAtomic } from '../io/atomic-write.js';
 import { loadParametersInto, saveParameters } from '../io/parameters.js';
 import { decodeSafetensors } from '../io/safetensors.js';
@@ -18,9 +19,7 @@ export function fileCheckpoint(directory: string, name = 'checkpoint'): Checkpoi
   return {
     path,
     async save(state: TrainingState) {
-      const fsName = 'node:fs/promises';
-      const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ fsName);
-      await fs.mkdir(directory, { recursive: true });
+      await ensureWritableDirectory(directory, 'checkpoint folder');
       const { tensors, ...counters } = state;
       await writeFileAtomic(path, await saveParameters(tensors, { [METADATA_KEY]: JSON.stringify(counters) }));
     },
