@@ -61,15 +61,19 @@ function parseArgs(argv) {
   return options;
 }
 
+/** HEAD when the run starts, marked when the working tree has uncommitted changes. */
 function gitCommit() {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} (with uncommitted changes)` : head;
   } catch {
     return 'unknown';
   }
 }
 
 const options = parseArgs(process.argv.slice(2));
+const commitAtStart = gitCommit();
 const recipe = RECIPES[options.name];
 const log = (line) => console.log(`[${new Date().toISOString()}] ${line}`);
 
@@ -131,7 +135,7 @@ const manifest = {
     ...(recipe.attack ? { adversarial: `FGSM with random start (fast adversarial training): eps ${recipe.attack.epsilon}, step ${recipe.attack.stepSize}` } : {}),
   },
   command: `node scripts/train-pretrained.mjs ${process.argv.slice(2).join(' ')}`,
-  commit: gitCommit(),
+  commit: commitAtStart,
   date: new Date().toISOString(),
   accuracy: { clean: test.accuracy, testImages: mnist.test.count, lastValidation: result.history.at(-1)?.validation?.accuracy ?? null, robust, robustImages: attacked.count },
   seconds: Math.round((Date.now() - started) / 1000),
