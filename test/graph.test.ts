@@ -85,6 +85,17 @@ describe('graph and plan', () => {
     plan.dispose();
   });
 
+  it('read after dispose throws like run, instead of returning whatever the pool reused the buffer for', async () => {
+    const ctx = gpu();
+    const g = new Graph(ctx);
+    const y = relu(g.input('x', [4]));
+    const plan = compile(g, { fetch: [y] });
+    plan.run({ x: new Float32Array([1, -1, 2, -2]) });
+    plan.dispose();
+    await expect(plan.read(y)).rejects.toThrow('this plan was disposed; read before dispose()');
+    expect(() => plan.run({ x: new Float32Array(4) })).toThrow('this plan was disposed');
+  });
+
   it('validates feeds and reads', async () => {
     const ctx = gpu();
     const g = new Graph(ctx);

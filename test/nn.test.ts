@@ -16,6 +16,13 @@ const gpu = useGpu();
 const seedCnn = () => sequential([new Conv2d(4), new ReLU(), new MaxPool2d(2), new Flatten(), new Dense(8), new ReLU(), new Dense(3)], { name: 'cnn' });
 
 describe('Sequential', () => {
+  it("a disposed model says 'disposed', not 'not built'", () => {
+    const model = seedCnn().build(gpu(), [1, 10, 10], { seed: 1 });
+    model.dispose();
+    expect(() => model.inputShape).toThrow("model 'cnn' was disposed; build a new one");
+    expect(() => seedCnn().inputShape).toThrow("model 'cnn' is not built");
+  });
+
   it('names layers, shapes them, and names parameters like PyTorch', () => {
     const model = seedCnn().build(gpu(), [1, 10, 10], { seed: 1 });
     expect(model.layers.map((l) => l.name)).toEqual(['conv1', 'relu1', 'maxpool1', 'flatten1', 'dense1', 'relu2', 'dense2']);

@@ -62,6 +62,8 @@ export class Plan {
 
   /** Reads a fetched tensor's value as of the latest run. */
   async read(tensor: SymbolicTensor): Promise<TensorData> {
+    // A disposed plan's buffers are back in the pool and may hold another plan's data.
+    if (this.disposed) throw new Error('this plan was disposed; read before dispose()');
     if (!this.fetchable.has(tensor)) throw new Error(`${tensor} was not listed in compile({ fetch }) so it cannot be read`);
     const buffer = this.buffers.get(tensor)!;
     const bytes = await this.graph.ctx.readBuffer(buffer, tensor.size * 4);

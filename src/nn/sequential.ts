@@ -35,6 +35,7 @@ export interface ModelForwardOptions {
 export class Sequential {
   readonly name: string;
   private built?: { ctx: GpuContext; inputShape: Shape; shapes: Shape[]; rng: DropoutRng };
+  private disposed = false;
 
   constructor(readonly layers: readonly Layer[], options: SequentialOptions = {}) {
     this.name = options.name ?? 'model';
@@ -53,6 +54,7 @@ export class Sequential {
   /** Creates every layer's parameters for samples of `inputShape` (no batch dimension). */
   build(ctx: GpuContext, inputShape: Shape, options: BuildOptions = {}): this {
     if (this.built) throw new Error(`model '${this.name}' is already built`);
+    this.disposed = false;
     const seed = options.seed ?? 0;
     const random = new Random(seed);
     const shapes: Shape[] = [];
@@ -156,6 +158,7 @@ export class Sequential {
     for (const layer of this.layers) layer.dispose();
     this.built?.rng.dispose();
     this.built = undefined;
+    this.disposed = true;
   }
 
   private indexOf(layerName: string): number {
@@ -167,6 +170,7 @@ export class Sequential {
   }
 
   private ready() {
+    if (this.disposed) throw new Error(`model '${this.name}' was disposed; build a new one (or load its weights into one) to use it again`);
     if (!this.built) throw new Error(`model '${this.name}' is not built; call model.build(ctx, inputShape) first`);
     return this.built;
   }
