@@ -96,6 +96,18 @@ describe('graph and plan', () => {
     expect(() => plan.run({ x: new Float32Array(4) })).toThrow('this plan was disposed');
   });
 
+  it('Tensor.from converts plain arrays and Float64Array, Tensor.write refuses other element types, and oversized tensors fail with their shape', async () => {
+    const ctx = gpu();
+    const t = Tensor.from(ctx, new Float64Array([0.1, 2.5, -3]), [3]);
+    expect(Array.from(await t.read())).toEqual(Array.from(Float32Array.from([0.1, 2.5, -3])));
+    expect(() => t.write(new Float64Array(3) as never)).toThrow('Tensor.write: tensor [3] is f32 and takes a Float32Array, got Float64Array');
+    expect(() => t.write(new Int32Array(3) as never)).toThrow('got Int32Array');
+    t.dispose();
+    const limit = ctx.limits.maxBufferSize;
+    const rows = Math.ceil(limit / 4 / 1024) + 1;
+    expect(() => Tensor.empty(ctx, [rows, 1024])).toThrow(new RegExp(`^Tensor \\[${rows}, 1024\\] needs [0-9.]+ MiB, over this device's maxBufferSize of [0-9.]+ MiB`));
+  });
+
   it('validates feeds and reads', async () => {
     const ctx = gpu();
     const g = new Graph(ctx);
@@ -108,7 +120,11 @@ describe('graph and plan', () => {
     expect(() => plan.run({ x: ok.x })).toThrow("missing feed for input 'labels' [2]");
     expect(() => plan.run({ ...ok, y: ok.x })).toThrow("plan has no input named 'y' (inputs: x, labels)");
     expect(() => plan.run({ ...ok, x: new Float32Array(5) })).toThrow("feed 'x' has 5 values but the input is [2, 3] (6 values)");
-    expect(() => plan.run({ ...ok, labels: new Float32Array(2) })).toThrow("feed 'labels' must be a Uint32Array");
+    expect(() => plan.run({ ...ok, labels: new Float32Array(2) })).toThrow("feed 'labels' must be a Uint32Array, got Float32Array");
+    // Arrays of other element types were copied bit for bit: now refused by name.
+    for (const [key, wrong, name] of [['labels', new Int32Array(2), 'Int32Array'], ['labels', [1, 2], 'a plain Array']] as const) {
+      expect(() => plan.run({ ...ok, [key]: wrong as never })).toThrow(`feed '${key}' must be a Uint32Array, got ${name}`);
+    }
     const withNaN = new Float32Array(6).fill(1);
     withNaN[4] = NaN;
     expect(() => plan.run({ ...ok, x: withNaN })).toThrow("feed 'x' holds NaN at index 4; inputs must be finite");

@@ -77,12 +77,19 @@ export class Plan {
   }
 }
 
+function arrayKind(value: unknown): string {
+  if (Array.isArray(value)) return 'a plain Array';
+  return (value as object | null)?.constructor?.name ?? String(value);
+}
+
 function checkFeed(name: string, input: SymbolicTensor, data: TensorData): void {
   if (data.length !== input.size) {
     throw new Error(`feed '${name}' has ${data.length} values but the input is ${formatShape(input.shape)} (${input.size} values)`);
   }
-  if ((input.dtype === 'u32') !== data instanceof Uint32Array) {
-    throw new Error(`feed '${name}' must be a ${input.dtype === 'u32' ? 'Uint32Array' : 'Float32Array'}`);
+  const expected = input.dtype === 'u32' ? Uint32Array : Float32Array;
+  if (!(data instanceof expected)) {
+    // Any other array would be copied bit for bit and read as the wrong numbers.
+    throw new Error(`feed '${name}' must be a ${expected.name}, got ${arrayKind(data)}; convert with ${expected.name}.from(values)`);
   }
   if (data instanceof Float32Array) {
     for (let i = 0; i < data.length; i++) {

@@ -43,6 +43,12 @@ export class Tensor implements TensorSpec {
   /** An uninitialised tensor (its contents are whatever the pool's buffer held). */
   static empty(ctx: GpuContext, shape: Shape, dtype: DType = 'f32', usage: number = TENSOR_USAGE): Tensor {
     checkShape(shape, 'Tensor');
+    const bytes = sizeOf(shape) * 4;
+    const limit = ctx.limits.maxBufferSize;
+    if (bytes > limit) {
+      const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+      throw new Error(`Tensor ${formatShape(shape)} needs ${mib(bytes)}, over this device's maxBufferSize of ${mib(limit)}; use a smaller batch or split the tensor`);
+    }
     const buffer = ctx.pool.acquire(sizeOf(shape) * 4, usage);
     return new Tensor(ctx, buffer, shape, dtype);
   }
@@ -51,8 +57,10 @@ export class Tensor implements TensorSpec {
    * Uploads `data` as a tensor of `shape`.
    * @example const x = Tensor.from(ctx, new Float32Array([1, 2, 3, 4]), [2, 2]);
    */
-  static from(ctx: GpuContext, data: TensorData | number[], shape: Shape, dtype?: DType, usage?: number): Tensor {
-    const typed = Array.isArray(data) ? (dtype === 'u32' ? new Uint32Array(data) : new Float32Array(data)) : data;
+  static from(ctx: GpuContext, data: TensorData | number[] | Float64Array, shape: Shape, dtype?: DType, usage?: number): Tensor {
+    // Plain arrays and Float64Array are converted (numbers are what the caller means);
+    // other typed arrays are refused by write() rather than reinterpreted.
+    const typed = Array.isArray(data) || data instanceof Float64Array ? (dtype === 'u32' ? Uint32Array.from(data) : Float32Array.from(data)) : data;
     const type: DType = dtype ?? (typed instanceof Uint32Array ? 'u32' : 'f32');
     const t = Tensor.empty(ctx, shape, type, usage);
     t.write(typed);
@@ -72,8 +80,10 @@ export class Tensor implements TensorSpec {
     if (data.length !== this.size) {
       throw new Error(`Tensor.write: got ${data.length} values for shape ${formatShape(this.shape)} (${this.size} values)`);
     }
-    if ((this.dtype === 'u32') !== data instanceof Uint32Array) {
-      throw new Error(`Tensor.write: tensor is ${this.dtype} but data is ${data.constructor.name}`);
+    const expected = this.dtype === 'u32' ? Uint32Array : Float32Array;
+    if (!(data instanceof expected)) {
+      const kind = Array.isArray(data) ? 'a plain Array' : ((data as object | null)?.constructor?.name ?? String(data));
+      throw new Error(`Tensor.write: tensor ${formatShape(this.shape)} is ${this.dtype} and takes a ${expected.name}, got ${kind}; convert with ${expected.name}.from(values)`);
     }
     this.ctx.device.queue.writeBuffer(this.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   }
