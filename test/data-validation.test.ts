@@ -40,6 +40,14 @@ describe('classifier data validation', () => {
     model.dispose();
   });
 
+  it('evaluate validates its batch size like train does', async () => {
+    const model = seedCnn().build(gpu(), [1, 28, 28], { seed: 1 });
+    for (const batchSize of [0, -5, 2.5, Number.NaN]) {
+      await expect(evaluate(model, dataset(4), { batchSize })).rejects.toThrow(`Evaluator: batchSize ${batchSize} must be a positive integer`);
+    }
+    model.dispose();
+  });
+
   it('refuses to attack normalised data (ε and clipping are in pixel units)', async () => {
     const model = seedCnn().build(gpu(), [1, 28, 28], { seed: 1 });
     const normalised = normalize(dataset(4), { mean: 0.1307, std: 0.3081 });

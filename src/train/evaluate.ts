@@ -37,6 +37,7 @@ export class Evaluator {
 
   constructor(readonly model: Sequential, options: { batchSize?: number } = {}) {
     this.batchSize = options.batchSize ?? 500;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`Evaluator: batchSize ${this.batchSize} must be a positive integer`);
     this.graph = new Graph(model.ctx);
     const x = this.graph.input('x', [this.batchSize, ...model.inputShape]);
     const y = this.graph.input('y', [this.batchSize], 'u32');
