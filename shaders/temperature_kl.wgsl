@@ -116,13 +116,24 @@ fn scaled(logit: f32, row_max: f32) -> f32 {
   return (logit - row_max) / params.temperature;
 }
 
+// r = a − b = ((t − s) − (max t − max s))/T with the teacher − student difference taken
+// first: exact when the two are close, where (t − max t) − (s − max s) would have rounded
+// each logit first and lost the small difference (2e-4 relative in the loss at ~1e-3 apart).
+fn scaled_difference(t: f32, s: f32, maxima: vec2f) -> f32 {
+  return ((t - s) - (maxima.x - maxima.y)) / params.temperature;
+}
+
+fn scaled_difference4(t: vec4f, s: vec4f, maxima: vec2f) -> vec4f {
+  return ((t - s) - (maxima.x - maxima.y)) / params.temperature;
+}
+
 // Terms of Σe^a, Σe^b, Σ e^a·(a − b) and (if hard) Σ_{c ≠ y} e^{s − max s}; leaving the label
 // out of the last keeps 1 − q_y and the cross-entropy accurate when q_y is close to 1.
 fn sums_term(c: u32, t: f32, s: f32, maxima: vec2f, label: u32, hard: bool) -> vec4f {
   let a = scaled(t, maxima.x);
   let b = scaled(s, maxima.y);
   let ea = exp(a);
-  let weighted_r = select(0.0, ea * (a - b), ea > 0.0);
+  let weighted_r = select(0.0, ea * scaled_difference(t, s, maxima), ea > 0.0);
   return vec4f(ea, exp(b), weighted_r, select(0.0, exp(s - maxima.y), hard && c != label));
 }
 
@@ -147,7 +158,7 @@ fn phi_term(t: f32, s: f32, st: RowStats) -> f32 {
   let a = scaled(t, st.teacher_max);
   let b = scaled(s, st.student_max);
   let p_teacher = exp(a) * st.inv_teacher_sum;
-  let w = (a - b) - st.mean_r;
+  let w = scaled_difference(t, s, vec2f(st.teacher_max, st.student_max)) - st.mean_r;
   if (abs(w) < SERIES_LIMIT) { return p_teacher * w * w * exp_tail(-w); }
   let linear = select(0.0, p_teacher * (1.0 - w), p_teacher > 0.0);
   return exp(b + st.mean_r) * st.inv_teacher_sum - linear;
@@ -164,10 +175,12 @@ fn grad_term(c: u32, t: f32, s: f32, st: RowStats, kl: f32, label: u32, hard: bo
   let b = scaled(s, st.student_max);
   let p_teacher = exp(a) * st.inv_teacher_sum;
   // With r̄ large, r − r̄ + KL would cancel: take log(p_s/p_t) = −(r + log_ratio) directly.
-  let z = select(-((a - b) + st.log_ratio), -(((a - b) - st.mean_r) + kl), st.use_phi);
+  let r = scaled_difference(t, s, vec2f(st.teacher_max, st.student_max));
+  let z = select(-(r + st.log_ratio), -((r - st.mean_r) + kl), st.use_phi);
   var soft_diff = exp(b) * st.inv_student_sum - p_teacher;
   if (abs(z) < SERIES_LIMIT) { soft_diff = p_teacher * (z + z * z * exp_tail(z)); }
-  var g = (1.0 - params.alpha) * params.temperature * soft_diff;
+  // α = 1 ignores the teacher here as in the loss (0 · NaN would be NaN for a bad teacher).
+  var g = select((1.0 - params.alpha) * params.temperature * soft_diff, 0.0, params.alpha == 1.0);
   if (hard) {
     let q = exp(s - st.student_max) * st.inv_hard_sum;
     g += params.alpha * select(q, -st.rest_sum * st.inv_hard_sum, c == label); // q_y − 1 = −rest / Σ
@@ -331,7 +344,7 @@ fn sums_terms4(t: vec4f, s: vec4f, maxima: vec2f, classes: vec4u, valid: vec4<bo
   let b = (s - maxima.y) / params.temperature;
   let ea = select(vec4f(0.0), exp(a), valid);
   let eb = select(vec4f(0.0), exp(b), valid);
-  let weighted_r = select(vec4f(0.0), ea * (a - b), ea > vec4f(0.0));
+  let weighted_r = select(vec4f(0.0), ea * scaled_difference4(t, s, maxima), ea > vec4f(0.0));
   let rest = select(vec4f(0.0), exp(s - maxima.y), valid & (classes != vec4u(label)) & vec4<bool>(hard));
   return SumTerms(ea, eb, weighted_r, rest);
 }
@@ -342,7 +355,7 @@ fn last_terms4(t: vec4f, s: vec4f, st: RowStats, rp: RowPass, classes: vec4u, va
   let b = (s - st.student_max) / params.temperature;
   let p_teacher = exp(a) * st.inv_teacher_sum;
   let e_shifted = exp(b + rp.shift);  // e^{b + r̄} (Φ) and, scaled, p_s
-  let r = a - b;
+  let r = scaled_difference4(t, s, vec2f(st.teacher_max, st.student_max));
   let w = r - st.mean_r;
   // Φ: series near w = 0, else e^{b + r̄}/Σe^a − p_t·(1 − w).
   let linear = select(vec4f(0.0), p_teacher * (1.0 - w), p_teacher > vec4f(0.0));
@@ -355,7 +368,8 @@ fn last_terms4(t: vec4f, s: vec4f, st: RowStats, rp: RowPass, classes: vec4u, va
   let diff_far = e_shifted * rp.student_scale - p_teacher;
   let diff_near = p_teacher * (z + z * z * exp_tail4(z));
   let soft_diff = select(diff_far, diff_near, abs(z) < vec4f(SERIES_LIMIT));
-  var g = (1.0 - params.alpha) * params.temperature * soft_diff;
+  // α = 1 ignores the teacher here as in the loss (0 · NaN would be NaN for a bad teacher).
+  var g = select((1.0 - params.alpha) * params.temperature * soft_diff, vec4f(0.0), params.alpha == 1.0);
   if (hard) {
     let q = exp(s - st.student_max) * st.inv_hard_sum;
     g += params.alpha * select(q, vec4f(-st.rest_sum * st.inv_hard_sum), classes == vec4u(label));
