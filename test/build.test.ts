@@ -17,7 +17,9 @@ describe('npm run build', () => {
   });
 
   it('the IIFE defines globalThis.kdgpu when evaluated in a bare global scope', () => {
-    const sandbox: Record<string, unknown> = {};
+    // Only what every browser and worker has: the ONNX decoder (protobufjs) needs TextDecoder
+    // and TextEncoder when the bundle loads.
+    const sandbox: Record<string, unknown> = { TextDecoder, TextEncoder };
     sandbox.globalThis = sandbox;
     vm.createContext(sandbox);
     vm.runInContext(readFileSync('dist/kdgpu.iife.js', 'utf8'), sandbox);
