@@ -50,6 +50,7 @@ const activationOp: OpDef<ActivationAttrs> = {
 /** Inputs: dy, x (the forward input). */
 const activationBackwardOp: OpDef<ActivationAttrs> = {
   name: 'activation_backward',
+  grad: null,
   outputs([dy, x], { name }) {
     expectSameShape(`${name} backward`, dy!, x!);
     return [{ shape: x!.shape, dtype: 'f32' }];

@@ -38,6 +38,7 @@ const softmaxOp: OpDef<RowAttrs> = {
 /** Inputs: dy, y (the forward output). */
 const softmaxBackwardOp: OpDef<RowAttrs> = {
   name: 'softmax_backward',
+  grad: null,
   outputs([dy, y], { log }) {
     expectSameShape(`${opName(log)} backward`, dy!, y!);
     return [{ shape: y!.shape, dtype: 'f32' }];
