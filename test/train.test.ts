@@ -1,10 +1,10 @@
 // The trainer on a small real MNIST subset: learning, per-epoch validation, early stopping
 // that restores the best weights, and resume from a checkpoint giving identical weights.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Adam, Dense, Dropout, fileCheckpoint, Flatten, loadMnistFromDirectory, type Mnist, ReLU, sequential, subset, train, evaluate } from '../src/index.js';
+import { Adam, decodeSafetensors, Dense, Dropout, encodeSafetensors, fileCheckpoint, Flatten, loadMnistFromDirectory, type Mnist, ReLU, sequential, subset, train, evaluate } from '../src/index.js';
 import { useGpu } from './support/gpu.js';
 
 const gpu = useGpu();
@@ -69,6 +69,24 @@ describe('train', () => {
     expect(await weights(resumed)).toEqual(await weights(straight));
     straight.dispose();
     resumed.dispose();
+  });
+
+  it("a checkpoint with damaged counters is refused, naming the file, before any weight is written", async () => {
+    const data = subset(mnist.train, 0, 128);
+    const options = { batchSize: 64, seed: 3, epochs: 1, optimizer: new Adam({ learningRate: 1e-3 }) };
+    const store = fileCheckpoint(join(dir, 'damaged'));
+    const trained = mlp().build(gpu(), [1, 28, 28], { seed: 2 });
+    await train(trained, data, { ...options, checkpoint: store });
+    trained.dispose();
+    // Rewrite the file with the same tensors and a counter that cannot be right.
+    const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileSync(store.path)), store.path);
+    const counters = JSON.parse(metadata['kdgpu.training']!);
+    writeFileSync(store.path, encodeSafetensors(new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }])), { 'kdgpu.training': JSON.stringify({ ...counters, epoch: -1 }) }));
+    const fresh = mlp().build(gpu(), [1, 28, 28], { seed: 5 });
+    const before = await weights(fresh);
+    await expect(train(fresh, data, { ...options, epochs: 2, checkpoint: store })).rejects.toThrow(`${store.path}: the checkpoint's 'epoch' is -1, not a non-negative integer; the file is damaged`);
+    expect(await weights(fresh)).toEqual(before);
+    fresh.dispose();
   });
 
   it('early stopping stops on a plateau and restores the best epoch', async () => {
