@@ -98,7 +98,7 @@ describe('robust training and distillation', () => {
     const kd = mlp(32, 'kd').build(gpu(), [1, 28, 28], { seed: 3 });
     await distill(kd, data, { ...common, teacher, temperature: 4, alpha: 0.1, optimizer: new Adam({ learningRate: 2e-3 }) });
     const ard = mlp(32, 'ard').build(gpu(), [1, 28, 28], { seed: 3 });
-    const ardResult = await ardDistill(ard, data, { ...common, teacher, attack, temperature: 4, alpha: 0.9, optimizer: new Adam({ learningRate: 2e-3 }) });
+    const ardResult = await ardDistill(ard, data, { ...common, teacher, attack, temperature: 4, hardWeight: 0.1, optimizer: new Adam({ learningRate: 2e-3 }) });
     const rslad = mlp(32, 'rslad').build(gpu(), [1, 28, 28], { seed: 3 });
     const rsladResult = await rsladDistill(rslad, data, { ...common, teacher, attack, optimizer: new Adam({ learningRate: 2e-3 }) });
     const [kdPgd, ardPgd, rsladPgd] = [await pgdAccuracy(kd), await pgdAccuracy(ard), await pgdAccuracy(rslad)];
@@ -106,6 +106,14 @@ describe('robust training and distillation', () => {
     expect(ardPgd).toBeGreaterThan(kdPgd + 0.15);
     expect(rsladPgd).toBeGreaterThan(kdPgd + 0.15);
     for (const m of [kd, ard, rslad]) m.dispose();
+  });
+
+  it("ARD's old 'alpha' (the KL weight there, the hard weight in distill) fails and names hardWeight", async () => {
+    const student = mlp(8, 'renamed').build(gpu(), [1, 28, 28], { seed: 1 });
+    await expect(ardDistill(student, data, { ...common, teacher, attack, alpha: 0.9, optimizer: new Adam({ learningRate: 1e-3 }) } as never)).rejects.toThrow(
+      "ard: 'alpha' is no longer an ARD option (it weighted the KL term here but the hard loss in distill); pass hardWeight = 1 − alpha (0.1 for your 0.9)",
+    );
+    student.dispose();
   });
 
   it('defensive distillation looks robust to softmax-CE FGSM but not to CW-margin PGD', async () => {

@@ -79,8 +79,8 @@ export async function trainRobustnessModels(
 
 /**
  * Trains `student` by ARD (Goldblum et al. 2020) from `teacher`:
- * (1 − alpha)·CE(s(x), y) + alpha'·T²·KL(t(x) ‖ s(x′)) with alpha' = 1 − alpha, so the mix of
- * hard and soft loss is KD's; x′ = PGD on the student's cross-entropy, made in every step.
+ * alpha·CE(s(x), y) + (1 − alpha)·T²·KL(t(x) ‖ s(x′)) (hardWeight = alpha, so the mix of
+ * hard and soft loss is KD's); x′ = PGD on the student's cross-entropy, made in every step.
  * @example const ard = await trainArdStudent(student, teacher, train, config, fitOptions(3, 'ard'), log);
  */
 export async function trainArdStudent(
@@ -100,7 +100,7 @@ export async function trainArdStudent(
     ...fitOptions,
     teacher,
     temperature: config.temperature,
-    alpha: 1 - config.alpha,
+    hardWeight: config.alpha,
     attack: { epsilon: config.trainEpsilon, steps: config.trainSteps, seed: config.seed },
   });
   return { model: student, role: 'student distilled adversarially (ARD)', training, adversariallyTrained: true };

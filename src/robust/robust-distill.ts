@@ -57,8 +57,12 @@ export interface ArdOptions {
   attack: InnerAttackOptions;
   /** Softmax temperature T of the KL term (default 4). */
   temperature?: number;
-  /** Weight of the KL term; the clean cross-entropy gets 1 − alpha (default 0.9). */
-  alpha?: number;
+  /**
+   * Weight of the hard loss (the clean cross-entropy), as `alpha` in `distill`; the KL term
+   * gets 1 − hardWeight (default 0.1). (ARD's former `alpha` weighted the KL term: passing
+   * it fails with a message.)
+   */
+  hardWeight?: number;
   /**
    * What the inner PGD maximises on the student: 'ce' its cross-entropy with the labels (as
    * in the ARD authors' code, the default) or 'kl' the distillation term T²·KL(t(x) ‖ s(x′)).
@@ -67,28 +71,34 @@ export interface ArdOptions {
 }
 
 /**
- * Adversarially robust distillation (Goldblum et al. 2020):
- *   loss = alpha·T²·KL(softmax(t(x)/T) ‖ softmax(s(x′)/T)) + (1 − alpha)·CE(s(x), y)
+ * Adversarially robust distillation (Goldblum et al. 2020), with h = hardWeight:
+ *   loss = (1 − h)·T²·KL(softmax(t(x)/T) ‖ softmax(s(x′)/T)) + h·CE(s(x), y)
  * with x′ = PGD on the student (see ArdOptions.attackLoss), made on the GPU inside every
  * step. Parts 'kd' and 'ce' are reported; training accuracy is the student's on x′.
  */
 export class ArdObjective extends InnerAttackObjective {
   private readonly temperature: number;
-  private readonly alpha: number;
+  private readonly hardWeight: number;
 
   constructor(student: Sequential, private readonly options: ArdOptions) {
     checkTeacher('ard', student, options.teacher);
+    if ('alpha' in options) {
+      throw new Error(
+        `ard: 'alpha' is no longer an ARD option (it weighted the KL term here but the hard loss in distill); pass hardWeight = 1 − alpha ` +
+          `(${Number((1 - Number((options as { alpha: unknown }).alpha)).toFixed(6))} for your ${String((options as { alpha: unknown }).alpha)}), the weight of the clean cross-entropy`,
+      );
+    }
     const temperature = options.temperature ?? 4;
-    const alpha = options.alpha ?? 0.9;
+    const hardWeight = options.hardWeight ?? 0.1;
     // Checked before super() creates the attack's GPU buffers.
-    if (!(alpha >= 0 && alpha <= 1)) throw new Error(`ard: alpha weights the KL term and must be in [0, 1], got ${alpha}`);
+    if (!(hardWeight >= 0 && hardWeight <= 1)) throw new Error(`ard: hardWeight weights the clean cross-entropy and must be in [0, 1], got ${hardWeight}`);
     if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`ard: temperature must be > 0, got ${temperature}`);
     if (options.attackLoss !== undefined && options.attackLoss !== 'ce' && options.attackLoss !== 'kl') {
       throw new Error(`ard: attackLoss must be 'ce' or 'kl', got '${options.attackLoss as string}'`);
     }
     super(student, options.attack);
     this.temperature = temperature;
-    this.alpha = alpha;
+    this.hardWeight = hardWeight;
   }
 
   build(x: SymbolicTensor, y: SymbolicTensor) {
@@ -100,8 +110,8 @@ export class ArdObjective extends InnerAttackObjective {
     const adversarial = this.model.call(xAdv, { training: true });
     const clean = this.model.call(x, { training: true });
     const parts = {
-      kd: scale(temperatureKl(adversarial, teacher, { temperature }), this.alpha),
-      ce: scale(softmaxCrossEntropy(clean, y), 1 - this.alpha),
+      kd: scale(temperatureKl(adversarial, teacher, { temperature }), 1 - this.hardWeight),
+      ce: scale(softmaxCrossEntropy(clean, y), this.hardWeight),
     };
     return { loss: add(parts.kd, parts.ce), logits: adversarial, parts };
   }
