@@ -8,6 +8,7 @@ import { batchNorm } from '../ops/batch-norm.js';
 import { conv2d } from '../ops/conv2d.js';
 import { add, relu, reshape } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
+import { concat, pad2d, type Pads2d } from '../ops/layout.js';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pooling.js';
 import { broadcastAxis } from '../ops/reduce-axis.js';
 import { logSoftmax, softmax } from '../ops/softmax.js';
@@ -52,15 +53,19 @@ const int = (node: OnnxNode, name: string, fallback: number): number => (node.at
 const float = (node: OnnxNode, name: string, fallback: number): number => (node.attributes.get(name) as number | undefined) ?? fallback;
 const allEqual = (values: number[]) => values.every((v) => v === values[0]);
 
-/** Square window, equal strides, symmetric equal padding, no dilation: what kdgpu's conv and pools run. */
-function windowCheck(node: OnnxNode, allowPads: boolean): string | undefined {
+/**
+ * Square window, equal strides, no dilation, explicit pads: what kdgpu's conv and pools
+ * run (any non-negative pads: unequal ones become a pad2d before the op). `pooling` adds
+ * average pooling's rule: padded windows must count the padding (count_include_pad 1).
+ */
+function windowCheck(node: OnnxNode, pooling: 'max' | 'avg' | undefined): string | undefined {
   const kernel = ints(node, 'kernel_shape');
   if (kernel && (kernel.length !== 2 || !allEqual(kernel))) return `kernel_shape [${kernel}] (only square 2-D kernels are supported)`;
   const strides = ints(node, 'strides') ?? [1, 1];
-  if (!allEqual(strides)) return `strides [${strides}] (only equal strides)`;
+  if (strides.length !== 2 || !allEqual(strides)) return `strides [${strides}] (only equal strides on 2-D maps)`;
   const pads = ints(node, 'pads') ?? [0, 0, 0, 0];
-  if (!allEqual(pads)) return `pads [${pads}] (only equal padding on every side)`;
-  if (!allowPads && pads[0] !== 0) return `pads [${pads}] (pooling with padding is not supported)`;
+  if (pads.length !== 4 || pads.some((v) => v < 0)) return `pads [${pads}] (only non-negative pads of 2-D maps)`;
+  if (pooling === 'avg' && pads.some((v) => v > 0) && int(node, 'count_include_pad', 0) !== 1) return `pads [${pads}] with count_include_pad 0 (padded averages must count the padding)`;
   const dilations = ints(node, 'dilations') ?? [1, 1];
   if (dilations.some((d) => d !== 1)) return `dilations [${dilations}] (only 1)`;
   const autoPad = node.attributes.get('auto_pad') as string | undefined;
@@ -69,9 +74,25 @@ function windowCheck(node: OnnxNode, allowPads: boolean): string | undefined {
   return undefined;
 }
 
-function windowShape(input: Shape, channels: number, kernel: number, stride: number, pad: number): Shape {
-  const out = (n: number) => Math.floor((n + 2 * pad - kernel) / stride) + 1;
-  return [channels, out(input[1]!), out(input[2]!)];
+/** ONNX pads [top, left, bottom, right] of a 2-D window op. */
+function padsOf(node: OnnxNode): Pads2d {
+  const [top = 0, left = 0, bottom = 0, right = 0] = ints(node, 'pads') ?? [];
+  return { top, left, bottom, right };
+}
+
+function windowShape(input: Shape, channels: number, kernel: number, stride: number, pads: Pads2d): Shape {
+  const out = (n: number, before: number, after: number) => Math.floor((n + before + after - kernel) / stride) + 1;
+  const shape = [channels, out(input[1]!, pads.top, pads.bottom), out(input[2]!, pads.left, pads.right)];
+  if (shape[1]! < 1 || shape[2]! < 1) throw new Error(`a ${kernel}×${kernel} window does not fit [${input}] with pads ${JSON.stringify(pads)}`);
+  return shape;
+}
+
+/** Equal pads go to the op itself; others are applied first with `value`. */
+function withPadding<T extends AnyTensor>(x: T, pads: Pads2d, value: number, inOp: boolean): { input: T; padding: number } {
+  const all = [pads.top, pads.left, pads.bottom, pads.right];
+  if (all.every((v) => v === 0)) return { input: x, padding: 0 };
+  if (inOp && allEqual(all)) return { input: x, padding: pads.top };
+  return { input: pad2d(x, pads, value), padding: 0 };
 }
 
 const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -82,15 +103,16 @@ const conv: OnnxOp = {
     const w = c.constant(node.inputs[1]!);
     if (!w?.floats || w.dims.length !== 4) return 'a weight that is not a constant 4-D float tensor';
     if (w.dims[2] !== w.dims[3]) return `a ${w.dims[2]}×${w.dims[3]} kernel (only square kernels)`;
-    return windowCheck(node, true);
+    return windowCheck(node, undefined);
   },
   shape(node, [x], c) {
     const w = c.constant(node.inputs[1]!)!;
-    return windowShape(x!, w.dims[0]!, w.dims[2]!, ints(node, 'strides')?.[0] ?? 1, ints(node, 'pads')?.[0] ?? 0);
+    return windowShape(x!, w.dims[0]!, w.dims[2]!, ints(node, 'strides')?.[0] ?? 1, padsOf(node));
   },
   apply(node, [x], run) {
     const bias = node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!);
-    return conv2d(x!, run.weight(1), bias, { stride: ints(node, 'strides')?.[0] ?? 1, padding: ints(node, 'pads')?.[0] ?? 0 });
+    const { input, padding } = withPadding(x!, padsOf(node), 0, true);
+    return conv2d(input, run.weight(1), bias, { stride: ints(node, 'strides')?.[0] ?? 1, padding });
   },
 };
 
@@ -140,18 +162,22 @@ const matMul: OnnxOp = {
   },
 };
 
+// Max pooling pads with the most negative f32, so a padded position never wins a window.
+const LOWEST_F32 = -3.4028234663852886e38;
+
 const pool = (kind: 'max' | 'avg'): OnnxOp => ({
   check(node) {
     if (!ints(node, 'kernel_shape')) return 'no kernel_shape';
-    return windowCheck(node, false);
+    return windowCheck(node, kind);
   },
   shape(node, [x]) {
     const k = ints(node, 'kernel_shape')![0]!;
-    return windowShape(x!, x![0]!, k, ints(node, 'strides')?.[0] ?? 1, 0);
+    return windowShape(x!, x![0]!, k, ints(node, 'strides')?.[0] ?? 1, padsOf(node));
   },
   apply(node, [x]) {
     const options = { size: ints(node, 'kernel_shape')![0]!, stride: ints(node, 'strides')?.[0] ?? 1 };
-    return kind === 'max' ? maxPool2d(x!, options) : avgPool2d(x!, options);
+    const { input } = withPadding(x!, padsOf(node), kind === 'max' ? LOWEST_F32 : 0, false);
+    return kind === 'max' ? maxPool2d(input, options) : avgPool2d(input, options);
   },
 });
 
@@ -215,7 +241,55 @@ function softmaxOp(log: boolean): OnnxOp {
   };
 }
 
+/** ONNX Pad's pads and value: attributes before opset 11, constant inputs from 11 on. */
+function padSpec(node: OnnxNode, constant: (name: string) => OnnxTensor | undefined): { pads: number[] | undefined; value: number } {
+  if (node.inputs.length > 1) {
+    const pads = constant(node.inputs[1]!)?.ints;
+    const valueInput = node.inputs[2] ? constant(node.inputs[2]) : undefined;
+    return { pads, value: valueInput?.floats?.[0] ?? valueInput?.ints?.[0] ?? (node.inputs[2] ? NaN : 0) };
+  }
+  return { pads: ints(node, 'pads'), value: float(node, 'value', 0) };
+}
+
 export const ONNX_OPS: Record<string, OnnxOp> = {
+  Pad: {
+    check(node, c) {
+      const mode = (node.attributes.get('mode') as string | undefined) ?? 'constant';
+      if (mode !== 'constant') return `mode '${mode}' (only constant)`;
+      const { pads, value } = padSpec(node, c.constant);
+      if (!pads || Number.isNaN(value)) return 'pads or a value that are not constants';
+      if (pads.length !== 8 || pads[0] !== 0 || pads[1] !== 0 || pads[4] !== 0 || pads[5] !== 0 || pads.some((v) => v < 0)) return `pads [${pads}] (only non-negative pads of H and W of an NCHW tensor)`;
+      return undefined;
+    },
+    shape(node, [x], c) {
+      if (x!.length !== 3) throw new Error(`input of rank ${x!.length + 1} (only NCHW)`);
+      const p = padSpec(node, c.constant).pads!;
+      return [x![0]!, x![1]! + p[2]! + p[6]!, x![2]! + p[3]! + p[7]!];
+    },
+    apply(node, [x], run) {
+      const { pads, value } = padSpec(node, run.constant);
+      return pad2d(x!, { top: pads![2]!, left: pads![3]!, bottom: pads![6]!, right: pads![7]! }, value);
+    },
+  },
+  Concat: {
+    check: (node, c) => (node.inputs.some((name) => c.constant(name)) ? 'constant operands (only computed tensors are joined)' : undefined),
+    shape(node, inputs) {
+      const rank = inputs[0]!.length + 1;
+      const axis = int(node, 'axis', 1);
+      const positive = axis < 0 ? axis + rank : axis;
+      if (positive < 1 || positive >= rank) throw new Error(`axis ${axis} on rank-${rank} inputs (the batch axis cannot be joined)`);
+      const out = [...inputs[0]!];
+      for (const s of inputs.slice(1)) {
+        if (s.length !== out.length || s.some((d, i) => i !== positive - 1 && d !== out[i])) throw new Error(`inputs [${inputs[0]}] and [${s}] differ outside axis ${axis}`);
+        out[positive - 1]! += s[positive - 1]!;
+      }
+      return out;
+    },
+    apply(node, x, run) {
+      const axis = int(node, 'axis', 1);
+      return concat(x, axis < 0 ? axis + run.outputShape.length + 1 : axis);
+    },
+  },
   Softmax: softmaxOp(false),
   LogSoftmax: softmaxOp(true),
   Sigmoid: pointwise((x) => sigmoid(x)),

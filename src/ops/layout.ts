@@ -1,0 +1,135 @@
+import layoutCode from '../../shaders/layout.wgsl';
+import { shader } from '../gpu/shader.js';
+import { type AnyTensor, apply } from '../graph/apply.js';
+import { grid1d, type OpDef } from '../graph/op.js';
+import { formatShape, type Shape, sizeOf } from '../graph/tensor.js';
+import { expectDtype, expectRank } from './shape-errors.js';
+
+const layoutShader = shader('layout', layoutCode);
+
+/** Pixels added on each side of the last two axes. */
+export interface Pads2d {
+  top: number;
+  left: number;
+  bottom: number;
+  right: number;
+}
+
+interface PadAttrs extends Pads2d {
+  value: number;
+}
+
+function padParams(small: Shape, large: Shape, { top, left }: Pads2d, value = 0) {
+  const [n, c, h, w] = small as [number, number, number, number];
+  return { planes: n * c, in_h: h, in_w: w, out_h: large[2]!, out_w: large[3]!, top, left, value };
+}
+
+const pad2dOp: OpDef<PadAttrs> = {
+  name: 'pad2d',
+  outputs([x], { top, left, bottom, right }) {
+    expectRank('pad2d', 'x (NCHW)', x!, 4);
+    expectDtype('pad2d', 'x', x!, 'f32');
+    for (const [what, v] of [['top', top], ['left', left], ['bottom', bottom], ['right', right]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new Error(`pad2d: ${what} must be a non-negative integer, got ${v}`);
+    }
+    const [n, c, h, w] = x!.shape as [number, number, number, number];
+    return [{ shape: [n, c, h + top + bottom, w + left + right], dtype: 'f32' }];
+  },
+  kernels: ({ inputs: [x], outputs: [y] }, attrs) => [
+    { shader: layoutShader, entry: 'pad2d', params: padParams(x!.shape, y!.shape, attrs, attrs.value), buffers: { x: x!, out: y! }, workgroups: grid1d(sizeOf(y!.shape), 256) },
+  ],
+  grad: ([dy], _inputs, _outputs, attrs) => [apply(crop2dOp, [dy!], attrs)[0]!],
+};
+
+/** Inputs: dy (padded). Output: the centre, as pad2d's input. */
+const crop2dOp: OpDef<PadAttrs> = {
+  name: 'crop2d',
+  grad: null,
+  outputs([dy], { top, left, bottom, right }) {
+    const [n, c, h, w] = dy!.shape as [number, number, number, number];
+    return [{ shape: [n, c, h - top - bottom, w - left - right], dtype: 'f32' }];
+  },
+  kernels: ({ inputs: [dy], outputs: [dx] }, attrs) => [
+    { shader: layoutShader, entry: 'crop2d', params: padParams(dx!.shape, dy!.shape, attrs), buffers: { x: dy!, out: dx! }, workgroups: grid1d(sizeOf(dx!.shape), 256) },
+  ],
+};
+
+/**
+ * Pads the last two axes of an NCHW tensor with `value` (ONNX Pad in constant mode on H and
+ * W; also used for padded pooling and asymmetric convolution padding). Its gradient crops.
+ * @example pad2d(x, { top: 1, left: 1, bottom: 2, right: 2 })
+ */
+export function pad2d<T extends AnyTensor>(x: T, pads: Pads2d, value = 0): T {
+  return apply(pad2dOp, [x], { ...pads, value })[0]! as T;
+}
+
+interface AxisAttrs {
+  axis: number;
+  offset: number;
+  length: number;
+}
+
+function axisParts(shape: Shape, axis: number): { outer: number; total: number; inner: number } {
+  return { outer: sizeOf(shape.slice(0, axis)), total: shape[axis]!, inner: sizeOf(shape.slice(axis + 1)) };
+}
+
+const concatOp: OpDef<{ axis: number }> = {
+  name: 'concat',
+  outputs(inputs, { axis }) {
+    if (inputs.length === 0) throw new Error('concat: needs at least one input');
+    const first = inputs[0]!;
+    if (!Number.isInteger(axis) || axis < 0 || axis >= first.shape.length) throw new Error(`concat: axis ${axis} is not an axis of ${formatShape(first.shape)}`);
+    for (const t of inputs) {
+      expectDtype('concat', 'input', t, 'f32');
+      const same = t.shape.length === first.shape.length && t.shape.every((d, i) => i === axis || d === first.shape[i]);
+      if (!same) throw new Error(`concat: ${formatShape(t.shape)} and ${formatShape(first.shape)} differ outside axis ${axis}`);
+    }
+    const shape = [...first.shape];
+    shape[axis] = inputs.reduce((sum, t) => sum + t.shape[axis]!, 0);
+    return [{ shape, dtype: 'f32' }];
+  },
+  kernels({ inputs, outputs: [y] }, { axis }) {
+    let offset = 0;
+    return inputs.map((x) => {
+      const { outer, inner } = axisParts(x.shape, axis);
+      const length = x.shape[axis]!;
+      const call = { shader: layoutShader, entry: 'place_axis', params: { outer, length, inner, total: y!.shape[axis]!, offset }, buffers: { x, out: y! }, workgroups: grid1d(sizeOf(x.shape), 256) };
+      offset += length;
+      return call;
+    });
+  },
+  grad([dy], inputs, _outputs, { axis }) {
+    let offset = 0;
+    return inputs.map((x) => {
+      const length = x.shape[axis]!;
+      const slice = apply(sliceAxisOp, [dy!], { axis, offset, length })[0]!;
+      offset += length;
+      return slice;
+    });
+  },
+};
+
+/** A block of `length` entries along `axis` from `offset` (concat's gradient). */
+const sliceAxisOp: OpDef<AxisAttrs> = {
+  name: 'slice_axis',
+  grad: null,
+  outputs([x], { axis, offset, length }) {
+    if (offset + length > x!.shape[axis]!) throw new Error(`slice_axis: ${offset} + ${length} is past axis ${axis} of ${formatShape(x!.shape)}`);
+    const shape = [...x!.shape];
+    shape[axis] = length;
+    return [{ shape, dtype: 'f32' }];
+  },
+  kernels: ({ inputs: [x], outputs: [y] }, { axis, offset, length }) => {
+    const { outer, inner, total } = axisParts(x!.shape, axis);
+    return [{ shader: layoutShader, entry: 'slice_axis', params: { outer, length, inner, total, offset }, buffers: { x: x!, out: y! }, workgroups: grid1d(sizeOf(y!.shape), 256) }];
+  },
+};
+
+/**
+ * Joins tensors along `axis` (ONNX Concat; e.g. channels of Inception and SqueezeNet
+ * branches). Every other dimension must agree. The gradient slices dy back apart.
+ * @example concat([a, b], 1) // [N, Ca + Cb, H, W]
+ */
+export function concat<T extends AnyTensor>(inputs: readonly T[], axis: number): T {
+  return apply(concatOp, [...inputs], { axis })[0]! as T;
+}
