@@ -7,6 +7,8 @@
 //   place_axis:  out[o, offset + j, i] = x[o, j, i] for x [outer, length, inner] in an output
 //                [outer, total, inner] (one call per input of a concatenation)
 //   slice_axis:  out[o, j, i] = x[o, offset + j, i] (a concatenation's gradient)
+//   embed_axis:  out[o, j, i] = x[o, j − offset, i] inside the block, 0 outside (a slice's
+//                gradient: out is [outer, total, inner], x [outer, length, inner])
 // Bindings: uniform params (per entry), x (read), out (write). Row-major, flat.
 // Dispatch: 256 invocations per workgroup, one output element each (place_axis: one input
 // element each); grid folded into 2-D past 65535 workgroups (index = x + y · 256 · nx).
@@ -69,4 +71,16 @@ fn slice_axis(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let j = (i / axis.inner) % axis.length;
   let o = i / (axis.inner * axis.length);
   out[i] = x[(o * axis.total + axis.offset + j) * axis.inner + k];
+}
+
+@compute @workgroup_size(256)
+fn embed_axis(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= axis.outer * axis.total * axis.inner) { return; }
+  let k = i % axis.inner;
+  let j = (i / axis.inner) % axis.total;
+  let o = i / (axis.inner * axis.total);
+  // Unsigned wrap-around sends j < offset past the block too.
+  let local = j - axis.offset;
+  out[i] = select(0.0, x[(o * axis.length + local) * axis.inner + k], local < axis.length);
 }

@@ -2,7 +2,7 @@
 // slice_axis, against plain-JS references on random inputs (exact copies: tolerance 0), and
 // finite differences of both gradient rules.
 import { describe, expect, it } from 'vitest';
-import { concat, pad2d, Random, Tensor } from '../src/index.js';
+import { concat, pad2d, Random, sliceAxis, Tensor } from '../src/index.js';
 import { checkGradients } from './support/finite-difference.js';
 import { useGpu } from './support/gpu.js';
 import { randomArray } from './support/reference.js';
@@ -66,6 +66,15 @@ describe('layout.wgsl', () => {
       { name: 'a', shape: [2, 1, 3, 2], data: randomArray(random, 12) },
       { name: 'b', shape: [2, 3, 3, 2], data: randomArray(random, 36) },
     ]);
+  });
+
+  it('sliceAxis takes a block along an axis; its gradient (embed_axis) matches finite differences', async () => {
+    const xs = randomArray(random, 2 * 5 * 3);
+    const y = sliceAxis(Tensor.from(gpu(), xs, [2, 5, 3]), 1, 1, 3);
+    const expected = [0, 1].flatMap((o) => [1, 2, 3].flatMap((j) => [0, 1, 2].map((i) => xs[(o * 5 + j) * 3 + i]!)));
+    expect(Array.from(await y.read())).toEqual(expected);
+    await checkGradients(gpu(), ([x]) => sliceAxis(x!, 1, 2, 2), [{ name: 'x', shape: [2, 5, 3], data: randomArray(random, 30) }]);
+    expect(() => sliceAxis(Tensor.from(gpu(), xs, [2, 5, 3]), 1, 4, 2)).toThrow('slice_axis: entries 4 to 5 are not inside axis 1 of [2, 5, 3]');
   });
 
   it('concat and pad2d say what does not fit', () => {

@@ -8,7 +8,7 @@ import { batchNorm } from '../ops/batch-norm.js';
 import { conv2d } from '../ops/conv2d.js';
 import { add, relu, reshape } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
-import { concat, pad2d, type Pads2d } from '../ops/layout.js';
+import { concat, pad2d, type Pads2d, sliceAxis } from '../ops/layout.js';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pooling.js';
 import { broadcastAxis } from '../ops/reduce-axis.js';
 import { logSoftmax, softmax } from '../ops/softmax.js';
@@ -97,11 +97,16 @@ function withPadding<T extends AnyTensor>(x: T, pads: Pads2d, value: number, inO
 
 const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * Conv, grouped ones (depthwise included) as one convolution per group on slices of the
+ * channels, joined by concat: exact and differentiable, one dispatch set per group.
+ */
 const conv: OnnxOp = {
   check(node, c) {
-    if (int(node, 'group', 1) !== 1) return `group ${int(node, 'group', 1)} (only 1)`;
     const w = c.constant(node.inputs[1]!);
     if (!w?.floats || w.dims.length !== 4) return 'a weight that is not a constant 4-D float tensor';
+    const group = int(node, 'group', 1);
+    if (!Number.isInteger(group) || group < 1 || w.dims[0]! % group !== 0) return `group ${group} (it must divide the ${w.dims[0]} output channels)`;
     if (w.dims[2] !== w.dims[3]) return `a ${w.dims[2]}×${w.dims[3]} kernel (only square kernels)`;
     return windowCheck(node, undefined);
   },
@@ -112,7 +117,16 @@ const conv: OnnxOp = {
   apply(node, [x], run) {
     const bias = node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!);
     const { input, padding } = withPadding(x!, padsOf(node), 0, true);
-    return conv2d(input, run.weight(1), bias, { stride: ints(node, 'strides')?.[0] ?? 1, padding });
+    const options = { stride: ints(node, 'strides')?.[0] ?? 1, padding };
+    const group = int(node, 'group', 1);
+    if (group === 1) return conv2d(input, run.weight(1), bias, options);
+    const weight = run.weight(1);
+    const [outChannels, inPerGroup] = weight.shape as [number, number];
+    const outPerGroup = outChannels / group;
+    const parts = Array.from({ length: group }, (_, g) =>
+      conv2d(sliceAxis(input, 1, g * inPerGroup, inPerGroup), sliceAxis(weight, 0, g * outPerGroup, outPerGroup), sliceAxis(bias, 0, g * outPerGroup, outPerGroup), options),
+    );
+    return concat(parts, 1);
   },
 };
 

@@ -109,12 +109,15 @@ const concatOp: OpDef<{ axis: number }> = {
   },
 };
 
-/** A block of `length` entries along `axis` from `offset` (concat's gradient). */
+/** A block of `length` entries along `axis` from `offset` (also concat's gradient). */
 const sliceAxisOp: OpDef<AxisAttrs> = {
   name: 'slice_axis',
-  grad: null,
+  grad: ([dy], [x], _outputs, attrs) => [apply(embedAxisOp, [dy!], { ...attrs, total: x!.shape[attrs.axis]! })[0]!],
   outputs([x], { axis, offset, length }) {
-    if (offset + length > x!.shape[axis]!) throw new Error(`slice_axis: ${offset} + ${length} is past axis ${axis} of ${formatShape(x!.shape)}`);
+    if (!Number.isInteger(axis) || axis < 0 || axis >= x!.shape.length) throw new Error(`slice_axis: axis ${axis} is not an axis of ${formatShape(x!.shape)}`);
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 1 || offset + length > x!.shape[axis]!) {
+      throw new Error(`slice_axis: entries ${offset} to ${offset + length - 1} are not inside axis ${axis} of ${formatShape(x!.shape)}`);
+    }
     const shape = [...x!.shape];
     shape[axis] = length;
     return [{ shape, dtype: 'f32' }];
@@ -124,6 +127,30 @@ const sliceAxisOp: OpDef<AxisAttrs> = {
     return [{ shader: layoutShader, entry: 'slice_axis', params: { outer, length, inner, total, offset }, buffers: { x: x!, out: y! }, workgroups: grid1d(sizeOf(y!.shape), 256) }];
   },
 };
+
+/** Inputs: dy (the slice). Output: zeros of the sliced tensor's shape with dy in its block. */
+const embedAxisOp: OpDef<AxisAttrs & { total: number }> = {
+  name: 'embed_axis',
+  grad: null,
+  outputs([dy], { axis, total }) {
+    const shape = [...dy!.shape];
+    shape[axis] = total;
+    return [{ shape, dtype: 'f32' }];
+  },
+  kernels: ({ inputs: [dy], outputs: [dx] }, { axis, offset, length, total }) => {
+    const { outer, inner } = axisParts(dx!.shape, axis);
+    return [{ shader: layoutShader, entry: 'embed_axis', params: { outer, length, inner, total, offset }, buffers: { x: dy!, out: dx! }, workgroups: grid1d(sizeOf(dx!.shape), 256) }];
+  },
+};
+
+/**
+ * Entries `offset .. offset + length − 1` along `axis` (e.g. one group's channels of a
+ * grouped convolution). The gradient puts dy back in place, zeros elsewhere.
+ * @example sliceAxis(x, 1, 0, 16) // the first 16 channels of NCHW x
+ */
+export function sliceAxis<T extends AnyTensor>(x: T, axis: number, offset: number, length: number): T {
+  return apply(sliceAxisOp, [x], { axis, offset, length })[0]! as T;
+}
 
 /**
  * Joins tensors along `axis` (ONNX Concat; e.g. channels of Inception and SqueezeNet
