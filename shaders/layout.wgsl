@@ -9,15 +9,23 @@
 //   slice_axis:  out[o, j, i] = x[o, offset + j, i] (a concatenation's gradient)
 //   embed_axis:  out[o, j, i] = x[o, j − offset, i] inside the block, 0 outside (a slice's
 //                gradient: out is [outer, total, inner], x [outer, length, inner])
+//   transpose:   out = x with its axes permuted (rank ≤ 6; out_dim_k are the output's dims,
+//                in_stride_k the input stride of the axis that lands at output axis k)
 // Bindings: uniform params (per entry), x (read), out (write). Row-major, flat.
 // Dispatch: 256 invocations per workgroup, one output element each (place_axis: one input
 // element each); grid folded into 2-D past 65535 workgroups (index = x + y · 256 · nx).
 
 struct PadParams { planes: u32, in_h: u32, in_w: u32, out_h: u32, out_w: u32, top: u32, left: u32, value: f32 }
 struct AxisParams { outer: u32, length: u32, inner: u32, total: u32, offset: u32 }
+struct PermuteParams {
+  size: u32,
+  out_dim_0: u32, out_dim_1: u32, out_dim_2: u32, out_dim_3: u32, out_dim_4: u32, out_dim_5: u32,
+  in_stride_0: u32, in_stride_1: u32, in_stride_2: u32, in_stride_3: u32, in_stride_4: u32, in_stride_5: u32,
+}
 
 @group(0) @binding(0) var<uniform> pad: PadParams;
 @group(0) @binding(0) var<uniform> axis: AxisParams;
+@group(0) @binding(0) var<uniform> perm: PermuteParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
@@ -83,4 +91,21 @@ fn embed_axis(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   // Unsigned wrap-around sends j < offset past the block too.
   let local = j - axis.offset;
   out[i] = select(0.0, x[(o * axis.length + local) * axis.inner + k], local < axis.length);
+}
+
+@compute @workgroup_size(256)
+fn transpose(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= perm.size) { return; }
+  // Output coordinates from the last axis to the first (unused axes have dim 1, stride 0).
+  let dims = array<u32, 6>(perm.out_dim_0, perm.out_dim_1, perm.out_dim_2, perm.out_dim_3, perm.out_dim_4, perm.out_dim_5);
+  let strides = array<u32, 6>(perm.in_stride_0, perm.in_stride_1, perm.in_stride_2, perm.in_stride_3, perm.in_stride_4, perm.in_stride_5);
+  var rest = i;
+  var source = 0u;
+  for (var k = 5; k >= 0; k--) {
+    let coordinate = rest % dims[k];
+    rest = rest / dims[k];
+    source += coordinate * strides[k];
+  }
+  out[i] = x[source];
 }

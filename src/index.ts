@@ -26,7 +26,7 @@ export {
 export { KDGPU_VERSION } from './version.js';
 export { relu, reluBackward, add, mul, scale, broadcastScalar, reshape, accumulate } from './ops/elementwise.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
-export { pad2d, concat, sliceAxis, type Pads2d } from './ops/layout.js';
+export { pad2d, concat, sliceAxis, transpose, type Pads2d } from './ops/layout.js';
 export { sigmoid, tanh, leakyRelu, elu, selu, softplus, softsign, hardSigmoid, hardSwish, clip, ACTIVATION_KINDS, type ActivationName } from './ops/activations.js';
 export { sum, mean, columnSum } from './ops/reduce.js';
 export { accuracy, argmaxCorrect } from './ops/accuracy.js';

@@ -2,7 +2,7 @@
 // slice_axis, against plain-JS references on random inputs (exact copies: tolerance 0), and
 // finite differences of both gradient rules.
 import { describe, expect, it } from 'vitest';
-import { concat, pad2d, Random, sliceAxis, Tensor } from '../src/index.js';
+import { concat, pad2d, Random, sliceAxis, Tensor, transpose } from '../src/index.js';
 import { checkGradients } from './support/finite-difference.js';
 import { useGpu } from './support/gpu.js';
 import { randomArray } from './support/reference.js';
@@ -77,7 +77,38 @@ describe('layout.wgsl', () => {
     expect(() => sliceAxis(Tensor.from(gpu(), xs, [2, 5, 3]), 1, 4, 2)).toThrow('slice_axis: entries 4 to 5 are not inside axis 1 of [2, 5, 3]');
   });
 
+  for (const [shape, perm] of [
+    [[2, 3, 4], [2, 0, 1]],
+    [[2, 3, 4, 5], [0, 2, 1, 3]],
+    [[2, 1, 3, 2, 2, 3], [5, 3, 1, 0, 4, 2]],
+    [[7], [0]],
+  ] as const) {
+    it(`transpose ${shape} by [${perm}]`, async () => {
+      const xs = randomArray(random, shape.reduce((a, b) => a * b, 1));
+      const y = transpose(Tensor.from(gpu(), xs, [...shape]), perm);
+      const outShape = perm.map((p) => shape[p]!);
+      expect(y.shape).toEqual(outShape);
+      const strides = shape.map((_, k) => shape.slice(k + 1).reduce((a, b) => a * b, 1));
+      const expected = new Float32Array(xs.length);
+      for (let i = 0; i < xs.length; i++) {
+        let rest = i;
+        let source = 0;
+        for (let k = outShape.length - 1; k >= 0; k--) {
+          source += (rest % outShape[k]!) * strides[perm[k]!]!;
+          rest = Math.floor(rest / outShape[k]!);
+        }
+        expected[i] = xs[source]!;
+      }
+      expect(Array.from(await y.read())).toEqual(Array.from(expected));
+    });
+  }
+
+  it('transpose gradient matches finite differences', async () => {
+    await checkGradients(gpu(), ([x]) => transpose(x!, [1, 2, 0]), [{ name: 'x', shape: [2, 3, 4], data: randomArray(random, 24) }]);
+  });
+
   it('concat and pad2d say what does not fit', () => {
+    expect(() => transpose(Tensor.from(gpu(), new Float32Array(6), [2, 3]), [0, 0])).toThrow('transpose: perm [0,0] is not a permutation of the 2 axes of [2, 3]');
     const ctx = gpu();
     const a = Tensor.from(ctx, new Float32Array(8), [2, 2, 2]);
     const b = Tensor.from(ctx, new Float32Array(12), [2, 3, 2]);

@@ -8,7 +8,7 @@ import { batchNorm } from '../ops/batch-norm.js';
 import { conv2d } from '../ops/conv2d.js';
 import { add, relu, reshape } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
-import { concat, pad2d, type Pads2d, sliceAxis } from '../ops/layout.js';
+import { concat, pad2d, type Pads2d, sliceAxis, transpose } from '../ops/layout.js';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pooling.js';
 import { broadcastAxis } from '../ops/reduce-axis.js';
 import { logSoftmax, softmax } from '../ops/softmax.js';
@@ -284,6 +284,17 @@ export const ONNX_OPS: Record<string, OnnxOp> = {
       const { pads, value } = padSpec(node, run.constant);
       return pad2d(x!, { top: pads![2]!, left: pads![3]!, bottom: pads![6]!, right: pads![7]! }, value);
     },
+  },
+  Transpose: {
+    check: () => undefined,
+    shape(node, [x]) {
+      const rank = x!.length + 1;
+      const perm = ints(node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+      if (perm[0] !== 0) throw new Error(`perm [${perm}] moves the batch axis (only per-sample permutations)`);
+      if (perm.length !== rank) throw new Error(`perm [${perm}] for a rank-${rank} input`);
+      return perm.slice(1).map((p) => x![p - 1]!);
+    },
+    apply: (node, [x]) => transpose(x!, ints(node, 'perm') ?? []),
   },
   Concat: {
     check: (node, c) => (node.inputs.some((name) => c.constant(name)) ? 'constant operands (only computed tensors are joined)' : undefined),

@@ -160,3 +160,40 @@ export function sliceAxis<T extends AnyTensor>(x: T, axis: number, offset: numbe
 export function concat<T extends AnyTensor>(inputs: readonly T[], axis: number): T {
   return apply(concatOp, [...inputs], { axis })[0]! as T;
 }
+
+const transposeOp: OpDef<{ perm: readonly number[] }> = {
+  name: 'transpose',
+  outputs([x], { perm }) {
+    expectDtype('transpose', 'x', x!, 'f32');
+    const rank = x!.shape.length;
+    if (rank > 6) throw new Error(`transpose: x ${formatShape(x!.shape)} has rank ${rank}; at most 6 is supported`);
+    if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((v, i) => v !== i)) throw new Error(`transpose: perm [${perm}] is not a permutation of the ${rank} axes of ${formatShape(x!.shape)}`);
+    return [{ shape: perm.map((p) => x!.shape[p]!), dtype: 'f32' }];
+  },
+  kernels: ({ inputs: [x], outputs: [y] }, { perm }) => {
+    const rank = x!.shape.length;
+    const stride = (axis: number) => sizeOf(x!.shape.slice(axis + 1));
+    const params: Record<string, number> = { size: sizeOf(y!.shape) };
+    for (let k = 0; k < 6; k++) {
+      // Leading unused axes: dim 1, stride 0 (the kernel walks all six).
+      const axis = k - (6 - rank);
+      params[`out_dim_${k}`] = axis >= 0 ? y!.shape[axis]! : 1;
+      params[`in_stride_${k}`] = axis >= 0 ? stride(perm[axis]!) : 0;
+    }
+    return [{ shader: layoutShader, entry: 'transpose', params, buffers: { x: x!, out: y! }, workgroups: grid1d(sizeOf(y!.shape), 256) }];
+  },
+  grad: ([dy], _inputs, _outputs, { perm }) => {
+    const inverse = new Array<number>(perm.length);
+    perm.forEach((p, i) => (inverse[p] = i));
+    return [apply(transposeOp, [dy!], { perm: inverse })[0]!];
+  },
+};
+
+/**
+ * Permutes the axes of x (ONNX Transpose; ShuffleNet's channel shuffle): output axis k is
+ * input axis perm[k]. Rank ≤ 6. The gradient applies the inverse permutation.
+ * @example transpose(x, [0, 2, 1, 3])
+ */
+export function transpose<T extends AnyTensor>(x: T, perm: readonly number[]): T {
+  return apply(transposeOp, [x], { perm })[0]! as T;
+}
