@@ -25,7 +25,8 @@
 // for small class counts; temperature_kl_group[4][_labelled]: LANES invocations per row
 // (override constants: LANES a power of two ≤ WG_SIZE ≤ 256), WG_SIZE / LANES rows per
 // workgroup, three strided passes per row (maxima; Σe^a, Σe^b, Σe^a·r, Σ e^{s − max s};
-// Φ and the gradient). Workgroup grids past 65535 fold into 2-D (index = x + y · nx).
+// Φ and the gradient), then a fourth over the gradient that corrects log(p_s/p_t) once KL is
+// known (z_shift). Workgroup grids past 65535 fold into 2-D (index = x + y · nx).
 // Backward: scaleRows (src/ops/elementwise.ts) multiplies the saved gradient by d loss[row].
 
 struct Params { rows: u32, classes: u32, temperature: f32, alpha: f32 }
@@ -378,6 +379,24 @@ fn last_terms4(t: vec4f, s: vec4f, st: RowStats, rp: RowPass, classes: vec4u, va
   return select(vec4f(0.0), select(vec4f(0.0), phi, valid), vec4<bool>(st.use_phi));
 }
 
+// The multi-lane passes take log(p_s/p_t) as z = −(r + log(Σe^b/Σe^a)) because KL is not
+// known yet; its rounding costs ~2e-4 of near-identical rows' gradients. Once Φ is summed,
+// the exact z is z + δ with δ = (r̄ + log(Σe^b/Σe^a)) − KL, the same for the whole row:
+// classes that took the series branch get p_t·e^z·expm1(δ) more (zero when α = 1).
+fn z_shift(st: RowStats, phi_sum: f32) -> f32 {
+  if (!st.use_phi || params.alpha == 1.0) { return 0.0; }
+  return (st.mean_r + st.log_ratio) - finish_kl(st, phi_sum);
+}
+
+fn z_correction4(t: vec4f, s: vec4f, st: RowStats, delta: f32, valid: vec4<bool>) -> vec4f {
+  let a = (t - st.teacher_max) / params.temperature;
+  let r = scaled_difference4(t, s, vec2f(st.teacher_max, st.student_max));
+  let z = -(r + st.log_ratio);
+  let expm1_delta = select(exp(delta) - 1.0, delta + delta * delta * exp_tail(delta), abs(delta) < SERIES_LIMIT);
+  let extra = (1.0 - params.alpha) * params.temperature * exp(a + z) * st.inv_teacher_sum * expm1_delta;
+  return select(vec4f(0.0), extra, valid & (abs(z) < vec4f(SERIES_LIMIT)));
+}
+
 fn row_finish(at: Lane, st: RowStats, phi_sum: f32, label: u32, hard: bool) {
   if (at.in_range && at.lane == 0u) {
     let kl = finish_kl(st, phi_sum);
@@ -447,7 +466,19 @@ fn kl_row_group(at: Lane, label: u32, hard: bool) {
     }
     pairwise_add(&phi, vec4f(hsum(acc), 0.0, 0.0, 0.0));
   }
-  row_finish(at, st, group_reduce(at, pairwise_total(&phi), false).x, label, hard);
+  let phi_sum = group_reduce(at, pairwise_total(&phi), false).x;
+  let delta = z_shift(st, phi_sum);
+  if (delta != 0.0 && !bad) {
+    // Each lane revisits the classes it wrote above.
+    for (var q = at.lane; q < Q; q += LANES) {
+      let classes = quad_classes(q);
+      let extra = z_correction4(teacher_quad(base, q, 0.0), student_quad(base, q, 0.0), st, delta, classes < vec4u(C));
+      for (var j = 0u; j < 4u; j++) {
+        if (classes[j] < C) { grad[base + classes[j]] += extra[j]; }
+      }
+    }
+  }
+  row_finish(at, st, phi_sum, label, hard);
 }
 
 @compute @workgroup_size(WG_SIZE)
@@ -511,7 +542,15 @@ fn kl_row_group4(at: Lane, label: u32, hard: bool) {
     }
     pairwise_add(&phi, vec4f(hsum(acc), 0.0, 0.0, 0.0));
   }
-  row_finish(at, st, group_reduce(at, pairwise_total(&phi), false).x, label, hard);
+  let phi_sum = group_reduce(at, pairwise_total(&phi), false).x;
+  let delta = z_shift(st, phi_sum);
+  if (delta != 0.0 && !bad) {
+    // Each lane revisits the classes it wrote above.
+    for (var q = at.lane; q < Q; q += LANES) {
+      grad4[base + q] += z_correction4(teacher4[base + q], student4[base + q], st, delta, valid);
+    }
+  }
+  row_finish(at, st, phi_sum, label, hard);
 }
 
 @compute @workgroup_size(WG_SIZE)

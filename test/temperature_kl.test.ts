@@ -185,9 +185,8 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
   // The student close to the teacher (logits ~±10 apart by ~1e-3): each row used to be
   // shifted by its own maximum and rounded before the teacher − student difference was
   // taken, which cost 2e-4 relative in the loss and 2.5e-3 of the row's largest gradient.
-  // Serial path (C ≤ 64) only: the multi-lane path's gradient takes log(p_s/p_t) from
-  // log(Σe^b/Σe^a), whose rounding still costs ~2e-4 relative here (see the README).
-  for (const classes of [10, 60]) {
+  // Both paths: the multi-lane one (C > 64) also corrects log(p_s/p_t) once KL is known.
+  for (const classes of [10, 60, 1000, 1001]) {
     for (const temperature of [1, 4]) {
       it(`student within 1e-3 of the teacher, C=${classes} T=${temperature}`, async () => {
         const random = new Random(classes * 13 + temperature);
@@ -199,6 +198,23 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
       });
     }
   }
+
+  it('the dominant class gets its tiny non-zero gradient, not exactly 0 (C = 1000, multi-lane path)', async () => {
+    const rows = 2;
+    const classes = 1000;
+    const random = new Random(77);
+    const teacher = randomArray(random, rows * classes, -4, 4);
+    teacher[3] = 30;
+    teacher[classes + 500] = 30;
+    const student = teacher.map((v) => v + (random.uniform() - 0.5) * 2e-3);
+    const c: Case = { student, teacher, rows, classes, temperature: 1, alpha: 0 };
+    const { grad } = await runGpu(c);
+    const ref = reference(c);
+    for (const i of [3, classes + 500]) {
+      expect(ref.grad[i]).not.toBe(0);
+      expect(Math.abs(grad[i]! - ref.grad[i]!)).toBeLessThanOrEqual(0.05 * Math.abs(ref.grad[i]!));
+    }
+  });
 
   it('alpha = 1 ignores the teacher in loss and gradient alike, even a teacher of ±Infinity or NaN', async () => {
     for (const classes of [10, 1000]) {
