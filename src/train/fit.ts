@@ -1,7 +1,7 @@
 import { batchCount, batchesFrom } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { Graph } from '../graph/graph.js';
-import { compile } from '../graph/plan.js';
+import { compile, type Plan } from '../graph/plan.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
 import { Tensor } from '../graph/tensor.js';
 import { argmaxCorrect } from '../ops/accuracy.js';
@@ -10,6 +10,7 @@ import { sum } from '../ops/reduce.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Evaluator } from './evaluate.js';
+import { StepSnapshot } from './nan-guard.js';
 
 /** What one training step minimises, built into the step's graph. */
 export interface Objective {
@@ -102,6 +103,13 @@ export interface FitOptions {
   evaluationBatchSize?: number;
   /** Also record the mean loss and accuracy of every `logEvery` steps (one small readback each). */
   logEvery?: number;
+  /**
+   * Check the loss after every step (default true): at the first non-finite loss, undo that
+   * step (weights, optimizer state and counters as before it) and throw naming the loss
+   * parts that went non-finite. Costs a GPU copy of the trained tensors and a one-value
+   * readback per step; false checks only once per epoch, after the weights are spoilt.
+   */
+  nanGuard?: boolean;
 }
 
 export interface FitResult {
@@ -137,7 +145,8 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
     accumulate(graph.bind(total), value);
     return total;
   });
-  const plan = compile(graph, { fetch: [loss] });
+  const guarded = options.nanGuard ?? true;
+  const plan = compile(graph, { fetch: guarded ? [loss, ...Object.values(parts)] : [loss] });
   const evaluator = options.validation ? new Evaluator(model, { batchSize: options.evaluationBatchSize }) : undefined;
 
   const tensors = trainingTensors(model, objective, optimizer);
@@ -153,6 +162,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
     model.dropoutRng.restore(resumed.dropoutStep, resumed.dropoutSeed);
     objective.restoreState?.(resumed.objectiveState, { stepsDone: resumed.epoch * steps, source: options.checkpoint!.path ?? 'the checkpoint' });
   }
+  const snapshot = guarded ? new StepSnapshot(ctx, tensors.values()) : undefined;
   let best = bestEpoch > 0 ? snapshotScore(history[bestEpoch - 1]!) : -Infinity;
   let bestWeights: Map<string, Float32Array> | undefined;
   let stoppedEarly = false;
@@ -165,9 +175,25 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
       const curve: NonNullable<EpochStats['curve']> = [];
       let logged = { step: 0, loss: 0, correct: 0 };
       for (const batch of batchesFrom(data, order, 0)) {
-        plan.run({ x: batch.images, y: batch.labels });
-        await ctx.throttle();
         const step = batch.index + 1;
+        const before = { optimizerStep: optimizer.step, dropoutStep: model.dropoutRng.step };
+        snapshot?.save();
+        plan.run({ x: batch.images, y: batch.labels });
+        if (snapshot) {
+          const value = (await plan.read(loss))[0]!;
+          if (!Number.isFinite(value)) {
+            snapshot.restore();
+            optimizer.restoreStep(before.optimizerStep);
+            model.dropoutRng.restore(before.dropoutStep, model.dropoutRng.seed);
+            await ctx.sync();
+            throw new Error(
+              `fit: the training loss became ${value} at step ${step} of epoch ${epoch} (${await nonFiniteParts(plan, parts)}); ` +
+                `the weights are as they were before that step. Lower the learning rate or check the inputs of that batch`,
+            );
+          }
+        } else {
+          await ctx.throttle();
+        }
         if (options.logEvery && (step % options.logEvery === 0 || step === steps)) {
           const [loss, correct] = await Promise.all(sums.slice(0, 2).map(async (t) => (await t.read())[0]!));
           const n = step - logged.step;
@@ -222,10 +248,22 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
   } finally {
     plan.dispose();
     graph.dispose();
+    snapshot?.dispose();
     evaluator?.dispose();
     for (const t of sums) t.dispose();
   }
   return { history, bestEpoch, stoppedEarly, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Names the loss parts whose value in the latest run is not finite, for the NaN guard's message. */
+async function nonFiniteParts(plan: Plan, parts: Record<string, SymbolicTensor>): Promise<string> {
+  const bad: string[] = [];
+  for (const [name, part] of Object.entries(parts)) {
+    const value = (await plan.read(part))[0]!;
+    if (!Number.isFinite(value)) bad.push(`${name} = ${value}`);
+  }
+  if (bad.length > 0) return `non-finite parts: ${bad.join(', ')}`;
+  return Object.keys(parts).length > 0 ? 'every named part is finite; their sum is not' : 'it has no named parts';
 }
 
 function snapshotScore(stats: EpochStats): number {
