@@ -9,13 +9,14 @@ import { type Mode, runSuite } from './suite.js';
 import { formatMemory, formatNumber, formatReport } from './table.js';
 
 const USAGE = `usage: npm run bench -- [--quick] [--json FILE]
-       npm run bench -- --memory [--steps 2000] [--json FILE]
+       npm run bench -- --memory [--steps 10000] [--cycles 1000] [--json FILE]
   --quick    small repetition budget (a few minutes on a 2-core software GPU)
   --tiny     smallest sizes, one repetition (checks the harness, not speed)
   --json     also write the machine-readable report to FILE
   --only RE  measure only the entries whose key matches the regular expression RE
              (e.g. --only '^(inference|kd_step)$'); a partial report, for tuning
-  --memory   long training run: kdgpu pool bytes and JS heap at start and end`;
+  --memory   long training run, then repeated compile/dispose of its plan: kdgpu pool
+             bytes and JS heap at start and end of each (flat: pool equal, heap ±5 %)`;
 
 function parseOptions() {
   try {
@@ -26,7 +27,8 @@ function parseOptions() {
         quick: { type: 'boolean', default: false },
         tiny: { type: 'boolean', default: false },
         memory: { type: 'boolean', default: false },
-        steps: { type: 'string', default: '2000' },
+        steps: { type: 'string', default: '10000' },
+        cycles: { type: 'string', default: '1000' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -47,11 +49,11 @@ function writeJson(file: string, data: unknown): void {
 async function memoryMode(): Promise<number> {
   const steps = Number(values.steps);
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${values.steps}`);
+  const cycles = Number(values.cycles);
+  if (!Number.isInteger(cycles) || cycles < 1) throw new Error(`--cycles must be a positive integer, got ${values.cycles}`);
   const ctx = await init();
   try {
-    const report = await memoryCheck(ctx, steps, 64, (step) => {
-      if (step % 500 === 0) console.error(`  step ${step}/${steps}`);
-    });
+    const report = await memoryCheck(ctx, steps, cycles, 64, (what) => console.error(`  ${what}`));
     console.log(formatMemory(report));
     if (values.json) writeJson(values.json, report);
     return report.flat ? 0 : 1;

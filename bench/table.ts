@@ -67,10 +67,21 @@ function formatGemmTuning(t: BenchReport['settings']['gemmTuning'] | undefined):
 
 export function formatMemory(m: MemoryReport): string {
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+  const heap = m.gcAvailable ? 'JS heap used (after gc)' : 'JS heap used (no --expose-gc)';
+  const lines = (title: string, p: MemoryReport['training']) => [
+    `${title}, ${p.seconds.toFixed(0)} s`,
+    `  kdgpu pool bytes allocated: ${mb(p.poolBytes.start)} -> ${mb(p.poolBytes.end)}`,
+    `  ${heap}: ${mb(p.heapBytes.start)} -> ${mb(p.heapBytes.end)} (${formatChange(p.heapBytes)})`,
+    `  flat: ${p.flat ? 'yes' : 'NO'}`,
+  ];
   return [
-    `memory check: ${m.steps} training steps of the student CNN, batch ${m.batch}, ${m.seconds.toFixed(0)} s`,
-    `  kdgpu pool bytes allocated: ${mb(m.poolBytes.start)} -> ${mb(m.poolBytes.end)}`,
-    `  JS heap used${m.gcAvailable ? ' (after gc)' : ' (no --expose-gc)'}: ${mb(m.heapBytes.start)} -> ${mb(m.heapBytes.end)}`,
-    `  flat: ${m.flat ? 'yes' : 'NO'} (equal pool bytes and heap within ${mb(m.heapToleranceBytes)})`,
+    ...lines(`memory check: ${m.steps} training steps of the student CNN, batch ${m.batch}`, m.training),
+    ...lines(`memory check: ${m.cycles} compile/dispose cycles of that training plan`, m.compiles),
+    `flat means equal pool bytes and a heap change within ±${(m.heapTolerance * 100).toFixed(0)} %`,
   ].join('\n');
+}
+
+function formatChange({ start, end }: { start: number; end: number }): string {
+  const percent = ((end - start) / start) * 100;
+  return `${percent >= 0 ? '+' : ''}${percent.toFixed(2)} %`;
 }

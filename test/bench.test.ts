@@ -9,7 +9,7 @@ import { FmaProbe } from '../bench/ceilings.js';
 import { openSharedDevice, type SharedDevice } from '../bench/device.js';
 import { memoryCheck } from '../bench/memory.js';
 import { runSuite } from '../bench/suite.js';
-import { formatReport } from '../bench/table.js';
+import { formatMemory, formatReport } from '../bench/table.js';
 import type { BenchReport } from '../bench/types.js';
 import { Random } from '../src/index.js';
 
@@ -84,12 +84,15 @@ describe('bench harness', () => {
     expect(table).toMatch(/GEMM tuning \(measured, measured in [\d.]+ s\): 8×8 blocks (never|from 2\^[\d.]+ products), 64 invocations/);
   });
 
-  it('memory check: a training run allocates no new GPU memory after warm-up', async () => {
-    const m = await memoryCheck(shared.ctx, 60, 4);
-    expect(m.steps).toBe(60);
-    expect(m.poolBytes.start).toBeGreaterThan(0);
-    expect(m.poolBytes.end).toBe(m.poolBytes.start);
-    expect(Number.isFinite(m.heapBytes.end - m.heapBytes.start)).toBe(true);
+  it('memory check: training and compile/dispose cycles allocate no new GPU memory after warm-up', async () => {
+    const m = await memoryCheck(shared.ctx, 60, 5, 4);
+    expect([m.steps, m.cycles]).toEqual([60, 5]);
+    for (const p of [m.training, m.compiles]) {
+      expect(p.poolBytes.start).toBeGreaterThan(0);
+      expect(p.poolBytes.end).toBe(p.poolBytes.start);
+      expect(Number.isFinite(p.heapBytes.end - p.heapBytes.start)).toBe(true);
+    }
+    expect(formatMemory(m)).toContain('5 compile/dispose cycles');
   });
 
   it('fma_probe.wgsl matches a float64 reference', async () => {

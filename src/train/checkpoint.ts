@@ -9,7 +9,8 @@ const METADATA_KEY = 'kdgpu.training';
 
 /**
  * Node: keeps a run's checkpoint in `directory/name.safetensors` (model, optimizer state,
- * and the counters of the run in the file's metadata), replaced atomically every epoch.
+ * and the counters of the run in the file's metadata), replaced atomically every epoch and,
+ * with `checkpointEvery`, every that many steps.
  * A run given the same store continues from it with the same result as an uninterrupted run.
  *
  * @example await train(model, data, { ...options, checkpoint: fileCheckpoint('runs/teacher') });

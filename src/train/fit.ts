@@ -1,7 +1,7 @@
 import { batchCount, batchesFrom } from '../data/batches.js';
 import { checkClassifierData, classesOf, type Dataset } from '../data/dataset.js';
 import { Graph } from '../graph/graph.js';
-import { compile } from '../graph/plan.js';
+import { compile, type Plan } from '../graph/plan.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
 import { Tensor } from '../graph/tensor.js';
 import { argmaxCorrect } from '../ops/accuracy.js';
@@ -10,6 +10,7 @@ import { sum } from '../ops/reduce.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Evaluator } from './evaluate.js';
+import { StepSnapshot } from './nan-guard.js';
 
 /** What one training step minimises, built into the step's graph. */
 export interface Objective {
@@ -54,10 +55,14 @@ export interface StepProgress {
   steps: number;
 }
 
-/** Saved state of a run, written at the end of every epoch. */
+/** Saved state of a run, written at the end of every epoch and every `checkpointEvery` steps. */
 export interface TrainingState {
   /** Epochs completed. */
   epoch: number;
+  /** Steps done in the next, unfinished epoch (absent or 0 at an epoch's end). */
+  stepInEpoch?: number;
+  /** Mid-epoch only: that epoch's running sums [loss, correct, ...parts] and logged curve so far. */
+  partialEpoch?: { sums: number[]; curve: NonNullable<EpochStats['curve']>; logged: { step: number; loss: number; correct: number } };
   optimizerStep: number;
   dropoutSeed: number;
   dropoutStep: number;
@@ -98,10 +103,23 @@ export interface FitOptions {
   onEpoch?: (stats: EpochStats) => void;
   /** Write a checkpoint each epoch and, when it has one, resume from it. */
   checkpoint?: CheckpointStore;
+  /**
+   * Also write the checkpoint every this many steps within an epoch, so that a killed run
+   * loses fewer steps; the resumed run continues mid-epoch with the same batches, shifts,
+   * dropout masks and result as an uninterrupted run. Needs `checkpoint`.
+   */
+  checkpointEvery?: number;
   /** Batch size of validation passes (default 500). */
   evaluationBatchSize?: number;
   /** Also record the mean loss and accuracy of every `logEvery` steps (one small readback each). */
   logEvery?: number;
+  /**
+   * Check the loss after every step (default true): at the first non-finite loss, undo that
+   * step (weights, optimizer state and counters as before it) and throw naming the loss
+   * parts that went non-finite. Costs a GPU copy of the trained tensors and a one-value
+   * readback per step; false checks only once per epoch, after the weights are spoilt.
+   */
+  nanGuard?: boolean;
 }
 
 export interface FitResult {
@@ -124,6 +142,9 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
   if (options.validation) checkClassifierData(options.validation, model.inputShape, classesOf(model.outputShape, 'fit'), 'fit (validation)');
   const steps = batchCount(data, { batchSize, dropLast: true });
   if (steps === 0) throw new Error(`fit: ${data.count} training images make no full batch of ${batchSize}`);
+  const every = options.checkpointEvery;
+  if (every !== undefined && !(Number.isInteger(every) && every >= 1)) throw new Error(`fit: checkpointEvery must be a positive integer of steps, got ${every}`);
+  if (every !== undefined && !options.checkpoint) throw new Error('fit: checkpointEvery needs a checkpoint store (e.g. checkpoint: fileCheckpoint(dir))');
   const ctx = model.ctx;
   const started = performance.now();
 
@@ -139,22 +160,41 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
     accumulate(graph.bind(total), value);
     return total;
   });
-  const plan = compile(graph, { fetch: [loss] });
+  const guarded = options.nanGuard ?? true;
+  const plan = compile(graph, { fetch: guarded ? [loss, ...Object.values(parts)] : [loss] });
   const evaluator = options.validation ? new Evaluator(model, { batchSize: options.evaluationBatchSize }) : undefined;
 
   const tensors = trainingTensors(model, objective, optimizer);
   let history: EpochStats[] = [];
   let bestEpoch = 0;
   let firstEpoch = 1;
+  let partial: TrainingState['partialEpoch'];
+  let startStep = 0;
   const resumed = await options.checkpoint?.load(tensors);
   if (resumed) {
     history = resumed.history;
     bestEpoch = resumed.bestEpoch;
     firstEpoch = resumed.epoch + 1;
+    startStep = resumed.stepInEpoch ?? 0;
+    partial = resumed.partialEpoch;
+    checkPartialEpoch(startStep, steps, partial, sums.length, options.checkpoint!.path ?? 'the checkpoint');
     optimizer.restoreStep(resumed.optimizerStep);
     model.dropoutRng.restore(resumed.dropoutStep, resumed.dropoutSeed);
-    objective.restoreState?.(resumed.objectiveState, { stepsDone: resumed.epoch * steps, source: options.checkpoint!.path ?? 'the checkpoint' });
+    objective.restoreState?.(resumed.objectiveState, { stepsDone: resumed.epoch * steps + startStep, source: options.checkpoint!.path ?? 'the checkpoint' });
   }
+  const saveCheckpoint = async (epochsDone: number, stepInEpoch: number, partialEpoch?: TrainingState['partialEpoch']) =>
+    options.checkpoint?.save({
+      epoch: epochsDone,
+      ...(stepInEpoch > 0 ? { stepInEpoch, partialEpoch } : {}),
+      optimizerStep: optimizer.step,
+      dropoutSeed: model.dropoutRng.seed,
+      dropoutStep: model.dropoutRng.step,
+      history,
+      bestEpoch,
+      ...(objective.saveState ? { objectiveState: objective.saveState() } : {}),
+      tensors,
+    });
+  const snapshot = guarded ? new StepSnapshot(ctx, tensors.values()) : undefined;
   let best = bestEpoch > 0 ? snapshotScore(history[bestEpoch - 1]!) : -Infinity;
   let bestWeights: Map<string, Float32Array> | undefined;
   let stoppedEarly = false;
@@ -162,19 +202,42 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
   try {
     for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
       const t0 = performance.now();
-      for (const total of sums) total.write(new Float32Array(1));
+      sums.forEach((total, i) => total.write(new Float32Array([partial?.sums[i] ?? 0])));
       const order = { batchSize, shuffle: true, seed: options.seed ?? 0, epoch: epoch - 1, dropLast: true, augment: options.augment };
-      const curve: NonNullable<EpochStats['curve']> = [];
-      let logged = { step: 0, loss: 0, correct: 0 };
-      for (const batch of batchesFrom(data, order, 0)) {
-        plan.run({ x: batch.images, y: batch.labels });
-        await ctx.throttle();
+      const curve: NonNullable<EpochStats['curve']> = partial?.curve ?? [];
+      let logged = partial?.logged ?? { step: 0, loss: 0, correct: 0 };
+      const first = startStep;
+      partial = undefined;
+      startStep = 0;
+      for (const batch of batchesFrom(data, order, first)) {
         const step = batch.index + 1;
+        const before = { optimizerStep: optimizer.step, dropoutStep: model.dropoutRng.step };
+        snapshot?.save();
+        plan.run({ x: batch.images, y: batch.labels });
+        if (snapshot) {
+          const value = (await plan.read(loss))[0]!;
+          if (!Number.isFinite(value)) {
+            snapshot.restore();
+            optimizer.restoreStep(before.optimizerStep);
+            model.dropoutRng.restore(before.dropoutStep, model.dropoutRng.seed);
+            await ctx.sync();
+            throw new Error(
+              `fit: the training loss became ${value} at step ${step} of epoch ${epoch} (${await nonFiniteParts(plan, parts)}); ` +
+                `the weights are as they were before that step. Lower the learning rate or check the inputs of that batch`,
+            );
+          }
+        } else {
+          await ctx.throttle();
+        }
         if (options.logEvery && (step % options.logEvery === 0 || step === steps)) {
           const [loss, correct] = await Promise.all(sums.slice(0, 2).map(async (t) => (await t.read())[0]!));
           const n = step - logged.step;
           curve.push({ step: (epoch - 1) * steps + step, loss: (loss! - logged.loss) / n, accuracy: (correct! - logged.correct) / (n * batchSize) });
           logged = { step, loss: loss!, correct: correct! };
+        }
+        if (every && step % every === 0 && step < steps) {
+          const running = await Promise.all(sums.map(async (t) => (await t.read())[0]!));
+          await saveCheckpoint(epoch - 1, step, { sums: running, curve, logged });
         }
         options.onStep?.({ epoch, epochs, step, steps });
       }
@@ -204,16 +267,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
         bestEpoch = epoch;
         if (options.earlyStopping) bestWeights = await readAll(model.state());
       }
-      await options.checkpoint?.save({
-        epoch,
-        optimizerStep: optimizer.step,
-        dropoutSeed: model.dropoutRng.seed,
-        dropoutStep: model.dropoutRng.step,
-        history,
-        bestEpoch,
-        ...(objective.saveState ? { objectiveState: objective.saveState() } : {}),
-        tensors,
-      });
+      await saveCheckpoint(epoch, 0);
       if (options.earlyStopping && epoch - bestEpoch >= options.earlyStopping.patience) {
         stoppedEarly = epoch < epochs;
         break;
@@ -224,10 +278,32 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
   } finally {
     plan.dispose();
     graph.dispose();
+    snapshot?.dispose();
     evaluator?.dispose();
     for (const t of sums) t.dispose();
   }
   return { history, bestEpoch, stoppedEarly, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Names the loss parts whose value in the latest run is not finite, for the NaN guard's message. */
+async function nonFiniteParts(plan: Plan, parts: Record<string, SymbolicTensor>): Promise<string> {
+  const bad: string[] = [];
+  for (const [name, part] of Object.entries(parts)) {
+    const value = (await plan.read(part))[0]!;
+    if (!Number.isFinite(value)) bad.push(`${name} = ${value}`);
+  }
+  if (bad.length > 0) return `non-finite parts: ${bad.join(', ')}`;
+  return Object.keys(parts).length > 0 ? 'every named part is finite; their sum is not' : 'it has no named parts';
+}
+
+/** Checks a mid-epoch checkpoint's step and running sums before training continues from them. */
+function checkPartialEpoch(startStep: number, steps: number, partial: TrainingState['partialEpoch'], sumCount: number, source: string): void {
+  if (!(Number.isInteger(startStep) && startStep >= 0 && startStep < steps)) {
+    throw new Error(`${source}: stepInEpoch ${startStep} is not a step of an epoch of ${steps} steps; was it written with another batch size or dataset?`);
+  }
+  if (startStep > 0 && !(partial && partial.sums.length === sumCount && partial.sums.every(Number.isFinite))) {
+    throw new Error(`${source}: a mid-epoch checkpoint needs ${sumCount} finite running sums, got ${JSON.stringify(partial?.sums)}`);
+  }
 }
 
 function snapshotScore(stats: EpochStats): number {
