@@ -8,6 +8,7 @@ import type { TimingOptions } from './measure.js';
 import type { BenchReport, CeilingResult, WorkloadResult } from './types.js';
 import { gemm, gemmKey, type GemmShape } from './workloads/gemm.js';
 import { inference } from './workloads/inference.js';
+import { onnxInference } from './workloads/onnx-inference.js';
 import { kdStep } from './workloads/kd-step.js';
 import { kl } from './workloads/kl.js';
 import { BIAS_LAYERS, biasGradient, CONV_LAYERS, convLayer, POOL_LAYERS, poolLayer } from './workloads/layers.js';
@@ -108,6 +109,7 @@ export async function runSuite(
   await record(workloads, 'train_step', () => trainStep(shared, sizes.trainBatch, timing));
   await record(workloads, 'kd_step', () => kdStep(shared, sizes.trainBatch, timing));
   await record(workloads, 'inference', () => inference(shared, sizes.inferenceBatch, timing));
+  await record(workloads, 'onnx_inference', () => onnxInference(shared, sizes.inferenceBatch, timing));
   for (const shape of sizes.gemm) await record(workloads, gemmKey(shape), () => gemm(shared, shape, timing));
   for (const layer of CONV_LAYERS) await record(workloads, layer.key, () => convLayer(shared, layer, sizes.opBatch, timing));
   for (const layer of BIAS_LAYERS) await record(workloads, layer.key, () => biasGradient(shared, layer, sizes.opBatch, timing));
