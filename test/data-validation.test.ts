@@ -1,7 +1,7 @@
 // Bad data is refused before any GPU work, naming what is wrong: labels out of range or of
 // the wrong type, images of the wrong type or shape, normalised data given to attacks.
 import { describe, expect, it } from 'vitest';
-import { Adam, attackDataset, evaluate, normalize, seedCnn, train, type Dataset } from '../src/index.js';
+import { Adam, adversarialTrain, ardDistill, attackDataset, evaluate, normalize, seedCnn, train, type Dataset } from '../src/index.js';
 import { useGpu } from './support/gpu.js';
 
 const gpu = useGpu();
@@ -54,6 +54,15 @@ describe('classifier data validation', () => {
     await expect(attackDataset(model, normalised, { kind: 'fgsm', epsilon: 0.1 })).rejects.toThrow(
       'attackDataset: the dataset was normalised (mean 0.1307, std 0.3081), but attacks work on pixels in [0, 1]; attack the raw dataset and put the normalisation inside the model (a Standardize(0.1307, 0.3081) first layer)',
     );
+    model.dispose();
+  });
+
+  it('refuses adversarial training and ARD on normalised data too', async () => {
+    const model = seedCnn().build(gpu(), [1, 28, 28], { seed: 1 });
+    const normalised = normalize(dataset(8), { mean: 0.5, std: 0.25 });
+    const fitOptions = { epochs: 1, batchSize: 4, optimizer: new Adam({ learningRate: 1e-3 }) };
+    await expect(adversarialTrain(model, normalised, { ...fitOptions, attack: { epsilon: 0.1, steps: 1 } })).rejects.toThrow('adversarialTrain: the dataset was normalised (mean 0.5, std 0.25)');
+    await expect(ardDistill(model, normalised, { ...fitOptions, teacher: model, attack: { epsilon: 0.1, steps: 1 } })).rejects.toThrow('ardDistill: the dataset was normalised');
     model.dispose();
   });
 });

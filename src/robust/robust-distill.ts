@@ -154,6 +154,7 @@ export class RsladObjective extends InnerAttackObjective {
  * @example await adversarialTrain(teacher, train, { attack: { epsilon: 0.1, steps: 7 }, epochs: 5, batchSize: 64, optimizer: new Adam({ learningRate: 1e-3 }) });
  */
 export async function adversarialTrain(model: Sequential, data: Dataset, options: FitOptions & { attack: InnerAttackOptions }): Promise<FitResult> {
+  rejectNormalized(data, 'adversarialTrain');
   return fitAndDispose(model, data, new AdversarialTrainingObjective(model, options.attack), options);
 }
 
@@ -162,6 +163,7 @@ export async function adversarialTrain(model: Sequential, data: Dataset, options
  * @example await ardDistill(student, train, { teacher, attack: { epsilon: 0.1, steps: 7 }, temperature: 4, alpha: 0.9, epochs: 5, batchSize: 64, optimizer });
  */
 export async function ardDistill(student: Sequential, data: Dataset, options: FitOptions & ArdOptions): Promise<FitResult> {
+  rejectNormalized(data, 'ardDistill');
   return fitAndDispose(student, data, new ArdObjective(student, options), options);
 }
 
@@ -170,6 +172,7 @@ export async function ardDistill(student: Sequential, data: Dataset, options: Fi
  * @example await rsladDistill(student, train, { teacher, attack: { epsilon: 0.1, steps: 7 }, epochs: 5, batchSize: 64, optimizer });
  */
 export async function rsladDistill(student: Sequential, data: Dataset, options: FitOptions & RsladOptions): Promise<FitResult> {
+  rejectNormalized(data, 'rsladDistill');
   return fitAndDispose(student, data, new RsladObjective(student, options), options);
 }
 
@@ -187,4 +190,11 @@ export function checkTeacher(who: string, student: Sequential, teacher: Sequenti
   for (const [what, t, s] of [['takes', teacher.inputShape, student.inputShape], ['outputs', teacher.outputShape, student.outputShape]] as const) {
     if (t.join() !== s.join()) throw new Error(`${who}: teacher '${teacher.name}' ${what} [${t}] but student '${student.name}' ${what} [${s}]`);
   }
+}
+
+/** The inner attack's ε and [0, 1] clipping are in pixel units: standardised data would make both wrong. */
+function rejectNormalized(data: Dataset, who: string): void {
+  if (!data.normalization) return;
+  const { mean, std } = data.normalization;
+  throw new Error(`${who}: the dataset was normalised (mean ${mean}, std ${std}), but the inner attack works on pixels in [0, 1]; train on the raw dataset and put the normalisation inside the model (a Standardize(${mean}, ${std}) first layer)`);
 }
