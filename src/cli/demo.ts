@@ -1,7 +1,7 @@
 import { split, subset, type Dataset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
 import { distill } from '../distill/distiller.js';
-import { init } from '../gpu/context.js';
+import { init } from '../init.js';
 import { seedCnn, teacherCnn } from '../nn/zoo.js';
 import type { Sequential } from '../nn/sequential.js';
 import { evaluate } from '../train/evaluate.js';
