@@ -61,7 +61,7 @@ export interface BenchReport {
     /** The kdgpu sources measured: git commit and the files under src/ and shaders/ that differ from it. */
     source: { commit: string; modified: string[] };
     /**
-     * kdgpu's GEMM tuning during the run (src/ops/gemm-autotune.ts): the table, where it came
+     * kdgpu's GEMM tuning during the run (src/tune/gemm-autotune.ts): the table, where it came
      * from (measured now, or cached), how long the measurement took and its timings; null
      * when the bench ran with the defaults.
      */

@@ -1,5 +1,8 @@
 // kdgpu: knowledge distillation and robustness on WebGPU with hand-written WGSL kernels.
-export { init, GpuContext, type InitOptions } from './gpu/context.js';
+export { init, type InitOptions } from './init.js';
+export { openContext, GpuContext, type ContextOptions } from './gpu/context.js';
+export { DeviceProfile } from './gpu/device-profile.js';
+export type { AdapterKind } from './gpu/adapter-kind.js';
 export { NO_ADAPTER_HELP } from './gpu/acquire.js';
 export { BufferUsage } from './gpu/constants.js';
 export { shader, type Shader } from './gpu/shader.js';
@@ -11,7 +14,7 @@ export { compile, Plan, type CompileOptions } from './graph/plan.js';
 export { apply, type AnyTensor } from './graph/apply.js';
 export type { OpDef, KernelCall } from './graph/op.js';
 export { matmul, linear, type MatmulOptions } from './ops/matmul.js';
-export { DEFAULT_GEMM_TUNING, GEMM_NEVER_WIDE, checkGemmTuning, type GemmTuning } from './ops/gemm-tuning.js';
+export { DEFAULT_GEMM_TUNING, GEMM_NEVER_WIDE, checkGemmTuning, type GemmTuning } from './gpu/gemm-tuning.js';
 export {
   autotuneGemm,
   gemmTuningKey,
@@ -22,7 +25,7 @@ export {
   type AutotuneResult,
   type AutotuneShape,
   type AutotuneMeasurement,
-} from './ops/gemm-autotune.js';
+} from './tune/gemm-autotune.js';
 export { KDGPU_VERSION } from './version.js';
 export { relu, reluBackward, add, mul, scale, broadcastScalar, reshape, accumulate } from './ops/elementwise.js';
 export { softmax, logSoftmax } from './ops/softmax.js';

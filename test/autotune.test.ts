@@ -1,4 +1,4 @@
-// Per-adapter GEMM tuning (src/ops/gemm-tuning.ts, src/ops/gemm-autotune.ts): the cache key,
+// Per-adapter GEMM tuning (src/gpu/gemm-tuning.ts, src/tune/gemm-autotune.ts): the cache key,
 // the cache (memory, file; corrupt file), the choice from timings, gemmDispatch under a
 // given table, and — since the tuning must change speed only — that 4×4 and 8×8 blocks and
 // other workgroup shapes give bit-identical results that match a float64 reference.
@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { conv2d, init, KDGPU_VERSION, linear, matmul, Random, Tensor } from '../src/index.js';
-import { type AutotuneMeasurement, autotuneGemm, chooseWideBlockProducts, clearGemmTuningMemory, gemmTuningCacheDir, gemmTuningKey } from '../src/ops/gemm-autotune.js';
+import { type AutotuneMeasurement, autotuneGemm, chooseWideBlockProducts, clearGemmTuningMemory, gemmTuningCacheDir, gemmTuningKey } from '../src/tune/gemm-autotune.js';
 import { gemmBlock, gemmDispatch } from '../src/ops/gemm-core.js';
-import { checkGemmTuning, DEFAULT_GEMM_TUNING, GEMM_NEVER_WIDE, type GemmTuning } from '../src/ops/gemm-tuning.js';
+import { checkGemmTuning, DEFAULT_GEMM_TUNING, GEMM_NEVER_WIDE, type GemmTuning } from '../src/gpu/gemm-tuning.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, gemmReference, randomArray } from './support/reference.js';
 
@@ -25,7 +25,7 @@ const tempDir = () => {
   return dir;
 };
 afterEach(() => {
-  gpu().gemmTuning = { ...DEFAULT_GEMM_TUNING };
+  gpu().profile.gemmTuning = { ...DEFAULT_GEMM_TUNING };
   clearGemmTuningMemory();
 });
 afterAll(() => {
@@ -59,10 +59,10 @@ describe('gemm tuning table', () => {
     expect(() => checkGemmTuning({ invocations: 64 })).toThrow(/wideBlockProducts/);
     expect(() => checkGemmTuning('fast')).toThrow(/expected an object/);
     const ctx = gpu();
-    expect(ctx.gemmTuning).toEqual(DEFAULT_GEMM_TUNING);
-    expect(() => (ctx.gemmTuning = { ...DEFAULT_GEMM_TUNING, minWorkgroups: 0 })).toThrow(/minWorkgroups/);
-    ctx.gemmTuning = always8;
-    expect(ctx.gemmTuning).toEqual(always8);
+    expect(ctx.profile.gemmTuning).toEqual(DEFAULT_GEMM_TUNING);
+    expect(() => (ctx.profile.gemmTuning = { ...DEFAULT_GEMM_TUNING, minWorkgroups: 0 })).toThrow(/minWorkgroups/);
+    ctx.profile.gemmTuning = always8;
+    expect(ctx.profile.gemmTuning).toEqual(always8);
   });
 
   it('gemmDispatch honours the table', () => {
@@ -96,12 +96,12 @@ describe('variants give bit-identical results (same k order per output)', () => 
       const bData = randomArray(random, K * N);
       const a = Tensor.from(ctx, aData, transA ? [K, M] : [M, K]);
       const b = Tensor.from(ctx, bData, transB ? [N, K] : [K, N]);
-      ctx.gemmTuning = never8;
+      ctx.profile.gemmTuning = never8;
       const c4 = matmul(a, b, { transA, transB });
       const base = await c4.read();
       expectClose(base, gemmReference(aData, bData, M, N, K, transA, transB), { atol: 2e-6 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'C (4×4)');
       for (const [name, tuning] of variants) {
-        ctx.gemmTuning = tuning;
+        ctx.profile.gemmTuning = tuning;
         const c = matmul(a, b, { transA, transB });
         expect(Array.from(await c.read()), name).toEqual(Array.from(base));
         c.dispose();
@@ -116,9 +116,9 @@ describe('variants give bit-identical results (same k order per output)', () => 
     const random = new Random(5);
     const xData = randomArray(random, M * K);
     const [x, w, bias] = [Tensor.from(ctx, xData, [M, K]), Tensor.from(ctx, randomArray(random, K * N), [K, N]), Tensor.from(ctx, randomArray(random, N), [N])];
-    ctx.gemmTuning = never8;
+    ctx.profile.gemmTuning = never8;
     const y4 = linear(x, w, bias, { relu: true });
-    ctx.gemmTuning = always8;
+    ctx.profile.gemmTuning = always8;
     const y8 = linear(x, w, bias, { relu: true });
     expect(Array.from(await y8.read())).toEqual(Array.from(await y4.read()));
     for (const t of [x, w, bias, y4, y8]) t.dispose();
@@ -130,9 +130,9 @@ describe('variants give bit-identical results (same k order per output)', () => 
     const x = Tensor.from(ctx, randomArray(random, 2 * 3 * 9 * 9), [2, 3, 9, 9]);
     const w = Tensor.from(ctx, randomArray(random, 10 * 3 * 3 * 3), [10, 3, 3, 3]);
     const bias = Tensor.from(ctx, randomArray(random, 10), [10]);
-    ctx.gemmTuning = never8;
+    ctx.profile.gemmTuning = never8;
     const y4 = conv2d(x, w, bias, { padding: 1 });
-    ctx.gemmTuning = always8;
+    ctx.profile.gemmTuning = always8;
     const y8 = conv2d(x, w, bias, { padding: 1 });
     expect(Array.from(await y8.read())).toEqual(Array.from(await y4.read()));
     for (const t of [x, w, bias, y4, y8]) t.dispose();
@@ -169,7 +169,7 @@ describe('autotuneGemm', () => {
     return clock;
   };
 
-  it('times, sets ctx.gemmTuning, and reuses the cached result (memory, then file) without timing', async () => {
+  it('times, sets ctx.profile.gemmTuning, and reuses the cached result (memory, then file) without timing', async () => {
     const ctx = gpu();
     const cacheDir = tempDir();
     const clock = counting();
@@ -181,17 +181,17 @@ describe('autotuneGemm', () => {
     expect(checkGemmTuning(first.tuning)).toEqual(first.tuning);
     expect(first.measurements).toHaveLength(1);
     for (const v of Object.values(first.measurements[0]!.ms)) expect(v).toBeGreaterThan(0);
-    expect(ctx.gemmTuning).toEqual(first.tuning);
+    expect(ctx.profile.gemmTuning).toEqual(first.tuning);
     const file = JSON.parse(readFileSync(join(cacheDir, 'gemm-tuning.json'), 'utf8'));
     expect(file.entries[first.key].tuning).toEqual(first.tuning);
 
-    ctx.gemmTuning = { ...DEFAULT_GEMM_TUNING, minWorkgroups: 3 };
+    ctx.profile.gemmTuning = { ...DEFAULT_GEMM_TUNING, minWorkgroups: 3 };
     const again = counting();
     const second = await autotuneGemm(ctx, { ...tiny, cacheDir, clock: again });
     expect(second.source).toBe('memory');
     expect(again.calls).toBe(0);
     expect(second.tuning).toEqual(first.tuning);
-    expect(ctx.gemmTuning).toEqual(first.tuning);
+    expect(ctx.profile.gemmTuning).toEqual(first.tuning);
 
     clearGemmTuningMemory();
     const third = await autotuneGemm(ctx, { ...tiny, cacheDir, clock: again });
@@ -256,10 +256,10 @@ describe('autotuneGemm', () => {
     const cacheDir = tempDir();
     const ctx = await init({ autotune: { ...tiny, cacheDir } });
     try {
-      expect(checkGemmTuning(ctx.gemmTuning)).toEqual(ctx.gemmTuning);
+      expect(checkGemmTuning(ctx.profile.gemmTuning)).toEqual(ctx.profile.gemmTuning);
       const cached = await autotuneGemm(ctx, { ...tiny, cacheDir, clock: () => { throw new Error('timed again'); } });
       expect(cached.source).toBe('memory');
-      expect(ctx.gemmTuning).toEqual(cached.tuning);
+      expect(ctx.profile.gemmTuning).toEqual(cached.tuning);
     } finally {
       ctx.dispose();
     }

@@ -35,7 +35,7 @@ describe('bench harness', () => {
     expect(report.device.tfjs).toBe('4.22.0');
     // The bench measures kdgpu with the tuning it chose for this adapter, and records it.
     expect(report.settings.gemmTuning!.source).toBe('measured');
-    expect(report.settings.gemmTuning!.table).toEqual(shared.ctx.gemmTuning);
+    expect(report.settings.gemmTuning!.table).toEqual(shared.ctx.profile.gemmTuning);
     expect(report.settings.gemmTuning!.measurements).toHaveLength(1);
     for (const key of REQUIRED) expect(report.workloads).toHaveProperty(key);
     expect(report.workloads.train_step!.unit).toBe('steps/s');

@@ -290,7 +290,7 @@ describe('conv2d_3x3.wgsl: direct 3×3 stride-1 forward (devices with subgroups 
 
   it('runs where the device has subgroups of at least 8 lanes', () => {
     const ctx = gpu();
-    expect(direct3x3Supported(ctx)).toBe(ctx.device.features.has('subgroups') && ctx.subgroupMinSize >= 8);
+    expect(direct3x3Supported(ctx)).toBe(ctx.device.features.has('subgroups') && ctx.profile.subgroupMinSize >= 8);
   });
 });
 

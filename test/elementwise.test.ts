@@ -3,7 +3,6 @@
 // f32 rounding: atol 1e-7, rtol 1e-6.
 import { describe, expect, it } from 'vitest';
 import { accumulate, add, broadcastScalar, mul, Random, relu, reluBackward, reshape, scale, Tensor } from '../src/index.js';
-import { setAdapterKindOverride } from '../src/gpu/adapter-kind.js';
 import { scaleRows } from '../src/ops/elementwise.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, randomArray } from './support/reference.js';
@@ -47,14 +46,15 @@ describe('elementwise.wgsl', () => {
     for (const [rows, cols] of [[3, 70], [5, 1000], [2, 4099], [3, 4100]] as const) {
       it(`scale_rows on [${rows}, ${cols}], ${kind} dispatch`, async () => {
         const ctx = gpu();
-        setAdapterKindOverride(kind);
+        const adapterKind = ctx.profile.adapterKind;
+        ctx.profile.adapterKind = kind;
         try {
           const xs = randomArray(random, rows * cols);
           const ss = randomArray(random, rows);
           const out = await scaleRows(Tensor.from(ctx, xs, [rows, cols]), Tensor.from(ctx, ss, [rows])).read();
           expectClose(out, Float64Array.from(xs, (v, i) => v * ss[Math.floor(i / cols)]!), tol, 'scale_rows');
         } finally {
-          setAdapterKindOverride(undefined);
+          ctx.profile.adapterKind = adapterKind;
         }
       });
     }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { linear, matmul, Random, Tensor } from '../src/index.js';
 import { gemmBlock, gemmDispatch, gemmVectorB } from '../src/ops/gemm-core.js';
-import { DEFAULT_GEMM_TUNING } from '../src/ops/gemm-tuning.js';
+import { DEFAULT_GEMM_TUNING } from '../src/gpu/gemm-tuning.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, gemmReference, randomArray } from './support/reference.js';
 
@@ -126,9 +126,9 @@ describe('gemm.wgsl with vector loads of B', () => {
       it(`${wide ? '8×8' : '4×4'} M=${M} N=${N} K=${K} transA=${transA} transB=${transB} (B_VECTOR ${vector})`, async () => {
         expect(gemmVectorB(transB, N)).toBe(vector);
         const ctx = gpu();
-        ctx.gemmTuning = { ...DEFAULT_GEMM_TUNING, wideBlockProducts: wide ? 1 : DEFAULT_GEMM_TUNING.wideBlockProducts };
+        ctx.profile.gemmTuning = { ...DEFAULT_GEMM_TUNING, wideBlockProducts: wide ? 1 : DEFAULT_GEMM_TUNING.wideBlockProducts };
         try {
-          expect(gemmBlock(M, N, K, ctx.gemmTuning)).toBe(wide ? 8 : 4);
+          expect(gemmBlock(M, N, K, ctx.profile.gemmTuning)).toBe(wide ? 8 : 4);
           const random = new Random(M * 3 + N * 5 + K);
           const aData = randomArray(random, M * K);
           const bData = randomArray(random, K * N);
@@ -139,7 +139,7 @@ describe('gemm.wgsl with vector loads of B', () => {
           expectClose(await c.read(), expected, { atol: 2e-6 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'C');
           for (const t of [a, b, c]) t.dispose();
         } finally {
-          ctx.gemmTuning = { ...DEFAULT_GEMM_TUNING };
+          ctx.profile.gemmTuning = { ...DEFAULT_GEMM_TUNING };
         }
       });
     }

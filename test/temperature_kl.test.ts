@@ -7,7 +7,8 @@
 // no meaningful relative error. Gradient rules: checkGradients (f32 finite differences).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, Graph, gradients, Random, sum, Tensor } from '../src/index.js';
-import { setTemperatureKlTuning, temperatureKl, temperatureKlPerRow } from '../src/losses/temperature-kl.js';
+import type { AdapterKind } from '../src/gpu/adapter-kind.js';
+import { temperatureKl, temperatureKlPerRow } from '../src/losses/temperature-kl.js';
 import { checkGradients } from './support/finite-difference.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, randomArray } from './support/reference.js';
@@ -250,8 +251,14 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
 // scaling), whichever adapter runs the tests; *4 entries when classes % 4 = 0.
 for (const tuning of ['gpu', 'software'] as const) {
   describe(`temperature_kl group entries, ${tuning} dispatch shapes`, () => {
-    beforeAll(() => setTemperatureKlTuning(tuning));
-    afterAll(() => setTemperatureKlTuning(undefined));
+    let adapterKind: AdapterKind;
+    beforeAll(() => {
+      adapterKind = gpu().profile.adapterKind;
+      gpu().profile.adapterKind = tuning;
+    });
+    afterAll(() => {
+      gpu().profile.adapterKind = adapterKind;
+    });
     const shapes = [[64, 1000], [256, 1000], [256, 1001], [5, 65], [7, 4099], [64, 32768]] as const;
     for (const [rows, classes] of shapes) {
       it(`[${rows}, ${classes}] T=4 alpha=0.5, per-row loss and gradient`, async () => {

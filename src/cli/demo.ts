@@ -2,7 +2,7 @@ import { ensureWritableDirectory, ensureWritableFileLocation } from '../io/direc
 import { split, subset, type Dataset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
 import { distill } from '../distill/distiller.js';
-import { init } from '../gpu/context.js';
+import { init } from '../init.js';
 import { pretrained } from '../models/pretrained.js';
 import { ONNX_EXPORT_OPSET, saveOnnx } from '../onnx/export.js';
 import { seedCnn, teacherCnn } from '../nn/zoo.js';

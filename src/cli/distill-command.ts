@@ -2,7 +2,7 @@ import { ensureWritableDirectory, ensureWritableFileLocation } from '../io/direc
 import { split, subset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
 import { distill } from '../distill/distiller.js';
-import { init } from '../gpu/context.js';
+import { init } from '../init.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { seedCnn } from '../nn/zoo.js';
 import { ONNX_EXPORT_OPSET, saveOnnx } from '../onnx/export.js';

@@ -1,7 +1,7 @@
 import { ensureWritableDirectory } from '../io/directories.js';
 import { split, subset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
-import { init } from '../gpu/context.js';
+import { init } from '../init.js';
 import { loadModels, type ModelTrainingConfig, saveModels, trainRobustnessModels } from './robustness-models.js';
 import { robustnessTable, type RobustnessReport, writeRobustnessReport } from './robustness-report.js';
 import { ROBUSTNESS_EPSILONS, runRobustness } from './robustness.js';

@@ -2,10 +2,10 @@ import { acquireAdapter } from './acquire.js';
 import { BufferPool } from './buffer-pool.js';
 import { MapMode, BufferUsage } from './constants.js';
 import { KernelCache } from './kernel.js';
-import { checkGemmTuning, DEFAULT_GEMM_TUNING, type GemmTuning } from '../ops/gemm-tuning.js';
-import type { AutotuneOptions } from '../ops/gemm-autotune.js';
+import { DeviceProfile } from './device-profile.js';
 
-export interface InitOptions {
+/** How `openContext` gets its device (the top-level `init` adds autotuning on top). */
+export interface ContextOptions {
   /** Use this device instead of acquiring one (it is not destroyed by dispose()). */
   device?: GPUDevice;
   powerPreference?: GPUPowerPreference;
@@ -14,43 +14,34 @@ export interface InitOptions {
    * so an element a kernel forgets to write shows up. For tests and debugging; costs a write.
    */
   poison?: boolean;
-  /**
-   * Time the GEMM core's variants on this adapter before returning (`autotuneGemm`): a few
-   * seconds on lavapipe the first time, then read from the per-adapter cache. Off by
-   * default, so that results and compile times stay the same from run to run.
-   */
-  autotune?: boolean | AutotuneOptions;
 }
 
 /**
- * The GPU a kdgpu program runs on: device, limits, buffer pool and pipeline cache.
+ * The GPU a kdgpu program runs on: device, limits, device profile, buffer pool and pipeline cache.
  * Errors the device reports asynchronously (validation, out of memory, device loss) are
  * kept and thrown by the next `check()`, `sync()` or readback, never swallowed.
  */
 export class GpuContext {
   readonly pool: BufferPool;
   readonly kernels: KernelCache;
+  /** The device-dependent choices (adapter kind, subgroup size, GEMM tuning) for this context. */
+  readonly profile: DeviceProfile;
   private readonly errors: string[] = [];
   private readonly inFlight: Promise<void>[] = [];
   private lostReason: string | undefined;
   private disposed = false;
   /** See InitOptions.poison. */
   poison = false;
-  private tuning: GemmTuning = { ...DEFAULT_GEMM_TUNING };
-  /**
-   * Fewest lanes in a subgroup on this adapter (0 when unknown). Kernels that shuffle
-   * within subgroups check it along with the device's `subgroups` feature.
-   */
-  subgroupMinSize = 0;
 
   constructor(
     readonly device: GPUDevice,
-    readonly adapterInfo: { vendor: string; architecture: string; device: string; description: string },
+    readonly adapterInfo: AdapterDescription,
     private readonly ownsDevice: boolean,
     private readonly keepAlive?: unknown,
   ) {
     this.pool = new BufferPool(device);
     this.kernels = new KernelCache(device);
+    this.profile = new DeviceProfile({ info: adapterInfo, maxInvocations: device.limits.maxComputeInvocationsPerWorkgroup });
     device.addEventListener('uncapturederror', (event) => {
       this.errors.push((event as GPUUncapturedErrorEvent).error.message);
     });
@@ -61,22 +52,6 @@ export class GpuContext {
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
-  }
-
-  /**
-   * How the GEMM core (matmul, linear, conv2d) shapes its dispatches on this device: the
-   * defaults, or what `autotuneGemm` chose. Settable (checked); plans compiled before a
-   * change keep the dispatches they were compiled with.
-   */
-  get gemmTuning(): Readonly<GemmTuning> {
-    return this.tuning;
-  }
-
-  set gemmTuning(value: GemmTuning) {
-    const checked = checkGemmTuning(value);
-    const max = this.device.limits.maxComputeInvocationsPerWorkgroup;
-    if (checked.invocations > max) throw new Error(`gemm tuning: ${checked.invocations} invocations per workgroup is over this device's limit of ${max}`);
-    this.tuning = Object.freeze(checked);
   }
 
   /** Throws the first error the device reported since the last check, if any. */
@@ -146,20 +121,19 @@ export class GpuContext {
 
 /**
  * Opens a GPU: Dawn in Node, navigator.gpu in a browser, or a device you pass in.
- * Requests the adapter's own limits (not the WebGPU defaults).
+ * Requests the adapter's own limits (not the WebGPU defaults) and builds the context's
+ * device profile from the adapter. Programs call the top-level `init` (src/init.ts), which
+ * adds the optional autotune.
  *
  * @example
- * const ctx = await kdgpu.init();
- * // ... build and run graphs ...
- * ctx.dispose();
+ * const ctx = await openContext({ poison: true });
  */
-export async function init(options: InitOptions = {}): Promise<GpuContext> {
+export async function openContext(options: ContextOptions = {}): Promise<GpuContext> {
   if (options.device) {
     const info = options.device.adapterInfo;
     const ctx = new GpuContext(options.device, describe(info), false);
-    ctx.subgroupMinSize = subgroupMinSize(info);
     ctx.poison = options.poison ?? false;
-    return tuned(ctx, options);
+    return ctx;
   }
   const { adapter, keepAlive } = await acquireAdapter(options.powerPreference);
   const requiredLimits: Record<string, number> = {};
@@ -171,21 +145,7 @@ export async function init(options: InitOptions = {}): Promise<GpuContext> {
   const requiredFeatures = adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [];
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'kdgpu' });
   const ctx = new GpuContext(device, describe(adapter.info), true, keepAlive);
-  ctx.subgroupMinSize = subgroupMinSize(adapter.info);
   ctx.poison = options.poison ?? false;
-  return tuned(ctx, options);
-}
-
-async function tuned(ctx: GpuContext, options: InitOptions): Promise<GpuContext> {
-  if (!options.autotune) return ctx;
-  // Imported here: the autotune runs ops, which import this module.
-  const { autotuneGemm } = await import('../ops/gemm-autotune.js');
-  try {
-    await autotuneGemm(ctx, options.autotune === true ? {} : options.autotune);
-  } catch (cause) {
-    ctx.dispose();
-    throw cause;
-  }
   return ctx;
 }
 
@@ -201,13 +161,20 @@ const LIMIT_NAMES = [
   'maxStorageBuffersPerShaderStage',
 ];
 
-function subgroupMinSize(info: GPUAdapterInfo | undefined): number {
-  const size = (info as { subgroupMinSize?: unknown } | undefined)?.subgroupMinSize;
-  return typeof size === 'number' ? size : 0;
+/** The adapter's self-description, as the profile and error messages use it. */
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** The adapter's smallest subgroup, when it reports one. */
+  subgroupMinSize?: number;
 }
 
-function describe(info: GPUAdapterInfo | undefined) {
+function describe(info: GPUAdapterInfo | undefined): AdapterDescription {
+  const size = (info as { subgroupMinSize?: unknown } | undefined)?.subgroupMinSize;
   return {
+    ...(typeof size === 'number' ? { subgroupMinSize: size } : {}),
     vendor: info?.vendor ?? '',
     architecture: info?.architecture ?? '',
     device: info?.device ?? '',

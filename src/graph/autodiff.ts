@@ -1,4 +1,4 @@
-import { add } from '../ops/elementwise.js';
+import { add } from './add.js';
 import type { Node } from './graph.js';
 import type { SymbolicTensor } from './symbolic.js';
 

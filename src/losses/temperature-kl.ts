@@ -1,5 +1,5 @@
 import temperatureKlCode from '../../shaders/temperature_kl.wgsl';
-import { type AdapterKind, adapterKind, setAdapterKindOverride } from '../gpu/adapter-kind.js';
+import type { AdapterKind } from '../gpu/adapter-kind.js';
 import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
@@ -19,16 +19,6 @@ const WORKGROUP_SIZE = 256;
 const CLASSES_PER_LANE = 32;
 /** Lanes per row on a software adapter (one row per workgroup of 8, lavapipe's SIMD width). */
 const SOFTWARE_LANES = 8;
-
-/**
- * For tests: forces the dispatch shapes chosen for a GPU or for a software adapter (lavapipe),
- * whatever the adapter is, here and in scaleRows (the backward); undefined restores the choice
- * by adapter.
- * @internal
- */
-export function setTemperatureKlTuning(tuning: AdapterKind | undefined): void {
-  setAdapterKindOverride(tuning);
-}
 
 /**
  * Lanes per row and invocations per workgroup for the group entries. On a GPU, enough lanes
@@ -91,7 +81,7 @@ const temperatureKlOp: OpDef<TemperatureKlAttrs> = {
     }
     // Classes % 4 = 0: the same buffers bound as array<vec4f> (a quarter of the loads and stores).
     const packed = classes % 4 === 0;
-    const { lanes, size } = groupShape(classes, adapterKind(ctx));
+    const { lanes, size } = groupShape(classes, ctx.profile.adapterKind);
     return [
       {
         shader: temperatureKlShader,

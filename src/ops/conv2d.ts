@@ -48,7 +48,7 @@ export function direct3x3Shape(g: ConvGeometry): boolean {
  * than implicit GEMM (bench/NOTES.md); without the feature conv2d.wgsl runs.
  */
 export function direct3x3Supported(ctx: GpuContext): boolean {
-  return ctx.device.features.has('subgroups') && ctx.subgroupMinSize >= DIRECT_TILE.channels;
+  return ctx.device.features.has('subgroups') && ctx.profile.subgroupMinSize >= DIRECT_TILE.channels;
 }
 
 const paddedOut = (g: ConvGeometry) => Math.ceil(g.outChannels / DIRECT_TILE.channels) * DIRECT_TILE.channels;
@@ -127,7 +127,7 @@ const conv2dOp: OpDef<ForwardAttrs> = {
   kernels({ inputs: [x, w, bias], outputs: [y, wt] }, attrs, ctx) {
     const g = forwardGeometry(x!, w!, bias!, attrs);
     if (direct3x3Shape(g) && direct3x3Supported(ctx)) return direct3x3Kernels(g, x!, w!, bias!, y!, wt!, attrs.relu);
-    const dispatch = gemmDispatch('conv2d', g.batch * g.outHeight * g.outWidth, g.outChannels, g.inChannels * g.kernelHeight * g.kernelWidth, ctx.gemmTuning);
+    const dispatch = gemmDispatch('conv2d', g.batch * g.outHeight * g.outWidth, g.outChannels, g.inChannels * g.kernelHeight * g.kernelWidth, ctx.profile.gemmTuning);
     return [
       {
         shader: forwardShader,
@@ -179,7 +179,7 @@ const backwardInputOp: OpDef<BackwardInputAttrs> = {
     // One dispatch per phase, so that no invocation multiplies by the taps that skip its pixel.
     return inputPhases(g).map((phase) => {
       const taps = Math.ceil(g.kernelHeight / g.stride) * Math.ceil(g.kernelWidth / g.stride);
-      const dispatch = gemmDispatch('conv2d_backward_input', g.batch * phase.rows * phase.columns, g.inChannels, g.outChannels * taps, ctx.gemmTuning);
+      const dispatch = gemmDispatch('conv2d_backward_input', g.batch * phase.rows * phase.columns, g.inChannels, g.outChannels * taps, ctx.profile.gemmTuning);
       return {
         shader: backwardInputShader,
         entry: 'conv2d_backward_input',
@@ -216,7 +216,7 @@ const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
   kernels({ inputs: [dy, x], outputs: [dw] }, attrs, ctx) {
     const g = backwardFilterGeometry(dy!, x!, attrs);
     const taps = g.inChannels * g.kernelHeight * g.kernelWidth;
-    const dispatch = gemmDispatch('conv2d_backward_filter', g.outChannels, taps, g.batch * g.outHeight * g.outWidth, ctx.gemmTuning);
+    const dispatch = gemmDispatch('conv2d_backward_filter', g.outChannels, taps, g.batch * g.outHeight * g.outWidth, ctx.profile.gemmTuning);
     return [
       {
         shader: backwardFilterShader,

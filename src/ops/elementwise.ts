@@ -1,11 +1,13 @@
 import elementwiseCode from '../../shaders/elementwise.wgsl';
-import { type AdapterKind, adapterKind } from '../gpu/adapter-kind.js';
+import type { AdapterKind } from '../gpu/adapter-kind.js';
 import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
 import { sizeOf, type TensorSpec } from '../graph/tensor.js';
 import { reduceSum } from './reduce.js';
 import { expectDtype, expectRank, expectSameShape } from './shape-errors.js';
+
+export { add } from '../graph/add.js';
 
 const elementwiseShader = shader('elementwise', elementwiseCode);
 
@@ -56,15 +58,6 @@ const reshapeOp: OpDef<{ shape: readonly number[] }> = {
   grad: ([dy], [x]) => [reshape(dy!, x!.shape)],
 };
 
-const addOp: OpDef = {
-  name: 'add',
-  outputs: (inputs) => sameAs('add', inputs),
-  kernels: ({ inputs: [a, b], outputs: [c] }) => [
-    { shader: elementwiseShader, entry: 'add', params: { size: sizeOf(a!.shape) }, buffers: { x: a!, y: b!, out: c! }, workgroups: grid1d(sizeOf(a!.shape), 256) },
-  ],
-  grad: ([dc]) => [dc!, dc!],
-};
-
 const mulOp: OpDef = {
   name: 'mul',
   outputs: (inputs) => sameAs('mul', inputs),
@@ -91,7 +84,7 @@ const scaleRowsOp: OpDef = {
     if (s!.shape[0] !== x!.shape[0]) throw new Error(`scale_rows: s [${s!.shape}] needs one entry per row of x [${x!.shape}]`);
     return [{ shape: x!.shape, dtype: 'f32' }];
   },
-  kernels: ({ inputs: [x, s], outputs: [y] }, _attrs, ctx) => [scaleRowsCall(x!, s!, y!, adapterKind(ctx))],
+  kernels: ({ inputs: [x, s], outputs: [y] }, _attrs, ctx) => [scaleRowsCall(x!, s!, y!, ctx.profile.adapterKind)],
   // Only x is differentiable: s carries upstream gradients (see softmaxCrossEntropy).
   grad: ([dy], [, s]) => [scaleRows(dy!, s!), undefined],
 };
@@ -181,11 +174,6 @@ export function reluBackward<T extends AnyTensor>(dy: T, y: T): T {
  */
 export function reshape<T extends AnyTensor>(x: T, shape: readonly number[]): T {
   return apply(reshapeOp, [x], { shape })[0]!;
-}
-
-/** a + b, same shapes. @example const c = add(a, b); */
-export function add<T extends AnyTensor>(a: T, b: T): T {
-  return apply(addOp, [a, b], {})[0]!;
 }
 
 /** a · b elementwise, same shapes. @example const masked = mul(x, mask); */

@@ -1,6 +1,6 @@
 import gemmCoreCode from '../../shaders/gemm_core.wgsl';
 import { type Shader, shader } from '../gpu/shader.js';
-import { DEFAULT_GEMM_TUNING, type GemmTuning } from './gemm-tuning.js';
+import { DEFAULT_GEMM_TUNING, type GemmTuning } from '../gpu/gemm-tuning.js';
 
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
@@ -35,8 +35,8 @@ export interface GemmDispatch {
 
 /**
  * The dispatch of an M×N×K product through the GEMM core, shaped by `tuning` (the context's
- * `ctx.gemmTuning`); `op` names the caller in the error.
- * @example const { workgroups, constants } = gemmDispatch('matmul', 64, 10, 256, ctx.gemmTuning);
+ * `ctx.profile.gemmTuning`); `op` names the caller in the error.
+ * @example const { workgroups, constants } = gemmDispatch('matmul', 64, 10, 256, ctx.profile.gemmTuning);
  */
 export function gemmDispatch(op: string, M: number, N: number, K: number, tuning: GemmTuning = DEFAULT_GEMM_TUNING): GemmDispatch {
   const block = gemmBlock(M, N, K, tuning);

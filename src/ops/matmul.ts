@@ -4,7 +4,7 @@ import type { KernelCall, OpDef } from '../graph/op.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { reluBackward } from './elementwise.js';
 import { gemmDispatch, gemmVectorB, gemmShader } from './gemm-core.js';
-import type { GemmTuning } from './gemm-tuning.js';
+import type { GemmTuning } from '../gpu/gemm-tuning.js';
 import { columnSum } from './reduce.js';
 import { expectDtype, expectRank } from './shape-errors.js';
 
@@ -50,7 +50,7 @@ const matmulOp: OpDef<Flags> = {
     return [{ shape: [M, N], dtype: 'f32' }];
   },
   kernels({ inputs: [a, b], outputs: [c] }, flags, ctx) {
-    return [gemmCall('matmul', 'gemm', gemmDims('matmul', a!, b!, flags), flags, false, { a: a!, b: b!, b4: b!, c: c! }, ctx.gemmTuning)];
+    return [gemmCall('matmul', 'gemm', gemmDims('matmul', a!, b!, flags), flags, false, { a: a!, b: b!, b4: b!, c: c! }, ctx.profile.gemmTuning)];
   },
   grad([dc], [a, b], _outputs, { transA, transB }) {
     // C = X·Y with X = op(A), Y = op(B): dX = dC·Yᵀ, dY = Xᵀ·dC, transposed back where stored so.
@@ -83,7 +83,7 @@ const linearOp: OpDef<LinearAttrs> = {
   },
   kernels({ inputs: [x, w, bias], outputs: [y] }, { relu }, ctx) {
     const flags = { transA: false, transB: false };
-    return [gemmCall('linear', 'gemm_bias_act', gemmDims('linear', x!, w!, flags), flags, relu, { a: x!, b: w!, b4: w!, bias: bias!, c: y! }, ctx.gemmTuning)];
+    return [gemmCall('linear', 'gemm_bias_act', gemmDims('linear', x!, w!, flags), flags, relu, { a: x!, b: w!, b4: w!, bias: bias!, c: y! }, ctx.profile.gemmTuning)];
   },
   grad([dy], [x, w], [y], { relu }) {
     const dz = relu ? reluBackward(dy!, y!) : dy!;

@@ -4,7 +4,7 @@
 /**
  * How `gemmDispatch` shapes a GEMM-core dispatch (matmul, linear, the conv2d passes). The
  * defaults were measured on lavapipe; `autotuneGemm` (or `init({ autotune: true })`) times
- * the variants on the adapter at hand and sets `ctx.gemmTuning`.
+ * the variants on the adapter at hand and sets `ctx.profile.gemmTuning`.
  */
 export interface GemmTuning {
   /**
@@ -33,7 +33,7 @@ export const DEFAULT_GEMM_TUNING: Readonly<GemmTuning> = Object.freeze({ wideBlo
 
 /**
  * Checks a table (one from a cache file or a user); the error names the field.
- * @example ctx.gemmTuning = checkGemmTuning({ ...DEFAULT_GEMM_TUNING, wideBlockProducts: 0 });
+ * @example ctx.profile.gemmTuning = checkGemmTuning({ ...DEFAULT_GEMM_TUNING, wideBlockProducts: 0 });
  */
 export function checkGemmTuning(value: unknown): GemmTuning {
   const t = value as Partial<GemmTuning> | null;

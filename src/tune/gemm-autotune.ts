@@ -6,8 +6,8 @@ import { isNode } from '../gpu/acquire.js';
 import type { GpuContext } from '../gpu/context.js';
 import { Tensor } from '../graph/tensor.js';
 import { KDGPU_VERSION } from '../version.js';
-import { matmul } from './matmul.js';
-import { checkGemmTuning, GEMM_NEVER_WIDE, type GemmTuning } from './gemm-tuning.js';
+import { matmul } from '../ops/matmul.js';
+import { checkGemmTuning, GEMM_NEVER_WIDE, type GemmTuning } from '../gpu/gemm-tuning.js';
 
 /** One timed product: C[M, N] = A[M, K]·B[K, N]. */
 export interface AutotuneShape {
@@ -108,7 +108,7 @@ export function clearGemmTuningMemory(): void {
 }
 
 /**
- * Chooses the GEMM core's tuning for this adapter and sets `ctx.gemmTuning`: from the
+ * Chooses the GEMM core's tuning for this adapter and sets `ctx.profile.gemmTuning`: from the
  * cache when this adapter (and library version) was tuned before, else by timing 4×4 and
  * 8×8 blocks on `shapes` (on lavapipe ~5–10 s, most of it compiling the 8×8 pipeline).
  * 8×8 is used from the smallest timed product from which it wins every larger one
@@ -129,14 +129,14 @@ export async function autotuneGemm(ctx: GpuContext, options: AutotuneOptions = {
   if (useCache && !options.force) {
     const cached = memoryCache.get(key) ?? (store ? await readEntry(store, key, warn) : undefined);
     if (cached) {
-      ctx.gemmTuning = cached.tuning;
+      ctx.profile.gemmTuning = cached.tuning;
       memoryCache.set(key, { ...cached, source: 'memory' });
       return cached;
     }
   }
 
   const result = await measure(ctx, shapes, key, options);
-  ctx.gemmTuning = result.tuning;
+  ctx.profile.gemmTuning = result.tuning;
   if (useCache) {
     memoryCache.set(key, { ...result, source: 'memory' });
     if (store) await writeEntry(store, result, warn);
@@ -149,7 +149,7 @@ async function measure(ctx: GpuContext, shapes: readonly AutotuneShape[], key: s
   const reps = options.reps ?? 5;
   const minRepMs = options.minRepMs ?? 20;
   const amortiseRuns = options.amortiseRuns ?? 100;
-  const base = { ...ctx.gemmTuning };
+  const base = { ...ctx.profile.gemmTuning };
   const variants = { block4: { ...base, wideBlockProducts: GEMM_NEVER_WIDE }, block8: { ...base, wideBlockProducts: 0 } };
   const start = clock();
   const measurements: AutotuneMeasurement[] = [];
@@ -159,7 +159,7 @@ async function measure(ctx: GpuContext, shapes: readonly AutotuneShape[], key: s
       const b = Tensor.from(ctx, filled(shape.K * shape.N), [shape.K, shape.N]);
       // Runs `iterations` products under `tuning` and waits for the device: milliseconds.
       const time = async (tuning: GemmTuning, iterations: number) => {
-        ctx.gemmTuning = tuning;
+        ctx.profile.gemmTuning = tuning;
         const t0 = clock();
         for (let i = 0; i < iterations; i++) matmul(a, b).dispose();
         await ctx.sync();
@@ -187,7 +187,7 @@ async function measure(ctx: GpuContext, shapes: readonly AutotuneShape[], key: s
       }
     }
   } finally {
-    ctx.gemmTuning = base;
+    ctx.profile.gemmTuning = base;
   }
   const tuning = { ...base, wideBlockProducts: chooseWideBlockProducts(measurements, amortiseRuns) };
   return { tuning, key, source: 'measured', seconds: (clock() - start) / 1000, measuredAt: new Date().toISOString(), measurements };
