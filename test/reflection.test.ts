@@ -22,6 +22,7 @@ struct Params { size: u32, factor: f32 }
 function opWith(buffers: (x: unknown, y: unknown) => Record<string, unknown>, params: Record<string, number>, entry = 'main'): OpDef {
   return {
     name: 'doubler',
+    grad: null,
     outputs: ([x]) => [{ shape: x!.shape, dtype: 'f32' }],
     kernels: ({ inputs: [x], outputs: [y] }) => [
       { shader: doubler, entry, params, buffers: buffers(x, y) as never, workgroups: [1] },

@@ -8,6 +8,7 @@ const mixtureShader = shader('soft_target_mixture', mixtureCode);
 
 const mixOp: OpDef<{ temperature: number; weight: number }> = {
   name: 'mix_soft_targets',
+  grad: null,
   outputs([a, b]) {
     expectRank('mix_soft_targets', 'teacher logits', a!, 2);
     expectSameShape('mix_soft_targets', a!, b!);

@@ -32,13 +32,17 @@ export interface OpDef<A = Record<string, never>> {
   /**
    * Gradients of the inputs from the gradients of the outputs (undefined where an output
    * has no gradient flowing in). Return undefined for inputs that are not differentiable.
+   * Required: `null` says the op has no gradient rule (optimizer updates, metrics, attack
+   * steps), so the type checker lists every op that has not decided.
    */
-  grad?(
-    outputGrads: readonly (SymbolicTensor | undefined)[],
-    inputs: readonly SymbolicTensor[],
-    outputs: readonly SymbolicTensor[],
-    attrs: A,
-  ): (SymbolicTensor | undefined)[];
+  grad:
+    | ((
+        outputGrads: readonly (SymbolicTensor | undefined)[],
+        inputs: readonly SymbolicTensor[],
+        outputs: readonly SymbolicTensor[],
+        attrs: A,
+      ) => (SymbolicTensor | undefined)[])
+    | null;
   /** Indices of inputs the op writes in place (optimizer updates); such nodes always run. */
   mutates?: readonly number[];
 }

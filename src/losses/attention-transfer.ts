@@ -41,6 +41,7 @@ const attentionMapOp: OpDef = {
 /** Inputs: dq [N, P], features [N, C, H, W], q [N, P], norms [N]. Outputs: [0] dA; [1] dQ [N, P] (scratch). */
 const attentionMapBackwardOp: OpDef = {
   name: 'attention_map_backward',
+  grad: null,
   outputs([dq, features, q, norms]) {
     expectRank('attention_map_backward', 'features (NCHW)', features!, 4);
     const { batch, positions } = dims(features!);

@@ -10,6 +10,7 @@ const accuracyShader = shader('accuracy', accuracyCode);
 /** Outputs: [0] predicted class u32 [rows]; [1] 1.0 where it equals the label, else 0.0. */
 const argmaxCorrectOp: OpDef = {
   name: 'argmax_correct',
+  grad: null,
   outputs([logits, labels]) {
     expectRank('argmax_correct', 'logits', logits!, 2);
     expectDtype('argmax_correct', 'labels', labels!, 'u32');

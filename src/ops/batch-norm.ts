@@ -116,6 +116,7 @@ const batchNormEvalOp: OpDef<{ eps: number }> = {
 /** Inputs: dy, x, gamma, mean, invstd (the statistics the forward normalised with). Outputs: dx, dgamma, dbeta. */
 const batchNormBackwardOp: OpDef<{ training: boolean }> = {
   name: 'batch_norm_backward',
+  grad: null,
   outputs([dy, x, gamma, mean, invstd]) {
     const { channels } = channelLayout('batch_norm_backward', x!);
     expectDtype('batch_norm_backward', 'dy', dy!, 'f32');

@@ -169,6 +169,7 @@ function backwardInputGeometry(dy: TensorSpec, w: TensorSpec, attrs: BackwardInp
 
 const backwardInputOp: OpDef<BackwardInputAttrs> = {
   name: 'conv2d_backward_input',
+  grad: null,
   outputs([dy, w], attrs) {
     backwardInputGeometry(dy!, w!, attrs);
     return [{ shape: attrs.inputShape, dtype: 'f32' }];
@@ -207,6 +208,7 @@ function backwardFilterGeometry(dy: TensorSpec, x: TensorSpec, attrs: BackwardFi
 
 const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
   name: 'conv2d_backward_filter',
+  grad: null,
   outputs([dy, x], attrs) {
     backwardFilterGeometry(dy!, x!, attrs);
     return [{ shape: attrs.filterShape, dtype: 'f32' }];
@@ -230,6 +232,7 @@ const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
 
 const backwardBiasOp: OpDef = {
   name: 'conv2d_backward_bias',
+  grad: null,
   outputs([dy]) {
     expectImage('conv2d_backward_bias', 'dy', dy!, DY_LAYOUT);
     return [{ shape: [dy!.shape[1]!], dtype: 'f32' }];

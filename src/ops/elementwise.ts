@@ -28,6 +28,7 @@ const reluOp: OpDef = {
 
 const reluBackwardOp: OpDef = {
   name: 'relu_backward',
+  grad: null,
   outputs: (inputs) => sameAs('relu_backward', inputs),
   kernels: ({ inputs: [dy, y], outputs: [dx] }) => [
     {
@@ -137,6 +138,7 @@ const broadcastScalarOp: OpDef<{ shape: readonly number[]; factor: number }> = {
 /** Inputs: target, x. Adds x into target in place (no outputs). */
 const accumulateOp: OpDef = {
   name: 'accumulate',
+  grad: null,
   mutates: [0],
   outputs([target, x]) {
     sameAs('accumulate', [target!, x!]);

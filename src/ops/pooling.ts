@@ -102,6 +102,7 @@ const maxPoolOp: OpDef<PoolAttrs> = {
 
 const maxPoolBackwardOp: OpDef<PoolBackwardAttrs> = {
   name: 'max_pool2d_backward',
+  grad: null,
   outputs([dy, argmax], attrs) {
     expectPooledGradient('max_pool2d_backward', dy!, attrs);
     expectDtype('max_pool2d_backward', 'argmax', argmax!, 'u32');
@@ -131,6 +132,7 @@ const avgPoolOp: OpDef<PoolAttrs> = {
 
 const avgPoolBackwardOp: OpDef<PoolBackwardAttrs> = {
   name: 'avg_pool2d_backward',
+  grad: null,
   outputs([dy], attrs) {
     expectPooledGradient('avg_pool2d_backward', dy!, attrs);
     return [{ shape: attrs.inputShape, dtype: 'f32' }];
@@ -161,6 +163,7 @@ const globalAvgPoolOp: OpDef = {
 
 const globalAvgPoolBackwardOp: OpDef<{ inputShape: Shape }> = {
   name: 'global_avg_pool_backward',
+  grad: null,
   outputs([dy], { inputShape }) {
     expectDtype('global_avg_pool_backward', 'dy', dy!, 'f32');
     if (inputShape.length !== 4 || dy!.shape.join() !== inputShape.slice(0, 2).join()) {

@@ -35,6 +35,7 @@ const reduceSumOp: OpDef<{ factor: number }> = {
 
 const columnSumOp: OpDef = {
   name: 'column_sum',
+  grad: null,
   outputs([x]) {
     expectRank('column_sum', 'x', x!, 2);
     return [{ shape: [x!.shape[1]!], dtype: 'f32' }];

@@ -24,6 +24,7 @@ type AdamHyper = Required<Omit<AdamOptions, 'learningRate'>>;
 /** Inputs: param, grad, m, v, step. Writes param, m and v in place; no outputs. */
 const adamUpdateOp: OpDef<AdamHyper> = {
   name: 'adam_update',
+  grad: null,
   mutates: [0, 2, 3],
   outputs([param, grad, m, v]) {
     for (const t of [grad!, m!, v!]) expectSameShape('adam_update', param!, t);

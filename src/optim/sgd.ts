@@ -21,6 +21,7 @@ type SgdHyper = { momentum: number; weightDecay: number };
 /** Inputs: param, grad, velocity, step. Writes param and velocity in place. */
 const sgdUpdateOp: OpDef<SgdHyper> = {
   name: 'sgd_momentum_update',
+  grad: null,
   mutates: [0, 2],
   outputs([param, grad, velocity]) {
     expectSameShape('sgd_momentum_update', param!, grad!);

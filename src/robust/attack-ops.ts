@@ -44,6 +44,7 @@ function call(entry: string, norm: AttackNorm, images: TensorSpec, buffers: Kern
 /** Inputs: xAdv (written in place), x, grad, budget [ε, α]. */
 const attackStepOp: OpDef<NormAttrs> = {
   name: 'attack_step',
+  grad: null,
   mutates: [0],
   outputs([xAdv, x, grad, budget]) {
     expectImages('attack_step', xAdv!, [x!, grad!]);
@@ -58,6 +59,7 @@ const attackStepOp: OpDef<NormAttrs> = {
 /** Inputs: xAdv (written in place), x, budget [ε, α], counter u32 [seed, step]. */
 const randomStartOp: OpDef<NormAttrs> = {
   name: 'attack_random_start',
+  grad: null,
   mutates: [0],
   outputs([xAdv, x, budget, counter]) {
     expectImages('attack_random_start', xAdv!, [x!]);
@@ -73,6 +75,7 @@ const randomStartOp: OpDef<NormAttrs> = {
 /** Inputs: best (written), bestKey [images, 2] (written), candidate, correct [images], loss [images]. */
 const keepBestOp: OpDef = {
   name: 'keep_best_adversarial',
+  grad: null,
   mutates: [0, 1],
   outputs([best, bestKey, candidate, correct, loss]) {
     const op = 'keep_best_adversarial';
