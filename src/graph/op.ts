@@ -32,8 +32,8 @@ export interface OpDef<A = Record<string, never>> {
   /**
    * Gradients of the inputs from the gradients of the outputs (undefined where an output
    * has no gradient flowing in). Return undefined for inputs that are not differentiable.
-   * Required, so the type checker lists every op without a rule: `null` says the op is not
-   * differentiated (backward kernels, optimizer updates, metrics).
+   * Required: `null` says the op has no gradient rule (optimizer updates, metrics, attack
+   * steps), so the type checker lists every op that has not decided.
    */
   grad:
     | ((
