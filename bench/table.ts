@@ -56,7 +56,7 @@ export function formatReport(report: BenchReport): string {
 }
 
 function formatTarget(t: TargetResult): string[] {
-  const show = (v: number) => (t.measure === 'ratio' ? `${v.toFixed(2)}x` : `${(100 * v).toFixed(1)}%`);
+  const show = (v: number) => (t.measure.startsWith('ratio') ? `${v.toFixed(2)}x` : `${(100 * v).toFixed(1)}%`);
   return [t.workload, t.measure, `>= ${show(t.target)}`, t.value == null ? 'not measured' : show(t.value), t.met == null ? '-' : t.met ? 'yes' : 'NO'];
 }
 

@@ -3,14 +3,15 @@
 // interleaves it with kdgpu and TF.js like any other runner.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Runner } from './measure.js';
 
-const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+// Paths from the repository root (the bench and the tests run there): the bench is bundled
+// into node_modules/.cache, so this file's own location does not lead back to bench/.
+const WORKER = join(process.cwd(), 'bench', 'torch_peer.py');
 /** Where bench/setup-torch.sh makes its venv (ignored by git). */
-const DEFAULT_PYTHON = join(BENCH_DIR, '..', '.venv-torch', 'bin', 'python');
+const DEFAULT_PYTHON = join(process.cwd(), '.venv-torch', 'bin', 'python');
 
 /** What the worker builds: the workload's name and its sizes. */
 export type TorchSpec =
@@ -36,7 +37,7 @@ export function torchPython(): string {
  * @example const runner = await torchRunner({ workload: 'gemm', m: 1024, k: 1024, n: 1024 });
  */
 export async function torchRunner(spec: TorchSpec): Promise<Runner> {
-  const child = spawn(torchPython(), [join(BENCH_DIR, 'torch_peer.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(torchPython(), [WORKER], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
   const lines = createInterface({ input: child.stdout });
