@@ -19,9 +19,9 @@ function columns(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
 }
 
-/** Workloads (kdgpu, TF.js WebGPU, ratio, TF.js WASM, ratio) and ceilings, one line each. */
+/** Workloads (kdgpu, TF.js WebGPU, ratio, TF.js WASM, ratio, PyTorch CPU, ratio) and ceilings, one line each. */
 export function formatReport(report: BenchReport): string {
-  const header = ['workload', 'unit', 'kdgpu', 'of ceiling', 'tfjs-webgpu', 'ratio', 'tfjs-wasm', 'ratio'];
+  const header = ['workload', 'unit', 'kdgpu', 'of ceiling', 'tfjs-webgpu', 'ratio', 'tfjs-wasm', 'ratio', 'torch-cpu', 'ratio'];
   const rows = Object.entries(report.workloads).map(([key, w]) => [
     key,
     w.unit,
@@ -31,6 +31,8 @@ export function formatReport(report: BenchReport): string {
     formatRatio(w.ratio),
     formatNumber(w.peer_wasm),
     formatRatio(w.ratio_wasm),
+    formatNumber(w.peer_torch),
+    formatRatio(w.ratio_torch),
   ]);
   const ceilings = Object.entries(report.ceilings).map(([key, c]) => [key, c.unit, formatNumber(c.value)]);
   const d = report.device;
@@ -54,7 +56,7 @@ export function formatReport(report: BenchReport): string {
 }
 
 function formatTarget(t: TargetResult): string[] {
-  const show = (v: number) => (t.measure === 'ratio' ? `${v.toFixed(2)}x` : `${(100 * v).toFixed(1)}%`);
+  const show = (v: number) => (t.measure.startsWith('ratio') ? `${v.toFixed(2)}x` : `${(100 * v).toFixed(1)}%`);
   return [t.workload, t.measure, `>= ${show(t.target)}`, t.value == null ? 'not measured' : show(t.value), t.met == null ? '-' : t.met ? 'yes' : 'NO'];
 }
 

@@ -6,7 +6,7 @@ import type { BenchReport, CeilingResult, WorkloadResult } from './types.js';
 export interface TargetResult {
   workload: string;
   /** What is compared: kdgpu / TF.js WebGPU, or kdgpu's throughput / a ceiling. */
-  measure: 'ratio' | 'fraction of copy_bandwidth';
+  measure: 'ratio' | 'ratio to PyTorch CPU' | 'ratio to TF.js WASM' | 'fraction of copy_bandwidth';
   target: number;
   /** Null when the workload or the ceiling was not measured (e.g. --only). */
   value: number | null;
@@ -19,6 +19,13 @@ const RATIO_TARGETS: [string, number][] = [
   ['inference', 5],
   ['gemm_1024', 2],
 ];
+// Issue 14: against PyTorch on the same CPU (2 threads), and TF.js WASM for inference.
+const TORCH_TARGETS: [string, number][] = [
+  ['train_step', 1.5],
+  ['kd_step', 1.5],
+  ['inference', 2],
+];
+const WASM_TARGETS: [string, number][] = [['inference', 1]];
 const BANDWIDTH_TARGETS: [string, number][] = [['kl_32768', 0.5]];
 
 /**
@@ -48,6 +55,8 @@ export function checkTargets(report: Pick<BenchReport, 'workloads' | 'ceilings'>
   });
   return [
     ...RATIO_TARGETS.map(([key, target]) => result(key, 'ratio', target, report.workloads[key]?.ratio ?? null)),
+    ...TORCH_TARGETS.map(([key, target]) => result(key, 'ratio to PyTorch CPU', target, report.workloads[key]?.ratio_torch ?? null)),
+    ...WASM_TARGETS.map(([key, target]) => result(key, 'ratio to TF.js WASM', target, report.workloads[key]?.ratio_wasm ?? null)),
     ...BANDWIDTH_TARGETS.map(([key, target]) => {
       const w = report.workloads[key];
       return result(key, 'fraction of copy_bandwidth', target, w ? fractionOfCeiling(w, report.ceilings) : null);

@@ -17,6 +17,9 @@ export interface WorkloadResult {
   /** TensorFlow.js WASM backend (CPU); null where it cannot run the workload. */
   peer_wasm: number | null;
   ratio_wasm: number | null;
+  /** PyTorch on the CPU (2 threads, bench/torch_peer.py); null when it did not run (see errors.peer_torch). */
+  peer_torch: number | null;
+  ratio_torch: number | null;
   /** Throughput of each TF.js variant tried, when there were several. */
   variants?: Record<string, number | null>;
   /** Throughput of every timed repetition, by contender (the reported values are medians). */

@@ -21,6 +21,7 @@ beforeAll(async () => {
 afterAll(() => shared?.dispose());
 
 const REQUIRED = ['train_step', 'kd_step', 'inference', 'gemm_1024', 'kl_10', 'kl_1000', 'kl_32768'];
+const TORCH_PEERED = /^(train_step|kd_step|inference|gemm_|kl_)/;
 const UNITS = ['steps/s', 'images/s', 'GFLOP/s', 'GB/s'];
 
 function expectPositive(value: number | null): void {
@@ -53,6 +54,13 @@ describe('bench harness', () => {
       expect(w.ratio).toBeCloseTo(w.kdgpu! / w.peer!, 9);
       if (w.peer_wasm === null) expect(w.ratio_wasm).toBeNull();
       else expect(w.ratio_wasm).toBeCloseTo(w.kdgpu! / w.peer_wasm, 9);
+      // PyTorch runs only where a python with torch is found; otherwise the entry says why.
+      // The single-kernel entries (op_*) have no PyTorch contender.
+      if (!TORCH_PEERED.test(key)) expect(w.peer_torch, key).toBeNull();
+      else if (w.peer_torch === null) {
+        expect(w.ratio_torch, key).toBeNull();
+        expect(w.errors?.peer_torch, key).toMatch(/PyTorch peer/);
+      } else expect(w.ratio_torch).toBeCloseTo(w.kdgpu! / w.peer_torch, 9);
     }
     // TF.js WASM has no Conv2DBackpropFilter: it cannot train the CNN, and says why.
     expect(report.workloads.train_step!.peer_wasm).toBeNull();
@@ -71,11 +79,22 @@ describe('bench harness', () => {
     expect(kl.kdgpu_of_ceiling).toBeCloseTo(kl.kdgpu! / report.ceilings.copy_bandwidth!.value!, 9);
     expect(report.workloads.train_step!.kdgpu_of_ceiling).toBeUndefined();
     // The issue's targets, each checked against this run's numbers.
-    expect(report.targets.map((t) => t.workload)).toEqual(['train_step', 'kd_step', 'inference', 'gemm_1024', 'kl_32768']);
+    expect(report.targets.map((t) => `${t.workload} ${t.measure}`)).toEqual([
+      'train_step ratio',
+      'kd_step ratio',
+      'inference ratio',
+      'gemm_1024 ratio',
+      'train_step ratio to PyTorch CPU',
+      'kd_step ratio to PyTorch CPU',
+      'inference ratio to PyTorch CPU',
+      'inference ratio to TF.js WASM',
+      'kl_32768 fraction of copy_bandwidth',
+    ]);
     for (const t of report.targets) {
-      const value = t.measure === 'ratio' ? report.workloads[t.workload]!.ratio : report.workloads[t.workload]!.kdgpu_of_ceiling;
+      const w = report.workloads[t.workload]!;
+      const value = { ratio: w.ratio, 'ratio to PyTorch CPU': w.ratio_torch, 'ratio to TF.js WASM': w.ratio_wasm, 'fraction of copy_bandwidth': w.kdgpu_of_ceiling }[t.measure];
       expect(t.value, t.workload).toBe(value);
-      expect(t.met, t.workload).toBe(value! >= t.target);
+      expect(t.met, t.workload).toBe(value == null ? null : value >= t.target);
     }
 
     const table = formatReport(report);

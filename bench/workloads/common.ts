@@ -66,6 +66,7 @@ export function workloadResult(unit: ThroughputUnit, description: string, measur
   const peerValues = peers.map((p) => throughput[p]).filter((v): v is number => v != null);
   const peer = peerValues.length ? Math.max(...peerValues) : null;
   const peerWasm = throughput.peer_wasm ?? null;
+  const peerTorch = throughput.peer_torch ?? null;
   const result: WorkloadResult = {
     unit,
     description,
@@ -74,6 +75,8 @@ export function workloadResult(unit: ThroughputUnit, description: string, measur
     ratio: ratio(kdgpu, peer),
     peer_wasm: peerWasm,
     ratio_wasm: ratio(kdgpu, peerWasm),
+    peer_torch: peerTorch,
+    ratio_torch: ratio(kdgpu, peerTorch),
   };
   if (peers.length > 1) {
     result.variants = Object.fromEntries(peers.map((p) => [p, throughput[p] ?? null]));

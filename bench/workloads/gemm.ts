@@ -3,6 +3,7 @@
 import { matmul, Random, Tensor } from '../../src/index.js';
 import type { SharedDevice, TfBackend } from '../device.js';
 import { compare, type Runner, type TimingOptions } from '../measure.js';
+import { torchRunner } from '../torch-peer.js';
 import type { WorkloadResult } from '../types.js';
 import { eagerRunner, tfRunner, workloadResult } from './common.js';
 
@@ -27,6 +28,7 @@ export async function gemm(shared: SharedDevice, shape: GemmShape, timing: Timin
       kdgpu: async () => kdgpuGemmRunner(shared, shape, a, b),
       peer: () => tfGemmRunner(shared, 'webgpu', shape, a, b),
       peer_wasm: () => tfGemmRunner(shared, 'wasm', shape, a, b),
+      peer_torch: () => torchRunner({ workload: 'gemm', m: shape.m, k: shape.k, n: shape.n }),
     },
     (2 * shape.m * shape.n * shape.k) / 1e9,
     timing,

@@ -4,6 +4,7 @@ import { compile, Graph } from '../../src/index.js';
 import type { SharedDevice, TfBackend } from '../device.js';
 import { compare, type Runner, type TimingOptions } from '../measure.js';
 import { type Batch, IMAGE_SHAPE, kdgpuTeacher, randomBatch, tfTeacher } from '../models.js';
+import { torchRunner } from '../torch-peer.js';
 import type { WorkloadResult } from '../types.js';
 import { planRunner, tfRunner, workloadResult } from './common.js';
 
@@ -14,6 +15,7 @@ export async function inference(shared: SharedDevice, batchSize: number, timing:
       kdgpu: async () => kdgpuInferenceRunner(shared, batch),
       peer: () => tfInferenceRunner(shared, 'webgpu', batch),
       peer_wasm: () => tfInferenceRunner(shared, 'wasm', batch),
+      peer_torch: () => torchRunner({ workload: 'inference', batch: batch.size }),
     },
     batchSize,
     timing,

@@ -6,6 +6,7 @@ import { Adam, compile, Graph, temperatureKl } from '../../src/index.js';
 import type { SharedDevice, TfBackend } from '../device.js';
 import { compare, type Runner, type TimingOptions } from '../measure.js';
 import { type Batch, IMAGE_SHAPE, kdgpuStudent, kdgpuTeacher, randomBatch, tfStudent, tfTeacher, tfTrainable, tfUpload } from '../models.js';
+import { torchRunner } from '../torch-peer.js';
 import type { WorkloadResult } from '../types.js';
 import { planRunner, tfRunner, workloadResult } from './common.js';
 import { ALPHA, TEMPERATURE, tfDistillationLoss } from './tf-kd-loss.js';
@@ -19,6 +20,7 @@ export async function kdStep(shared: SharedDevice, batchSize: number, timing: Ti
       kdgpu: async () => kdgpuKdRunner(shared, batch),
       peer: () => tfKdRunner(shared, 'webgpu', batch),
       peer_wasm: () => tfKdRunner(shared, 'wasm', batch),
+      peer_torch: () => torchRunner({ workload: 'kd_step', batch: batch.size }),
     },
     1,
     timing,

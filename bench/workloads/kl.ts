@@ -6,6 +6,7 @@ import type * as Tf from '@tensorflow/tfjs';
 import { compile, Graph, gradients, Random, Tensor, temperatureKl } from '../../src/index.js';
 import type { SharedDevice, TfBackend } from '../device.js';
 import { compare, type Runner, type TimingOptions } from '../measure.js';
+import { torchRunner } from '../torch-peer.js';
 import type { WorkloadResult } from '../types.js';
 import { tfRunner, workloadResult } from './common.js';
 import { ALPHA, TEMPERATURE, tfDistillationLoss } from './tf-kd-loss.js';
@@ -32,6 +33,7 @@ export async function kl(shared: SharedDevice, rows: number, classes: number, ti
       kdgpu: async () => kdgpuKlRunner(shared, logits),
       peer: () => tfKlRunner(shared, 'webgpu', logits),
       peer_wasm: () => tfKlRunner(shared, 'wasm', logits),
+      peer_torch: () => torchRunner({ workload: 'kl', rows, classes }),
     },
     (2 * rows * classes * 4) / 1e9,
     timing,

@@ -5,6 +5,7 @@ import { Adam, compile, type GpuContext, Graph, type Plan, softmaxCrossEntropy, 
 import type { SharedDevice, TfBackend } from '../device.js';
 import { compare, type Runner, type TimingOptions } from '../measure.js';
 import { type Batch, IMAGE_SHAPE, kdgpuStudent, randomBatch, tfStudent, tfTrainable, tfUpload } from '../models.js';
+import { torchRunner } from '../torch-peer.js';
 import type { WorkloadResult } from '../types.js';
 import { planRunner, tfRunner, workloadResult } from './common.js';
 
@@ -18,6 +19,7 @@ export async function trainStep(shared: SharedDevice, batchSize: number, timing:
       peer_minimize: () => tfMinimizeRunner(shared, 'webgpu', batch),
       peer_layers: () => tfTrainOnBatchRunner(shared, batch),
       peer_wasm: () => tfMinimizeRunner(shared, 'wasm', batch),
+      peer_torch: () => torchRunner({ workload: 'train_step', batch: batch.size }),
     },
     1,
     timing,
