@@ -214,7 +214,8 @@ describe('saveParameters / loadParametersInto', () => {
       ['dense.bias', Tensor.empty(ctx, [3])],
       ['steps', Tensor.empty(ctx, [2], 'u32')],
     ]);
-    loadParametersInto(loaded, bytes);
+    // Arbitrary bit patterns include NaN and ±Infinity, which a plain load refuses.
+    loadParametersInto(loaded, bytes, { allowNonFinite: true });
     expect(bits(await loaded.get('dense.weight')!.read())).toEqual(bits(weight));
     expect(Array.from(await loaded.get('dense.bias')!.read())).toEqual([0.5, -0.25, 3]);
     expect(Array.from(await loaded.get('steps')!.read())).toEqual([7, 0xffffffff]);
@@ -243,6 +244,15 @@ describe('saveParameters / loadParametersInto', () => {
     );
     expect(Array.from(await fine.read())).toEqual([1, 2]);
     Object.values(named).forEach((t) => t.dispose());
+  });
+
+  it('refuses to load non-finite weights, naming the file, the tensor and the index', async () => {
+    const ctx = gpu();
+    const w = Tensor.from(ctx, new Float32Array(4), [4]);
+    const bytes = encodeSafetensors(new Map([['w', { shape: [4], data: new Float32Array([1, 2, Number.NaN, 4]) }]]));
+    expect(() => loadParametersInto({ w }, bytes, { source: 'nan.safetensors' })).toThrow("nan.safetensors: cannot load 1 parameter(s):\n  'w': holds NaN at index 2; weights must be finite");
+    expect(Array.from(await w.read())).toEqual([0, 0, 0, 0]);
+    w.dispose();
   });
 
   it('ignores extra tensors with allowExtra and loads F64 into f32 tensors', async () => {

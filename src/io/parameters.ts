@@ -9,6 +9,8 @@ export interface LoadParametersOptions {
   source?: string;
   /** Ignore tensors in the file that `named` does not have (e.g. a PyTorch file with extra buffers). */
   allowExtra?: boolean;
+  /** Load NaN and ±Infinity as they are (default: refuse them, naming the tensor). */
+  allowNonFinite?: boolean;
 }
 
 const FILE_DTYPE: Record<DType, SafetensorsDType> = { f32: 'F32', u32: 'U32' };
@@ -70,6 +72,13 @@ export function loadParametersInto(named: NamedTensors, bytes: Uint8Array, optio
   const { tensors } = decodeSafetensors(bytes, source);
   const entries = entriesOf(named);
   const problems = describeProblems(entries, tensors, options.allowExtra ?? false);
+  // Non-finite weights would only show up later as a NaN loss far from their cause.
+  for (const [name, tensor] of entries) {
+    const data = tensors.get(name)?.data;
+    if (options.allowNonFinite || tensor.dtype !== 'f32' || !(data instanceof Float32Array)) continue;
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) problems.push(`'${name}': holds ${data[bad]} at index ${bad}; weights must be finite`);
+  }
   if (problems.length > 0) {
     throw new Error(`${source}: cannot load ${problems.length} parameter(s):\n  ${problems.join('\n  ')}`);
   }
