@@ -74,8 +74,10 @@ export function loadParametersInto(named: NamedTensors, bytes: Uint8Array, optio
   const problems = describeProblems(entries, tensors, options.allowExtra ?? false);
   // Non-finite weights would only show up later as a NaN loss far from their cause.
   for (const [name, tensor] of entries) {
-    const data = tensors.get(name)?.data;
-    if (options.allowNonFinite || tensor.dtype !== 'f32' || !(data instanceof Float32Array)) continue;
+    const found = tensors.get(name);
+    const data = found?.data;
+    // Only tensors that fit: a wrongly shaped one is already reported.
+    if (options.allowNonFinite || tensor.dtype !== 'f32' || !(data instanceof Float32Array) || !sameShape(tensor.shape, found!.shape)) continue;
     const bad = data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) problems.push(`'${name}': holds ${data[bad]} at index ${bad}; weights must be finite`);
   }
