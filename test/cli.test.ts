@@ -23,6 +23,19 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Accuracy of an exported ONNX classifier, run by onnxruntime, on the first `count` MNIST test images. */
+async function onnxRuntimeAccuracy(path: string, count: number): Promise<number> {
+  const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(path)));
+  const test = subset((await loadMnistFromDirectory()).test, 0, count);
+  const logits = (await session.run({ input: new ort.Tensor('float32', test.images, [count, 1, 28, 28]) })).logits!.data as Float32Array;
+  let correct = 0;
+  for (let i = 0; i < count; i++) {
+    const row = logits.subarray(i * 10, i * 10 + 10);
+    if (row.indexOf(Math.max(...row)) === test.labels[i]) correct++;
+  }
+  return correct / count;
+}
+
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run('node', ['dist/cli.js', ...args], { env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' }, timeout: 240_000 });
@@ -99,15 +112,7 @@ describe('kdgpu command', () => {
     expect(html).toContain('KD vs the student alone');
     expect(result.stdout).toContain('KD vs alone: ');
     // The exported KD student, run by onnxruntime, classifies like the KD student in the report.
-    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnxPath)));
-    const test = subset((await loadMnistFromDirectory()).test, 0, 200);
-    const logits = (await session.run({ input: new ort.Tensor('float32', test.images, [200, 1, 28, 28]) })).logits!.data as Float32Array;
-    let correct = 0;
-    for (let i = 0; i < 200; i++) {
-      const row = logits.subarray(i * 10, i * 10 + 10);
-      if (row.indexOf(Math.max(...row)) === test.labels[i]) correct++;
-    }
-    expect(correct / 200).toBeCloseTo(json.models[2].testAccuracy, 5);
+    expect(await onnxRuntimeAccuracy(onnxPath, 200)).toBeCloseTo(json.models[2].testAccuracy, 5);
     expect(json.models[0].parameters).toBeGreaterThan(json.models[1].parameters);
     expect(html).toContain('<svg');
     expect(html).toContain('student-kd-feature');
@@ -129,15 +134,7 @@ describe('kdgpu command', () => {
     const report = JSON.parse(readFileSync(join(out, 'distill.json'), 'utf8'));
     expect(report.teacher.testAccuracy).toBeGreaterThan(0.9);
     expect(report.data).toEqual({ train: 512, validation: 1000, test: 200 });
-    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnxPath)));
-    const test = subset((await loadMnistFromDirectory()).test, 0, 200);
-    const logits = (await session.run({ input: new ort.Tensor('float32', test.images, [200, 1, 28, 28]) })).logits!.data as Float32Array;
-    let correct = 0;
-    for (let i = 0; i < 200; i++) {
-      const row = logits.subarray(i * 10, i * 10 + 10);
-      if (row.indexOf(Math.max(...row)) === test.labels[i]) correct++;
-    }
-    expect(correct / 200).toBeCloseTo(report.student.testAccuracy, 5);
+    expect(await onnxRuntimeAccuracy(onnxPath, 200)).toBeCloseTo(report.student.testAccuracy, 5);
     expect((await cli(['distill'])).stderr).toContain('distill needs --teacher FILE.onnx');
     expect((await cli(['distill', '--teacher', teacher, '--teacher-mean', '0.1'])).stderr).toContain('--teacher-mean and --teacher-std go together');
   }, 300_000);

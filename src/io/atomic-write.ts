@@ -1,15 +1,5 @@
-// Node-only file access. node: modules are imported dynamically under variable names so
-// bundlers leave them out and browser builds never load them.
-
-async function nodeFs(): Promise<typeof import('node:fs/promises')> {
-  const name = 'node:fs/promises';
-  return import(/* @vite-ignore */ name);
-}
-
-async function nodePath(): Promise<typeof import('node:path')> {
-  const name = 'node:path';
-  return import(/* @vite-ignore */ name);
-}
+// Node-only file access (node: modules through node-modules.ts, so browser builds never load them).
+import { nodeFs, nodePath } from './node-modules.js';
 
 /**
  * Writes `bytes` to `path` so that a crash leaves either the old file or the new one, never

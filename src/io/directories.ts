@@ -1,16 +1,8 @@
 // Creating output folders without Node's recursive mkdir, which spins forever on paths it
 // cannot create (e.g. under /proc): each missing level is made on its own, so the loop is
 // bounded by the path's depth and the first failure is reported with its path and reason.
+import { nodeFs, nodePath } from './node-modules.js';
 
-async function nodeFs(): Promise<typeof import('node:fs/promises')> {
-  const name = 'node:fs/promises';
-  return import(/* @vite-ignore */ name);
-}
-
-async function nodePath(): Promise<typeof import('node:path')> {
-  const name = 'node:path';
-  return import(/* @vite-ignore */ name);
-}
 
 /**
  * Makes `directory` (and missing parents) and checks that files can be written in it, or

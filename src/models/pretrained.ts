@@ -2,6 +2,7 @@
 // saying how they were made (scripts/train-pretrained.mjs), checked by sha256 on load.
 import { isNode } from '../gpu/acquire.js';
 import type { GpuContext } from '../gpu/context.js';
+import { nodeFs, nodePath, nodeUrl } from '../io/node-modules.js';
 import { loadParametersInto } from '../io/parameters.js';
 import type { Sequential } from '../nn/sequential.js';
 import { teacherCnn } from '../nn/zoo.js';
@@ -171,19 +172,4 @@ async function readText(path: string): Promise<string> {
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-async function nodeFs(): Promise<typeof import('node:fs/promises')> {
-  const name = 'node:fs/promises';
-  return import(/* @vite-ignore */ name);
-}
-
-async function nodePath(): Promise<typeof import('node:path')> {
-  const name = 'node:path';
-  return import(/* @vite-ignore */ name);
-}
-
-async function nodeUrl(): Promise<typeof import('node:url')> {
-  const name = 'node:url';
-  return import(/* @vite-ignore */ name);
 }
