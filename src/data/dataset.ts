@@ -1,3 +1,4 @@
+import { describeArray } from '../graph/tensor.js';
 /**
  * Labelled images in one flat array, NCHW row-major: image i occupies
  * `images[i·C·H·W .. (i+1)·C·H·W)`. `normalization` records what `normalize` applied, so
@@ -69,11 +70,6 @@ export function checkClassifierData(ds: Dataset, inputShape: readonly number[], 
 export function classesOf(outputShape: readonly number[], who: string): number {
   if (outputShape.length !== 1) throw new Error(`${who}: the model must output [classes] logits per image, it outputs [${outputShape.join(', ')}]`);
   return outputShape[0]!;
-}
-
-function describeArray(value: unknown): string {
-  if (Array.isArray(value)) return 'a plain Array';
-  return value === null || value === undefined ? String(value) : ((value as object).constructor?.name ?? typeof value);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { encodeCalls, type PreparedCall, prepareCall } from './encode.js';
 import type { Graph, Node } from './graph.js';
 import type { SymbolicTensor } from './symbolic.js';
-import { formatShape, sizeOf, type TensorData, type TensorSpec } from './tensor.js';
+import { describeArray, formatShape, sizeOf, type TensorData, type TensorSpec } from './tensor.js';
 
 export interface CompileOptions {
   /** Tensors you will read after a run (loss, accuracy, predictions). */
@@ -77,11 +77,6 @@ export class Plan {
   }
 }
 
-function arrayKind(value: unknown): string {
-  if (Array.isArray(value)) return 'a plain Array';
-  return (value as object | null)?.constructor?.name ?? String(value);
-}
-
 function checkFeed(name: string, input: SymbolicTensor, data: TensorData): void {
   if (data.length !== input.size) {
     throw new Error(`feed '${name}' has ${data.length} values but the input is ${formatShape(input.shape)} (${input.size} values)`);
@@ -89,7 +84,7 @@ function checkFeed(name: string, input: SymbolicTensor, data: TensorData): void 
   const expected = input.dtype === 'u32' ? Uint32Array : Float32Array;
   if (!(data instanceof expected)) {
     // Any other array would be copied bit for bit and read as the wrong numbers.
-    throw new Error(`feed '${name}' must be a ${expected.name}, got ${arrayKind(data)}; convert with ${expected.name}.from(values)`);
+    throw new Error(`feed '${name}' must be a ${expected.name}, got ${describeArray(data)}; convert with ${expected.name}.from(values)`);
   }
   if (data instanceof Float32Array) {
     for (let i = 0; i < data.length; i++) {

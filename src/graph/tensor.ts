@@ -16,6 +16,12 @@ export function sizeOf(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** How an array reads in an error message: 'a plain Array', or its class (Float64Array, ...). */
+export function describeArray(value: unknown): string {
+  if (Array.isArray(value)) return 'a plain Array';
+  return value === null || value === undefined ? String(value) : ((value as object).constructor?.name ?? typeof value);
+}
+
 export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
@@ -82,8 +88,7 @@ export class Tensor implements TensorSpec {
     }
     const expected = this.dtype === 'u32' ? Uint32Array : Float32Array;
     if (!(data instanceof expected)) {
-      const kind = Array.isArray(data) ? 'a plain Array' : ((data as object | null)?.constructor?.name ?? String(data));
-      throw new Error(`Tensor.write: tensor ${formatShape(this.shape)} is ${this.dtype} and takes a ${expected.name}, got ${kind}; convert with ${expected.name}.from(values)`);
+      throw new Error(`Tensor.write: tensor ${formatShape(this.shape)} is ${this.dtype} and takes a ${expected.name}, got ${describeArray(data)}; convert with ${expected.name}.from(values)`);
     }
     this.ctx.device.queue.writeBuffer(this.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   }

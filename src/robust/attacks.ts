@@ -1,4 +1,5 @@
 import { batches } from '../data/batches.js';
+import { requirePixelUnits } from './pixel-units.js';
 import { checkClassifierData, checkDataset, classesOf, type Dataset, imageSize } from '../data/dataset.js';
 import type { Sequential } from '../nn/sequential.js';
 import { evaluate } from '../train/evaluate.js';
@@ -48,14 +49,7 @@ async function runAttack(attacker: Attacker, ds: Dataset, spec: AttackSpec, opti
   if (ds.shape.join() !== attacker.model.inputShape.join()) {
     throw new Error(`attackDataset: images are [${ds.shape}] but model '${attacker.model.name}' takes [${attacker.model.inputShape}]`);
   }
-  if (ds.normalization) {
-    // ε and the [0, 1] clipping are in pixel units: on standardised data both would be wrong.
-    const { mean, std } = ds.normalization;
-    throw new Error(
-      `attackDataset: the dataset was normalised (mean ${mean}, std ${std}), but attacks work on pixels in [0, 1]; ` +
-        `attack the raw dataset and put the normalisation inside the model (a Standardize(${mean}, ${std}) first layer)`,
-    );
-  }
+  requirePixelUnits(ds, 'attackDataset', 'attacks work', 'attack');
   checkClassifierData(ds, attacker.model.inputShape, classesOf(attacker.model.outputShape, 'attackDataset'), 'attackDataset');
   if (ds.count === 0) throw new Error('attackDataset: the dataset is empty');
   const started = performance.now();

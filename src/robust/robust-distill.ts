@@ -8,6 +8,7 @@ import { add, scale } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { fit, type FitOptions, type FitResult, type Objective } from '../train/fit.js';
 import { InnerAttack, type InnerAttackOptions } from './inner-attack.js';
+import { requirePixelUnits } from './pixel-units.js';
 
 /**
  * What every objective with a PGD inside its training step shares: the trained model's
@@ -154,7 +155,7 @@ export class RsladObjective extends InnerAttackObjective {
  * @example await adversarialTrain(teacher, train, { attack: { epsilon: 0.1, steps: 7 }, epochs: 5, batchSize: 64, optimizer: new Adam({ learningRate: 1e-3 }) });
  */
 export async function adversarialTrain(model: Sequential, data: Dataset, options: FitOptions & { attack: InnerAttackOptions }): Promise<FitResult> {
-  rejectNormalized(data, 'adversarialTrain');
+  requirePixelUnits(data, 'adversarialTrain', 'the inner attack works', 'train on');
   return fitAndDispose(model, data, new AdversarialTrainingObjective(model, options.attack), options);
 }
 
@@ -163,7 +164,7 @@ export async function adversarialTrain(model: Sequential, data: Dataset, options
  * @example await ardDistill(student, train, { teacher, attack: { epsilon: 0.1, steps: 7 }, temperature: 4, alpha: 0.9, epochs: 5, batchSize: 64, optimizer });
  */
 export async function ardDistill(student: Sequential, data: Dataset, options: FitOptions & ArdOptions): Promise<FitResult> {
-  rejectNormalized(data, 'ardDistill');
+  requirePixelUnits(data, 'ardDistill', 'the inner attack works', 'train on');
   return fitAndDispose(student, data, new ArdObjective(student, options), options);
 }
 
@@ -172,7 +173,7 @@ export async function ardDistill(student: Sequential, data: Dataset, options: Fi
  * @example await rsladDistill(student, train, { teacher, attack: { epsilon: 0.1, steps: 7 }, epochs: 5, batchSize: 64, optimizer });
  */
 export async function rsladDistill(student: Sequential, data: Dataset, options: FitOptions & RsladOptions): Promise<FitResult> {
-  rejectNormalized(data, 'rsladDistill');
+  requirePixelUnits(data, 'rsladDistill', 'the inner attack works', 'train on');
   return fitAndDispose(student, data, new RsladObjective(student, options), options);
 }
 
@@ -190,11 +191,4 @@ export function checkTeacher(who: string, student: Sequential, teacher: Sequenti
   for (const [what, t, s] of [['takes', teacher.inputShape, student.inputShape], ['outputs', teacher.outputShape, student.outputShape]] as const) {
     if (t.join() !== s.join()) throw new Error(`${who}: teacher '${teacher.name}' ${what} [${t}] but student '${student.name}' ${what} [${s}]`);
   }
-}
-
-/** The inner attack's ε and [0, 1] clipping are in pixel units: standardised data would make both wrong. */
-function rejectNormalized(data: Dataset, who: string): void {
-  if (!data.normalization) return;
-  const { mean, std } = data.normalization;
-  throw new Error(`${who}: the dataset was normalised (mean ${mean}, std ${std}), but the inner attack works on pixels in [0, 1]; train on the raw dataset and put the normalisation inside the model (a Standardize(${mean}, ${std}) first layer)`);
 }

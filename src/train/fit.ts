@@ -138,8 +138,9 @@ export interface FitResult {
 export async function fit(model: Sequential, data: Dataset, objective: Objective, options: FitOptions): Promise<FitResult> {
   const { epochs, batchSize, optimizer } = options;
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
-  checkClassifierData(data, model.inputShape, classesOf(model.outputShape, 'fit'), 'fit');
-  if (options.validation) checkClassifierData(options.validation, model.inputShape, classesOf(model.outputShape, 'fit'), 'fit (validation)');
+  const classes = classesOf(model.outputShape, 'fit');
+  checkClassifierData(data, model.inputShape, classes, 'fit');
+  if (options.validation) checkClassifierData(options.validation, model.inputShape, classes, 'fit (validation)');
   const steps = batchCount(data, { batchSize, dropLast: true });
   if (steps === 0) throw new Error(`fit: ${data.count} training images make no full batch of ${batchSize}`);
   const every = options.checkpointEvery;
