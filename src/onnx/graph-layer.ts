@@ -26,6 +26,7 @@ export class OnnxGraphLayer extends Layer {
   private planned: PlannedNode[] = [];
   private weights = new Map<string, Tensor>();
   private zeros = new Map<number, Tensor>();
+  private blocks = new Map<string, Tensor>();
   private ctx?: GpuContext;
   private readonly input: OnnxGraphData['inputs'][number];
 
@@ -138,6 +139,7 @@ export class OnnxGraphLayer extends Layer {
     for (const { node, activations, outputShape } of this.planned) {
       const run = {
         weight: (index: number) => this.weights.get(this.weightKey(node, index)) as AnyTensor as T,
+        weightRows: (index: number, start: number, count: number) => this.rowsOf(node, index, start, count) as AnyTensor as T,
         zeros: (length: number) => this.zerosOf(length) as AnyTensor as T,
         isConstant: (index: number) => this.constants.has(node.inputs[index]!),
         opset: this.graph.opset,
@@ -148,6 +150,18 @@ export class OnnxGraphLayer extends Layer {
       values.set(node.outputs[0]!, ONNX_OPS[node.opType]!.apply(node, activations.map((i) => values.get(node.inputs[i]!)!), run));
     }
     return values.get(this.graph.outputs[0]!)!;
+  }
+
+  private rowsOf(node: OnnxNode, index: number, start: number, count: number): Tensor {
+    const key = `${this.weightKey(node, index)}:${start}:${count}`;
+    let block = this.blocks.get(key);
+    if (!block) {
+      const constant = this.constants.get(node.inputs[index]!)!;
+      const row = constant.dims.slice(1).reduce((a, b) => a * b, 1);
+      block = Tensor.from(this.ctx!, constant.floats!.slice(start * row, (start + count) * row), [count, ...constant.dims.slice(1)]);
+      this.blocks.set(key, block);
+    }
+    return block;
   }
 
   private zerosOf(length: number): Tensor {
@@ -163,7 +177,8 @@ export class OnnxGraphLayer extends Layer {
 
   override dispose(): void {
     super.dispose();
-    for (const t of this.zeros.values()) t.dispose();
+    for (const t of [...this.zeros.values(), ...this.blocks.values()]) t.dispose();
     this.zeros.clear();
+    this.blocks.clear();
   }
 }

@@ -25,6 +25,11 @@ export interface OpContext {
 export interface RunContext<T extends AnyTensor> {
   /** The GPU tensor made at build time for the node's constant input `index`. */
   weight(index: number): T;
+  /**
+   * Rows `start .. start + count − 1` (along axis 0) of the node's constant input `index` as
+   * their own GPU tensor, made once and kept (a grouped convolution's per-group weights).
+   */
+  weightRows(index: number, start: number, count: number): T;
   /** A GPU vector of `length` zeros (a missing bias). */
   zeros(length: number): T;
   /** Whether the node's input `index` is a constant. */
@@ -115,16 +120,16 @@ const conv: OnnxOp = {
     return windowShape(x!, w.dims[0]!, w.dims[2]!, ints(node, 'strides')?.[0] ?? 1, padsOf(node));
   },
   apply(node, [x], run) {
-    const bias = node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!);
     const { input, padding } = withPadding(x!, padsOf(node), 0, true);
     const options = { stride: ints(node, 'strides')?.[0] ?? 1, padding };
     const group = int(node, 'group', 1);
-    if (group === 1) return conv2d(input, run.weight(1), bias, options);
-    const weight = run.weight(1);
-    const [outChannels, inPerGroup] = weight.shape as [number, number];
+    if (group === 1) return conv2d(input, run.weight(1), node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!), options);
+    const [outChannels, inPerGroup] = run.weight(1).shape as [number, number];
     const outPerGroup = outChannels / group;
+    // Constant weights are split once (weightRows); only the input is sliced every run.
+    const groupBias = (g: number) => (node.inputs[2] ? run.weightRows(2, g * outPerGroup, outPerGroup) : run.zeros(outPerGroup));
     const parts = Array.from({ length: group }, (_, g) =>
-      conv2d(sliceAxis(input, 1, g * inPerGroup, inPerGroup), sliceAxis(weight, 0, g * outPerGroup, outPerGroup), sliceAxis(bias, 0, g * outPerGroup, outPerGroup), options),
+      conv2d(sliceAxis(input, 1, g * inPerGroup, inPerGroup), run.weightRows(1, g * outPerGroup, outPerGroup), groupBias(g), options),
     );
     return concat(parts, 1);
   },
