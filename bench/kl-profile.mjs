@@ -49,7 +49,7 @@ function klRunner(k, c, rows, classes, data) {
   const tensors = [k.Tensor.from(c, data.student, [rows, classes]), k.Tensor.from(c, data.teacher, [rows, classes]), k.Tensor.from(c, data.labels, [rows], 'u32')];
   const graph = new k.Graph(c);
   const [s, t, y] = tensors.map((x) => graph.bind(x));
-  const loss = k.temperatureKl(s, t, { temperature: 4, alpha: 0.5, labels: y });
+  const loss = k.temperatureKl(s, t, { temperature: 4, hardWeight: 0.5, labels: y });
   const [grad] = k.gradients(loss, [s]);
   const plan = k.compile(graph, { fetch: [loss, grad] });
   return {

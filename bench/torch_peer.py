@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 torch.set_num_threads(2)
 TEMPERATURE = 4.0
-ALPHA = 0.5
+HARD_WEIGHT = 0.5
 CLASSES = 10
 
 
@@ -34,7 +34,7 @@ def distillation_loss(s, t, y):
     log_s = F.log_softmax(s / TEMPERATURE, dim=1)
     log_t = F.log_softmax(t / TEMPERATURE, dim=1)
     kl = (log_t.exp() * (log_t - log_s)).sum(1).mean()
-    return ALPHA * hard + (1 - ALPHA) * TEMPERATURE * TEMPERATURE * kl
+    return HARD_WEIGHT * hard + (1 - HARD_WEIGHT) * TEMPERATURE * TEMPERATURE * kl
 
 
 def batch(size):

@@ -5,7 +5,7 @@
 //   distilled the same student trained on the teacher's soft targets at T = 20    (paper: 74)
 // The paper trained for far longer; the epochs used here are printed with the table.
 // Run: npm run build && node examples/hinton-mnist.mjs [--teacher-epochs 5] [--student-epochs 5]
-//      [--alpha 0.1] [--out docs/hinton-mnist.json]
+//      [--hard-weight 0.1] [--out docs/hinton-mnist.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as kdgpu from '../dist/kdgpu.js';
@@ -17,7 +17,7 @@ const option = (name, fallback) => {
 };
 const teacherEpochs = Number(option('teacher-epochs', 5));
 const studentEpochs = Number(option('student-epochs', 5));
-const alpha = Number(option('alpha', 0.1));
+const hardWeight = Number(option('hard-weight', 0.1));
 const temperature = 20;
 const batchSize = 128;
 const seed = Number(option('seed', 1));
@@ -49,7 +49,7 @@ const aloneRun = await kdgpu.train(alone, mnist.train, { epochs: studentEpochs, 
 await report(alone, 'student 800-800 alone', 146, aloneRun, studentEpochs);
 
 const distilled = kdgpu.hintonStudent('distilled').build(ctx, [1, 28, 28], { seed: seed + 1 });
-const kdRun = await kdgpu.distill(distilled, mnist.train, { teacher, temperature, alpha, epochs: studentEpochs, batchSize, seed, optimizer: adam(), ...log('distilled', studentEpochs) });
+const kdRun = await kdgpu.distill(distilled, mnist.train, { teacher, temperature, hardWeight, epochs: studentEpochs, batchSize, seed, optimizer: adam(), ...log('distilled', studentEpochs) });
 await report(distilled, `student 800-800 distilled, T = ${temperature}`, 74, kdRun, studentEpochs);
 
 const totalSeconds = (performance.now() - started) / 1000;
@@ -58,7 +58,7 @@ const table = [
   '| --- | ---: | ---: | ---: | ---: |',
   ...rows.map((r) => `| ${r.name} | ${r.errors} | ${r.paper} | ${r.epochs} | ${r.seconds.toFixed(0)} s |`),
 ].join('\n');
-console.log(`\n${table}\n\ntotal ${totalSeconds.toFixed(0)} s on ${ctx.adapterInfo.description || ctx.adapterInfo.vendor}; alpha (hard-loss weight) = ${alpha}, Adam 1e-3 decayed ×0.7 per epoch, batch ${batchSize}`);
+console.log(`\n${table}\n\ntotal ${totalSeconds.toFixed(0)} s on ${ctx.adapterInfo.description || ctx.adapterInfo.vendor}; hardWeight (hard-loss weight) = ${hardWeight}, Adam 1e-3 decayed ×0.7 per epoch, batch ${batchSize}`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), device: ctx.adapterInfo, alpha, temperature, batchSize, seed, rows, totalSeconds }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), device: ctx.adapterInfo, hardWeight, temperature, batchSize, seed, rows, totalSeconds }, null, 2)}\n`);
 ctx.dispose();

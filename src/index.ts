@@ -74,6 +74,7 @@ export { Evaluator, evaluate, type Evaluation } from './train/evaluate.js';
 export { fileCheckpoint } from './train/checkpoint.js';
 export { distill, type DistillOptions, type DistillResult, type LayerPair } from './distill/distiller.js';
 export { mixSoftTargets } from './distill/soft-targets.js';
+export { checkTeacher, DISTILLATION_DEFAULTS, type DistillationWeights, distillationWeights } from './distill/options.js';
 export { dkdLoss, type DkdOptions } from './losses/dkd.js';
 export { seedCnn, teacherCnn, hintonTeacher, hintonStudent } from './nn/zoo.js';
 export { pretrained, pretrainedManifest, PRETRAINED_NAMES, type PretrainedName, type PretrainedManifest, type PretrainedOptions } from './models/pretrained.js';

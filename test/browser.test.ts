@@ -93,7 +93,7 @@ async function temperatureKlInPage(page: Page, classes: number) {
   return page.evaluate((options) => {
     const w = window as unknown as { api: unknown; ctx: unknown; checks: { temperatureKlCheck(...a: unknown[]): Promise<{ loss: Comparison; grad: Comparison }> } };
     return w.checks.temperatureKlCheck(w.api, w.ctx, options);
-  }, { rows: 6, classes, temperature: 4, alpha: 0.5 });
+  }, { rows: 6, classes, temperature: 4, hardWeight: 0.5 });
 }
 
 interface DemoEvaluation {
@@ -199,12 +199,12 @@ describe('kdgpu in headless Chromium', () => {
   });
 
   it('the demo page loads the shipped teacher, trains the student alone and distilled, attacks them with FGSM, and is saved as a screenshot', async () => {
-    const { page, errors } = await (await started).open('/examples/browser/index.html?quick=1&images=256&epochs=2&T=4&alpha=0.1&eps=0.1');
+    const { page, errors } = await (await started).open('/examples/browser/index.html?quick=1&images=256&epochs=2&T=4&hardWeight=0.1&eps=0.1');
     await page.waitForFunction(() => ['done', 'error', 'unsupported'].includes(document.body.dataset.state ?? ''), null, { timeout: 150_000 });
     const state = await page.evaluate(() => [document.body.dataset.state, document.body.dataset.error]);
     expect(state, `demo page ended in state '${state[0]}': ${state[1]}`).toEqual(['done', undefined]);
     const result = await page.evaluate(() => (window as unknown as { demoResult: DemoResult }).demoResult);
-    expect(result.settings).toMatchObject({ T: 4, alpha: 0.1, eps: 0.1 });
+    expect(result.settings).toMatchObject({ T: 4, hardWeight: 0.1, eps: 0.1 });
     expect(result.sameInitialWeights, 'both students start from the same weights').toBe(true);
     // The shipped teacher is loaded, not trained: no history, and it knows MNIST.
     expect(result.models.teacher!.history).toEqual([]);
@@ -268,7 +268,7 @@ describe('kdgpu in headless Chromium', () => {
     const fill = async (values: Record<string, string>) => {
       for (const [name, value] of Object.entries(values)) await page.locator(`input[name=${name}]`).fill(value);
     };
-    await fill({ images: '64', testImages: '50', epochs: '1', batch: '32', T: '0', alpha: '0.5', eps: '0.2' });
+    await fill({ images: '64', testImages: '50', epochs: '1', batch: '32', T: '0', hardWeight: '0.5', eps: '0.2' });
     expect(await page.locator('input[name=T]').evaluate((input) => (input as HTMLInputElement).validity.valid)).toBe(false);
     await page.locator('#train').click();
     expect(await page.evaluate(() => document.body.dataset.state), 'an invalid T must not start a run').toBe('idle');
@@ -278,7 +278,7 @@ describe('kdgpu in headless Chromium', () => {
     await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 60_000 });
     const result = await page.evaluate(() => ({ state: document.body.dataset.state, search: location.search, settings: (window as unknown as { demoResult: DemoResult }).demoResult.settings }));
     expect(result.state).toBe('done');
-    expect(result.settings).toMatchObject({ images: 64, testImages: 50, epochs: 1, T: 2, alpha: 0.5, eps: 0.2 });
+    expect(result.settings).toMatchObject({ images: 64, testImages: 50, epochs: 1, T: 2, hardWeight: 0.5, eps: 0.2 });
     expect(new URLSearchParams(result.search).get('T')).toBe('2');
     expect(await page.locator('#verdict').textContent()).toContain('Distillation (T = 2, α = 0.5)');
     expect(errors).toEqual([]);

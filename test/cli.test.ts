@@ -48,13 +48,13 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 
 describe('argument parsing', () => {
   it('parses commands, options and flags, and names what is wrong', () => {
-    const args = parseArgs(['demo', '--out', 'x', '--quick', '--alpha=0.3'], new Set(['quick']));
+    const args = parseArgs(['demo', '--out', 'x', '--quick', '--lr=0.3'], new Set(['quick']));
     expect(args.command).toBe('demo');
     expect(args.options.get('out')).toBe('x');
     expect(args.flags.has('quick')).toBe(true);
-    expect(numberOption(args, 'alpha', 0, { min: 0, max: 1 })).toBe(0.3);
+    expect(numberOption(args, 'lr', 0, { min: 0, max: 1 })).toBe(0.3);
     expect(() => parseArgs(['demo', '--out'], new Set())).toThrow('option --out needs a value');
-    expect(() => numberOption(parseArgs(['--alpha', 'x'], new Set()), 'alpha', 0, { min: 0, max: 1 })).toThrow("--alpha must be a number in [0, 1], got 'x'");
+    expect(() => numberOption(parseArgs(['--lr', 'x'], new Set()), 'lr', 0, { min: 0, max: 1 })).toThrow("--lr must be a number in [0, 1], got 'x'");
     expect(() => checkKnown(parseArgs(['--bogus', '1'], new Set()), ['out'])).toThrow('unknown option --bogus (known: --out)');
   });
 });
@@ -67,12 +67,18 @@ describe('kdgpu command', () => {
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("unknown command 'frobnicate'");
-    const bad = await cli(['demo', '--alpha', '2']);
+    // --hard-weight and --temperature are checked by the API's own rule (distill/options.ts),
+    // with one "kdgpu:" prefix.
+    const bad = await cli(['demo', '--hard-weight', '2']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("--alpha must be a number in [0, 1], got '2'");
-    const unknownOption = await cli(['robustness', '--beta', '1']);
+    expect(bad.stderr).toBe('kdgpu: --hard-weight weights the hard loss and must be in [0, 1], got 2\n');
+    expect((await cli(['distill', '--teacher', 'x.onnx', '--temperature', '0'])).stderr).toBe('kdgpu: --temperature must be a finite number > 0, got 0\n');
+    // The former names say what replaced them.
+    expect((await cli(['demo', '--alpha', '0.2'])).stderr).toContain('option --alpha was renamed --hard-weight (same meaning)');
+    expect((await cli(['demo', '--beta', '0.2'])).stderr).toContain('option --beta was renamed --hint-weight (same meaning)');
+    const unknownOption = await cli(['robustness', '--hint-weight', '1']);
     expect(unknownOption.code).toBe(1);
-    expect(unknownOption.stderr).toContain("unknown option --beta for 'robustness'");
+    expect(unknownOption.stderr).toContain("unknown option --hint-weight for 'robustness'");
     // A misspelt option is unknown (with the nearest one), not "needs a value", and fails at once.
     const started = Date.now();
     const misspelt = await cli(['demo', '--epoch', '3', '--out', join(dir, 'never')]);

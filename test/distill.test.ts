@@ -53,7 +53,7 @@ describe('distill', () => {
     await train(alone, data, { ...common, optimizer: new Adam({ learningRate: 2e-3 }) });
     const student = mlp(32, 'student').build(gpu(), [1, 28, 28], { seed: 5 });
     const before = await klToTeacher(student);
-    await distill(student, data, { ...common, teacher, temperature: 4, alpha: 0.1, optimizer: new Adam({ learningRate: 2e-3 }) });
+    await distill(student, data, { ...common, teacher, temperature: 4, hardWeight: 0.1, optimizer: new Adam({ learningRate: 2e-3 }) });
     const after = await klToTeacher(student);
     expect(after).toBeLessThan(before / 2);
     const accAlone = (await evaluate(alone, test)).accuracy;
@@ -84,7 +84,7 @@ describe('distill', () => {
     expect(result.history[1]!.loss).toBeLessThan(result.history[0]!.loss);
 
     const dkdStudent = cnn(4, 'dkd-student').build(ctx, [1, 28, 28], { seed: 4 });
-    const dkd = await distill(dkdStudent, data, { teacher: convTeacher, epochs: 2, batchSize: 64, seed: 1, optimizer: new Adam({ learningRate: 3e-3 }), dkd: { alpha: 1, beta: 8 } });
+    const dkd = await distill(dkdStudent, data, { teacher: convTeacher, epochs: 2, batchSize: 64, seed: 1, optimizer: new Adam({ learningRate: 3e-3 }), dkd: { tckdWeight: 1, nckdWeight: 8 } });
     expect(Object.keys(dkd.history[0]!.parts)).toEqual(['ce', 'dkd']);
     expect(dkd.history[1]!.loss).toBeLessThan(dkd.history[0]!.loss);
     for (const m of [convTeacher, student, dkdStudent]) m.dispose();

@@ -80,7 +80,7 @@ describe('dkd.wgsl', () => {
 
   it('gradient rule vs finite differences through the graph', async () => {
     const teacher = Tensor.from(gpu(), randomArray(random, 40, -3, 3), [4, 10]);
-    await checkGradients(gpu(), ([s, y]) => dkdLoss(s!, teacher as never, y!, { temperature: 2, alpha: 1, beta: 4 }), [
+    await checkGradients(gpu(), ([s, y]) => dkdLoss(s!, teacher as never, y!, { temperature: 2, tckdWeight: 1, nckdWeight: 4 }), [
       { name: 's', shape: [4, 10], data: randomArray(random, 40, -3, 3) },
       { name: 'y', shape: [4], data: new Uint32Array([0, 9, 4, 4]), differentiable: false },
     ], { samples: 8, atol: 2e-3 });
@@ -90,7 +90,7 @@ describe('dkd.wgsl', () => {
     const ctx = gpu();
     const a = Tensor.from(ctx, randomArray(random, 4), [4, 1]);
     const y = Tensor.from(ctx, new Uint32Array(4), [4]);
-    expect(() => dkdLoss(a, a, y, { temperature: 4, alpha: 1, beta: 8 })).toThrow('dkd: needs at least 2 classes, got logits [4, 1]');
-    expect(() => dkdLoss(a, a, y, { temperature: 0, alpha: 1, beta: 8 })).toThrow('temperature must be a finite number > 0, got 0');
+    expect(() => dkdLoss(a, a, y, { temperature: 4, tckdWeight: 1, nckdWeight: 8 })).toThrow('dkd: needs at least 2 classes, got logits [4, 1]');
+    expect(() => dkdLoss(a, a, y, { temperature: 0, tckdWeight: 1, nckdWeight: 8 })).toThrow('temperature must be a finite number > 0, got 0');
   });
 });

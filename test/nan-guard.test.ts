@@ -2,7 +2,7 @@
 // state and step count as before it) and the error names the step and the non-finite parts.
 // Without the guard the same run only fails at the end of the epoch, with spoilt weights.
 import { describe, expect, it } from 'vitest';
-import { Adam, Dense, type Dataset, fit, Flatten, type Objective, ReLU, sequential, softmaxCrossEntropy, scale, sum } from '../src/index.js';
+import { Adam, Dense, type Dataset, distill, fit, Flatten, type Objective, ReLU, sequential, softmaxCrossEntropy, scale, sum } from '../src/index.js';
 import { useGpu } from './support/gpu.js';
 
 const gpu = useGpu();
@@ -76,5 +76,26 @@ describe('NaN guard', () => {
     const spoilt = await weights(unguarded.model);
     expect(spoilt.some((w) => w.some((v) => !Number.isFinite(v)))).toBe(true);
     unguarded.model.dispose();
+  });
+
+  it('a distillation step names the teacher logits and the soft loss as the non-finite terms', async () => {
+    const build = (seed: number) => sequential([new Flatten(), new Dense(16), new ReLU(), new Dense(10)]).build(gpu(), [1, 8, 8], { seed });
+    const student = build(5);
+    const teacher = build(6);
+    // A teacher spoilt by one NaN bias: every logit of every image is NaN.
+    const bias = [...teacher.state().values()].at(-1)!;
+    const values = (await bias.read()) as Float32Array;
+    values[3] = Number.NaN;
+    bias.write(values);
+    const clean = { ...data(), images: data().images.fill(0.5, BAD_IMAGE * 64, (BAD_IMAGE + 1) * 64) };
+    const optimizer = new Adam({ learningRate: 1e-2 });
+    const error = await distill(student, clean, { ...options, teacher, temperature: 2, hardWeight: 0.3, optimizer }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    const message = (error as Error).message;
+    expect(message).toContain('at step 1 of epoch 1');
+    expect(message).toContain('on that batch with the weights from before the step, non-finite: teacher logits, soft loss (T²·KL(teacher ‖ student)); finite: student logits, hard loss (cross-entropy with the labels)');
+    expect(optimizer.step).toBe(0);
+    student.dispose();
+    teacher.dispose();
   });
 });

@@ -96,7 +96,7 @@ describe('robust training and distillation', () => {
 
   it('ARD and RSLAD students train and are more robust under PGD than the same-seed KD student', async () => {
     const kd = mlp(32, 'kd').build(gpu(), [1, 28, 28], { seed: 3 });
-    await distill(kd, data, { ...common, teacher, temperature: 4, alpha: 0.1, optimizer: new Adam({ learningRate: 2e-3 }) });
+    await distill(kd, data, { ...common, teacher, temperature: 4, hardWeight: 0.1, optimizer: new Adam({ learningRate: 2e-3 }) });
     const ard = mlp(32, 'ard').build(gpu(), [1, 28, 28], { seed: 3 });
     const ardResult = await ardDistill(ard, data, { ...common, teacher, attack, temperature: 4, hardWeight: 0.1, optimizer: new Adam({ learningRate: 2e-3 }) });
     const rslad = mlp(32, 'rslad').build(gpu(), [1, 28, 28], { seed: 3 });

@@ -21,7 +21,7 @@ interface Case {
   rows: number;
   classes: number;
   temperature: number;
-  alpha: number;
+  hardWeight: number;
   labels?: Uint32Array;
 }
 
@@ -35,7 +35,7 @@ function logSoftmax(z: Float64Array): Float64Array {
 }
 
 /** Float64 loss per row and d(loss row)/d(student row), straight from the definitions. */
-function reference({ student, teacher, rows, classes, temperature: T, alpha, labels }: Case) {
+function reference({ student, teacher, rows, classes, temperature: T, hardWeight, labels }: Case) {
   const loss = new Float64Array(rows);
   const grad = new Float64Array(rows * classes);
   for (let r = 0; r < rows; r++) {
@@ -50,27 +50,27 @@ function reference({ student, teacher, rows, classes, temperature: T, alpha, lab
       if (pt > 0) kl += pt * (logPt[c]! - logPs[c]!);
     }
     const y = labels ? labels[r]! : -1;
-    loss[r] = (alpha === 1 ? 0 : (1 - alpha) * T * T * kl) + (alpha > 0 ? -alpha * logQ[y]! : 0);
+    loss[r] = (hardWeight === 1 ? 0 : (1 - hardWeight) * T * T * kl) + (hardWeight > 0 ? -hardWeight * logQ[y]! : 0);
     for (let c = 0; c < classes; c++) {
       const soft = T * (Math.exp(logPs[c]!) - Math.exp(logPt[c]!));
-      const hard = alpha > 0 ? Math.exp(logQ[c]!) - (c === y ? 1 : 0) : 0;
-      grad[r * classes + c] = (1 - alpha) * soft + alpha * hard;
+      const hard = hardWeight > 0 ? Math.exp(logQ[c]!) - (c === y ? 1 : 0) : 0;
+      grad[r * classes + c] = (1 - hardWeight) * soft + hardWeight * hard;
     }
   }
   return { loss, grad };
 }
 
 /** Per-row loss (eager) and its gradient w.r.t. the student (through a compiled graph). */
-async function runGpu({ student, teacher, rows, classes, temperature, alpha, labels }: Case) {
+async function runGpu({ student, teacher, rows, classes, temperature, hardWeight, labels }: Case) {
   const ctx = gpu();
   const s = Tensor.from(ctx, student, [rows, classes]);
   const t = Tensor.from(ctx, teacher, [rows, classes]);
   const y = labels ? Tensor.from(ctx, labels, [rows], 'u32') : undefined;
-  const eager = temperatureKlPerRow(s, t, { temperature, alpha, labels: y });
+  const eager = temperatureKlPerRow(s, t, { temperature, hardWeight, labels: y });
   const loss = (await eager.read()) as Float32Array;
   const graph = new Graph(ctx);
   const sIn = graph.input('student', [rows, classes]);
-  const perRow = temperatureKlPerRow(sIn, graph.bind(t), { temperature, alpha, labels: y && graph.bind(y) });
+  const perRow = temperatureKlPerRow(sIn, graph.bind(t), { temperature, hardWeight, labels: y && graph.bind(y) });
   const [dStudent] = gradients(sum(perRow), [sIn]);
   const plan = compile(graph, { fetch: [perRow, dStudent!] });
   plan.run({ student });
@@ -111,27 +111,27 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
   for (const classes of [2, 10, 1000, 32768]) {
     const rows = classes === 32768 ? 3 : 9;
     for (const temperature of [1, 4, 20, 100]) {
-      for (const alpha of [0, 0.5, 1]) {
-        it(`C=${classes} T=${temperature} alpha=${alpha}`, async () => {
-          const random = new Random(classes * 101 + temperature * 7 + alpha * 4);
+      for (const hardWeight of [0, 0.5, 1]) {
+        it(`C=${classes} T=${temperature} hardWeight=${hardWeight}`, async () => {
+          const random = new Random(classes * 101 + temperature * 7 + hardWeight * 4);
           const { teacher, student, labels } = logitPair(random, rows, classes);
-          await expectMatchesReference({ student, teacher, rows, classes, temperature, alpha, labels: alpha > 0 ? labels : undefined });
+          await expectMatchesReference({ student, teacher, rows, classes, temperature, hardWeight, labels: hardWeight > 0 ? labels : undefined });
         });
       }
     }
   }
 
-  it('labels are ignored when alpha = 0 (pure distillation)', async () => {
+  it('labels are ignored when hardWeight = 0 (pure distillation)', async () => {
     const random = new Random(5);
     const { teacher, student } = logitPair(random, 4, 10);
     const badLabels = new Uint32Array([99, 99, 99, 99]);
-    await expectMatchesReference({ student, teacher, rows: 4, classes: 10, temperature: 2, alpha: 0, labels: badLabels });
+    await expectMatchesReference({ student, teacher, rows: 4, classes: 10, temperature: 2, hardWeight: 0, labels: badLabels });
   });
 
   it('a label out of range makes its row NaN', async () => {
     const random = new Random(6);
     const { teacher, student } = logitPair(random, 2, 300);
-    const { loss, grad } = await runGpu({ student, teacher, rows: 2, classes: 300, temperature: 2, alpha: 0.5, labels: new Uint32Array([3, 300]) });
+    const { loss, grad } = await runGpu({ student, teacher, rows: 2, classes: 300, temperature: 2, hardWeight: 0.5, labels: new Uint32Array([3, 300]) });
     expect(Number.isFinite(loss[0])).toBe(true);
     expect(Number.isNaN(loss[1])).toBe(true);
     expect(grad.subarray(300).every(Number.isNaN)).toBe(true);
@@ -145,7 +145,7 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
         const teacher = new Float32Array(rows * classes).fill(-50);
         for (let r = 0; r < rows; r++) teacher[r * classes + ((r * 7) % classes)] = 50;
         const student = randomArray(random, rows * classes, -4, 4);
-        await expectMatchesReference({ student, teacher, rows, classes, temperature, alpha: 0.5, labels: new Uint32Array([0, 1, 2]) });
+        await expectMatchesReference({ student, teacher, rows, classes, temperature, hardWeight: 0.5, labels: new Uint32Array([0, 1, 2]) });
       });
     }
   }
@@ -157,7 +157,7 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
         const rows = 4;
         const teacher = randomArray(random, rows * classes, -1e4, 1e4);
         const student = randomArray(random, rows * classes, -1e4, 1e4);
-        await expectMatchesReference({ student, teacher, rows, classes, temperature, alpha: 0.5, labels: new Uint32Array([1, 2, 3, 4]) });
+        await expectMatchesReference({ student, teacher, rows, classes, temperature, hardWeight: 0.5, labels: new Uint32Array([1, 2, 3, 4]) });
       });
     }
   }
@@ -173,7 +173,7 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
         teacher[2 * classes + c] = -1e30;
       }
       student[classes + 1] = -1e30; // row 1: the student rules out a class the teacher allows
-      const c: Case = { student, teacher, rows, classes, temperature: 4, alpha: 0.5, labels: new Uint32Array([1, 2, 4]) };
+      const c: Case = { student, teacher, rows, classes, temperature: 4, hardWeight: 0.5, labels: new Uint32Array([1, 2, 4]) };
       const { loss, grad } = await runGpu(c);
       expect(loss.every(Number.isFinite)).toBe(true);
       expect(grad.every(Number.isFinite)).toBe(true);
@@ -194,8 +194,8 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
         const rows = 4;
         const teacher = randomArray(random, rows * classes, -10, 10);
         const student = teacher.map((v) => v + (random.uniform() - 0.5) * 2e-3);
-        await expectMatchesReference({ student, teacher, rows, classes, temperature, alpha: 0 });
-        await expectMatchesReference({ student, teacher, rows, classes, temperature, alpha: 0.3, labels: Uint32Array.from({ length: rows }, (_, r) => r) });
+        await expectMatchesReference({ student, teacher, rows, classes, temperature, hardWeight: 0 });
+        await expectMatchesReference({ student, teacher, rows, classes, temperature, hardWeight: 0.3, labels: Uint32Array.from({ length: rows }, (_, r) => r) });
       });
     }
   }
@@ -208,7 +208,7 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
     teacher[3] = 30;
     teacher[classes + 500] = 30;
     const student = teacher.map((v) => v + (random.uniform() - 0.5) * 2e-3);
-    const c: Case = { student, teacher, rows, classes, temperature: 1, alpha: 0 };
+    const c: Case = { student, teacher, rows, classes, temperature: 1, hardWeight: 0 };
     const { grad } = await runGpu(c);
     const ref = reference(c);
     for (const i of [3, classes + 500]) {
@@ -217,7 +217,7 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
     }
   });
 
-  it('alpha = 1 ignores the teacher in loss and gradient alike, even a teacher of ±Infinity or NaN', async () => {
+  it('hardWeight = 1 ignores the teacher in loss and gradient alike, even a teacher of ±Infinity or NaN', async () => {
     for (const classes of [10, 1000]) {
       const random = new Random(classes + 9);
       const { student, labels } = logitPair(random, 3, classes);
@@ -225,8 +225,8 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
       teacher[1] = Infinity;
       teacher[classes + 2] = -Infinity;
       teacher[2 * classes] = Number.NaN;
-      const { loss, grad } = await runGpu({ student, teacher, rows: 3, classes, temperature: 4, alpha: 1, labels });
-      const ref = reference({ student, teacher: new Float32Array(3 * classes), rows: 3, classes, temperature: 4, alpha: 1, labels });
+      const { loss, grad } = await runGpu({ student, teacher, rows: 3, classes, temperature: 4, hardWeight: 1, labels });
+      const ref = reference({ student, teacher: new Float32Array(3 * classes), rows: 3, classes, temperature: 4, hardWeight: 1, labels });
       expect(grad.every(Number.isFinite)).toBe(true);
       expectClose(loss, ref.loss, { atol: 1e-6, rtol: 1e-5 }, 'loss');
       expectRowsClose(grad, ref.grad, 3, classes, 1e-5, 'grad');
@@ -240,7 +240,7 @@ describe('temperature_kl.wgsl vs float64 reference', () => {
     const s = Tensor.from(ctx, student, [5, 10]);
     const t = Tensor.from(ctx, teacher, [5, 10]);
     const mean = temperatureKl(s, t, { temperature: 3 });
-    const expected = reference({ student, teacher, rows: 5, classes: 10, temperature: 3, alpha: 0 }).loss.reduce((a, b) => a + b) / 5;
+    const expected = reference({ student, teacher, rows: 5, classes: 10, temperature: 3, hardWeight: 0 }).loss.reduce((a, b) => a + b) / 5;
     expectClose(await mean.read(), [expected], { atol: 1e-6, rtol: 1e-5 }, 'mean loss');
     for (const x of [s, t, mean]) x.dispose();
   });
@@ -261,14 +261,14 @@ for (const tuning of ['gpu', 'software'] as const) {
     });
     const shapes = [[64, 1000], [256, 1000], [256, 1001], [5, 65], [7, 4099], [64, 32768]] as const;
     for (const [rows, classes] of shapes) {
-      it(`[${rows}, ${classes}] T=4 alpha=0.5, per-row loss and gradient`, async () => {
+      it(`[${rows}, ${classes}] T=4 hardWeight=0.5, per-row loss and gradient`, async () => {
         const random = new Random(rows * 31 + classes);
         const { teacher, student, labels } = logitPair(random, rows, classes);
-        await expectMatchesReference({ student, teacher, rows, classes, temperature: 4, alpha: 0.5, labels });
+        await expectMatchesReference({ student, teacher, rows, classes, temperature: 4, hardWeight: 0.5, labels });
       });
     }
     for (const [rows, classes] of [[64, 1000], [9, 1001], [3, 32768]] as const) {
-      it(`[${rows}, ${classes}] T=20 alpha=0: gradient of the batch mean (backward scaling by 1/rows)`, async () => {
+      it(`[${rows}, ${classes}] T=20 hardWeight=0: gradient of the batch mean (backward scaling by 1/rows)`, async () => {
         const ctx = gpu();
         const random = new Random(rows + classes);
         const { teacher, student } = logitPair(random, rows, classes);
@@ -281,7 +281,7 @@ for (const tuning of ['gpu', 'software'] as const) {
         const grad = (await plan.read(dStudent!)) as Float32Array;
         plan.dispose();
         graph.dispose();
-        const ref = reference({ student, teacher, rows, classes, temperature: 20, alpha: 0 });
+        const ref = reference({ student, teacher, rows, classes, temperature: 20, hardWeight: 0 });
         expectRowsClose(grad, ref.grad.map((g) => g / rows), rows, classes, 1e-5, 'grad of mean');
       });
     }
@@ -290,11 +290,11 @@ for (const tuning of ['gpu', 'software'] as const) {
 
 describe('temperature_kl gradient rule vs finite differences', () => {
   const random = new Random(11);
-  for (const [classes, alpha] of [[7, 0], [7, 0.5], [90, 0.3]] as const) {
-    it(`C=${classes} alpha=${alpha} (teacher and labels are constants)`, async () => {
+  for (const [classes, hardWeight] of [[7, 0], [7, 0.5], [90, 0.3]] as const) {
+    it(`C=${classes} hardWeight=${hardWeight} (teacher and labels are constants)`, async () => {
       const rows = 4;
       const labels = new Uint32Array([0, 3, 6, 2]);
-      await checkGradients(gpu(), ([s, t, y]) => temperatureKlPerRow(s!, t!, { temperature: 3, alpha, labels: y }), [
+      await checkGradients(gpu(), ([s, t, y]) => temperatureKlPerRow(s!, t!, { temperature: 3, hardWeight, labels: y }), [
         { name: 'student', shape: [rows, classes], data: randomArray(random, rows * classes, -3, 3) },
         { name: 'teacher', shape: [rows, classes], data: randomArray(random, rows * classes, -3, 3), differentiable: false },
         { name: 'labels', shape: [rows], data: labels, differentiable: false },
@@ -304,7 +304,7 @@ describe('temperature_kl gradient rule vs finite differences', () => {
 });
 
 describe('temperature_kl errors', () => {
-  it('rejects bad shapes, label counts, alpha and temperature with the values in the message', () => {
+  it('rejects bad shapes, label counts, hardWeight and temperature with the values in the message', () => {
     const ctx = gpu();
     const s = Tensor.from(ctx, randomArray(new Random(1), 6), [2, 3]);
     const t = Tensor.from(ctx, randomArray(new Random(2), 8), [2, 4]);
@@ -313,10 +313,10 @@ describe('temperature_kl errors', () => {
     const flat = Tensor.from(ctx, randomArray(new Random(4), 6), [6]);
     expect(() => temperatureKl(s, t, { temperature: 2 })).toThrow(/temperature_kl: shapes must match, got \[2, 3\] and \[2, 4\]/);
     expect(() => temperatureKl(flat, flat, { temperature: 2 })).toThrow(/student logits must have rank 2, got shape \[6\]/);
-    expect(() => temperatureKl(s, t2, { temperature: 2, alpha: 0.5, labels: y })).toThrow(/3 labels for 2 rows of logits \[2, 3\]/);
-    expect(() => temperatureKl(s, t2, { temperature: 2, alpha: 1.5, labels: y })).toThrow(/alpha .* must be in \[0, 1\], got 1.5/);
-    expect(() => temperatureKl(s, t2, { temperature: 2, alpha: -0.1 })).toThrow(/got -0.1/);
-    expect(() => temperatureKl(s, t2, { temperature: 2, alpha: 0.5 })).toThrow(/needs labels/);
+    expect(() => temperatureKl(s, t2, { temperature: 2, hardWeight: 0.5, labels: y })).toThrow(/3 labels for 2 rows of logits \[2, 3\]/);
+    expect(() => temperatureKl(s, t2, { temperature: 2, hardWeight: 1.5, labels: y })).toThrow(/hardWeight .* must be in \[0, 1\], got 1.5/);
+    expect(() => temperatureKl(s, t2, { temperature: 2, hardWeight: -0.1 })).toThrow(/got -0.1/);
+    expect(() => temperatureKl(s, t2, { temperature: 2, hardWeight: 0.5 })).toThrow(/needs labels/);
     expect(() => temperatureKl(s, t2, { temperature: 0 })).toThrow(/temperature must be a finite number > 0, got 0/);
     expect(() => temperatureKl(s, t2, { temperature: -1 })).toThrow(/got -1/);
     for (const x of [s, t, t2, y, flat]) x.dispose();

@@ -9,7 +9,7 @@ import { type Batch, IMAGE_SHAPE, kdgpuStudent, kdgpuTeacher, randomBatch, tfStu
 import { torchRunner } from '../torch-peer.js';
 import type { WorkloadResult } from '../types.js';
 import { planRunner, tfRunner, workloadResult } from './common.js';
-import { ALPHA, TEMPERATURE, tfDistillationLoss } from './tf-kd-loss.js';
+import { HARD_WEIGHT, TEMPERATURE, tfDistillationLoss } from './tf-kd-loss.js';
 
 const LEARNING_RATE = 1e-3;
 
@@ -25,7 +25,7 @@ export async function kdStep(shared: SharedDevice, batchSize: number, timing: Ti
     1,
     timing,
   );
-  const description = `teacher CNN (frozen) + student CNN, batch ${batchSize}, temperature KL T=${TEMPERATURE} + CE α=${ALPHA}, Adam on the student; steps/s`;
+  const description = `teacher CNN (frozen) + student CNN, batch ${batchSize}, temperature KL T=${TEMPERATURE} + CE α=${HARD_WEIGHT}, Adam on the student; steps/s`;
   return workloadResult('steps/s', description, measured);
 }
 
@@ -36,7 +36,7 @@ function kdgpuKdRunner(shared: SharedDevice, batch: Batch): Runner {
   const x = graph.input('x', [batch.size, ...IMAGE_SHAPE]);
   const y = graph.input('y', [batch.size], 'u32');
   const teacherLogits = teacher.call(x, { training: false });
-  const loss = temperatureKl(student.call(x, { training: true }), teacherLogits, { temperature: TEMPERATURE, alpha: ALPHA, labels: y });
+  const loss = temperatureKl(student.call(x, { training: true }), teacherLogits, { temperature: TEMPERATURE, hardWeight: HARD_WEIGHT, labels: y });
   const optimizer = new Adam({ learningRate: LEARNING_RATE });
   optimizer.minimize(loss, [...student.parameters().values()]);
   const plan = compile(graph, { fetch: [loss] });

@@ -9,7 +9,7 @@ import { compare, type Runner, type TimingOptions } from '../measure.js';
 import { torchRunner } from '../torch-peer.js';
 import type { WorkloadResult } from '../types.js';
 import { tfRunner, workloadResult } from './common.js';
-import { ALPHA, TEMPERATURE, tfDistillationLoss } from './tf-kd-loss.js';
+import { HARD_WEIGHT, TEMPERATURE, tfDistillationLoss } from './tf-kd-loss.js';
 
 interface Logits {
   rows: number;
@@ -39,7 +39,7 @@ export async function kl(shared: SharedDevice, rows: number, classes: number, ti
     timing,
   );
   const description =
-    `distillation loss + d/d student, [${rows}, ${classes}] logits, T=${TEMPERATURE}, α=${ALPHA}; ` +
+    `distillation loss + d/d student, [${rows}, ${classes}] logits, T=${TEMPERATURE}, α=${HARD_WEIGHT}; ` +
     'GB/s = 2·rows·classes·4 bytes (student + teacher logits) / time. kdgpu: fused temperatureKl; TF.js: op chain + tf.valueAndGrad';
   return workloadResult('GB/s', description, measured);
 }
@@ -49,7 +49,7 @@ function kdgpuKlRunner(shared: SharedDevice, { rows, classes, student, teacher, 
   const tensors = [Tensor.from(ctx, student, [rows, classes]), Tensor.from(ctx, teacher, [rows, classes]), Tensor.from(ctx, labels, [rows])];
   const graph = new Graph(ctx);
   const [s, t, y] = tensors.map((tensor) => graph.bind(tensor));
-  const loss = temperatureKl(s!, t!, { temperature: TEMPERATURE, alpha: ALPHA, labels: y! });
+  const loss = temperatureKl(s!, t!, { temperature: TEMPERATURE, hardWeight: HARD_WEIGHT, labels: y! });
   const [grad] = gradients(loss, [s!]);
   const plan = compile(graph, { fetch: [loss, grad!] });
   return {

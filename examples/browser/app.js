@@ -154,7 +154,7 @@ async function trainAll(ctx, data, settings) {
   log(`student alone and student KD: same architecture, ${same ? 'same' : 'DIFFERENT'} initial weights (seed ${settings.seed})`);
   const trainers = {
     alone: (options) => kdgpu.train(models.alone, data.train, options),
-    kd: (options) => kdgpu.distill(models.kd, data.train, { ...options, teacher: models.teacher, temperature: settings.T, alpha: settings.alpha }),
+    kd: (options) => kdgpu.distill(models.kd, data.train, { ...options, teacher: models.teacher, temperature: settings.T, hardWeight: settings.hardWeight }),
   };
   for (const key of ['alone', 'kd']) {
     histories[key] = [];
@@ -226,7 +226,7 @@ function makeRunner() {
       const mnist = await mnistPromise;
       const rawTest = kdgpu.subset(mnist.test, 0, settings.testImages);
       const data = { train: kdgpu.subset(mnist.train, 0, settings.images), test: rawTest };
-      log(`${data.train.count} training and ${data.test.count} test images, ${settings.epochs} epoch(s), batch ${settings.batch}, seed ${settings.seed}, T = ${settings.T}, α = ${settings.alpha}, ε = ${settings.eps}`);
+      log(`${data.train.count} training and ${data.test.count} test images, ${settings.epochs} epoch(s), batch ${settings.batch}, seed ${settings.seed}, T = ${settings.T}, hard-loss weight ${settings.hardWeight}, ε = ${settings.eps}`);
       setState('training');
       const trained = await trainAll(ctx, data, settings);
       models = trained.models;

@@ -70,7 +70,7 @@ export function describeComparison({ teacher, alone, kd, labels, settings }) {
   const difference = kd.clean.accuracy - alone.clean.accuracy;
   const verb = difference > 0 ? 'beat' : difference < 0 ? 'lost to' : 'tied with';
   const parts = [
-    `Distillation (T = ${settings.T}, α = ${settings.alpha}) ${verb} the student alone by ${Math.abs(difference * 100).toFixed(2)} points ` +
+    `Distillation (T = ${settings.T}, hard-loss weight ${settings.hardWeight}) ${verb} the student alone by ${Math.abs(difference * 100).toFixed(2)} points ` +
       `on ${labels.length} test images: the KD student is right on ${clean.firstOnly} images the student alone gets wrong, and wrong on ${clean.secondOnly} it gets right.`,
   ];
   const gap = Math.abs(clean.firstOnly - clean.secondOnly);

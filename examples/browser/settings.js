@@ -1,4 +1,4 @@
-// Demo settings from the URL (?quick=1&images=256&epochs=1&T=4&alpha=0.1&eps=0.1...), with
+// Demo settings from the URL (?quick=1&images=256&epochs=1&T=4&hardWeight=0.1&eps=0.1...), with
 // defaults per mode. `quick` picks tiny sizes and starts at once (for tests and a first
 // look); without it the page waits for the Train button.
 
@@ -12,12 +12,12 @@ const LIMITS = { images: 60000, testImages: 10000, epochs: 100, batch: 1024, see
 
 /**
  * Distillation and attack knobs (same in both modes), as URL parameter → default and allowed
- * range. T: softmax temperature; alpha: weight of the hard (label) loss; eps: FGSM step in
+ * range. T: softmax temperature; hardWeight: weight of the hard (label) loss, as in distill; eps: FGSM step in
  * pixel units (pixels in [0, 1]).
  */
 export const REAL_SETTINGS = {
   T: { fallback: 4, min: 0.1, max: 100 },
-  alpha: { fallback: 0.1, min: 0, max: 1 },
+  hardWeight: { fallback: 0.1, min: 0, max: 1 },
   eps: { fallback: 0.1, min: 0, max: 1 },
 };
 

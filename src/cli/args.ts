@@ -68,11 +68,12 @@ function distance(a: string, b: string): number {
  * known option, before any value is parsed (so `--epoch 3` is "unknown", not "needs a value").
  * @example checkOptionNames(['demo', '--epoch', '3'], ['epochs'], 'demo') // throws: did you mean --epochs?
  */
-export function checkOptionNames(argv: readonly string[], known: readonly string[], command: string): void {
+export function checkOptionNames(argv: readonly string[], known: readonly string[], command: string, renamed: Readonly<Record<string, string>> = {}): void {
   for (const word of argv) {
     if (!word.startsWith('--')) continue;
     const name = word.slice(2).split('=', 1)[0]!;
     if (known.includes(name)) continue;
+    if (renamed[name]) throw new Error(`option --${name} was renamed --${renamed[name]} (same meaning); kdgpu help lists the options`);
     const nearest = [...known].sort((a, b) => distance(name, a) - distance(name, b))[0];
     const hint = nearest !== undefined && distance(name, nearest) <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean --${nearest}?` : '';
     throw new Error(`unknown option --${name} for '${command}'${hint} (kdgpu help lists the options)`);

@@ -36,8 +36,8 @@ td:first-child,td:nth-child(2),th{text-align:left}.charts{display:flex;flex-wrap
 <h1>Knowledge distillation on MNIST</h1>
 <p>${escapeHtml(results.date)} · ${escapeHtml(results.device)} · ${results.data.train} training / ${results.data.validation} validation / ${results.data.test} test images ·
 total ${results.totalSeconds.toFixed(0)} s${c.quick ? ' · <b>--quick</b> run' : ''}</p>
-<p>KD loss: <code>alpha·CE(student, y) + (1 − alpha)·T²·KL(softmax(teacher/T) ‖ softmax(student/T))</code> with T = ${c.temperature}, alpha = ${c.alpha};
-KD + feature adds <code>beta·MSE(student relu1, teacher relu1)</code> with beta = ${c.beta}. All students start from the same weights (seed ${c.seed + 1}).</p>
+<p>KD loss: <code>h·CE(student, y) + (1 − h)·T²·KL(softmax(teacher/T) ‖ softmax(student/T))</code> with T = ${c.temperature}, hard-loss weight h = ${c.hardWeight};
+KD + feature adds <code>w·MSE(student relu1, teacher relu1)</code> with hint weight w = ${c.hintWeight}. All students start from the same weights (seed ${c.seed + 1}).</p>
 <table><tr><th>model</th><th>role</th><th>test accuracy</th><th>test errors</th><th>test loss</th><th>parameters</th><th>epochs</th><th>train s</th></tr>
 ${rows}</table>
 <p><b>KD vs the student alone</b> (paired, on the same test images): ${escapeHtml(results.kdVersusAlone.verdict)}.</p>

@@ -2,6 +2,7 @@ import { ensureWritableDirectory, ensureWritableFileLocation } from '../io/direc
 import { split, subset, type Dataset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
 import { distill } from '../distill/distiller.js';
+import { DISTILLATION_DEFAULTS } from '../distill/options.js';
 import { init } from '../init.js';
 import { pretrained } from '../models/pretrained.js';
 import { ONNX_EXPORT_OPSET, saveOnnx } from '../onnx/export.js';
@@ -29,9 +30,9 @@ export interface DemoConfig {
   batchSize: number;
   temperature: number;
   /** Weight of the hard loss in KD. */
-  alpha: number;
+  hardWeight: number;
   /** Weight of the hint (feature) loss in KD+feature. */
-  beta: number;
+  hintWeight: number;
   learningRate: number;
   /** The learning rate is multiplied by this after every epoch (0.5; 0.7 with --quick). */
   learningRateDecay: number;
@@ -90,9 +91,9 @@ export const DEMO_DEFAULTS: DemoConfig = {
   teacherEpochs: 3,
   studentEpochs: 3,
   batchSize: 64,
-  temperature: 4,
-  alpha: 0.1,
-  beta: 0.5,
+  temperature: DISTILLATION_DEFAULTS.temperature,
+  hardWeight: DISTILLATION_DEFAULTS.hardWeight,
+  hintWeight: 0.5,
   learningRate: 1e-3,
   learningRateDecay: 0.5,
 };
@@ -171,14 +172,14 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
     const alone = student('student-alone');
     await record(alone, 'student trained alone', await train(alone, trainSet, fitOptions(config.studentEpochs, 'alone')));
 
-    log(`student with KD (T = ${config.temperature}, alpha = ${config.alpha})`);
+    log(`student with KD (T = ${config.temperature}, hardWeight = ${config.hardWeight})`);
     const kd = student('student-kd');
-    const kdOptions = { teacher, temperature: config.temperature, alpha: config.alpha };
+    const kdOptions = { teacher, temperature: config.temperature, hardWeight: config.hardWeight };
     await record(kd, 'student distilled (KD)', await distill(kd, trainSet, { ...fitOptions(config.studentEpochs, 'kd'), ...kdOptions }));
 
-    log(`student with KD + feature hint (relu1 ← teacher relu1, beta = ${config.beta})`);
+    log(`student with KD + feature hint (relu1 ← teacher relu1, hintWeight = ${config.hintWeight})`);
     const kdFeature = student('student-kd-feature');
-    const hints = [{ student: 'relu1', teacher: 'relu1', weight: config.beta }];
+    const hints = [{ student: 'relu1', teacher: 'relu1', weight: config.hintWeight }];
     await record(kdFeature, 'student distilled (KD + feature)', await distill(kdFeature, trainSet, { ...fitOptions(config.studentEpochs, 'kd+feature'), ...kdOptions, hints }));
 
     const comparison = pairedComparison(predictions.get(kd.name)!, predictions.get(alone.name)!, test.labels);
@@ -204,7 +205,7 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
 
     if (robustness) {
       const trainSteps = robustness.trainSteps ?? (config.quick ? ROBUSTNESS_QUICK.trainSteps : ROBUSTNESS_DEFAULTS.trainSteps);
-      const ardConfig = { seed: config.seed, temperature: config.temperature, alpha: config.alpha, trainEpsilon: robustness.trainEpsilon ?? ROBUSTNESS_DEFAULTS.trainEpsilon, trainSteps, teacherAdversariallyTrained: false };
+      const ardConfig = { seed: config.seed, temperature: config.temperature, hardWeight: config.hardWeight, trainEpsilon: robustness.trainEpsilon ?? ROBUSTNESS_DEFAULTS.trainEpsilon, trainSteps, teacherAdversariallyTrained: false };
       const ard = await trainArdStudent(student('student-ard'), teacher, trainSet, ardConfig, fitOptions(robustness.ardEpochs ?? config.studentEpochs, 'ard'), log);
       const role = (m: Sequential) => models.find((r) => r.name === m.name)!.role;
       log('robustness evaluation');

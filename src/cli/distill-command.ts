@@ -2,6 +2,7 @@ import { ensureWritableDirectory, ensureWritableFileLocation } from '../io/direc
 import { split, subset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
 import { distill } from '../distill/distiller.js';
+import { DISTILLATION_DEFAULTS } from '../distill/options.js';
 import { init } from '../init.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { seedCnn } from '../nn/zoo.js';
@@ -21,13 +22,13 @@ export interface DistillCommandConfig {
   batchSize: number;
   learningRate: number;
   temperature: number;
-  alpha: number;
+  hardWeight: number;
   seed: number;
   trainImages?: number;
   testImages?: number;
 }
 
-export const DISTILL_DEFAULTS = { out: 'kdgpu-distill', epochs: 3, batchSize: 64, learningRate: 1e-3, temperature: 4, alpha: 0.1, seed: 1 } as const;
+export const DISTILL_DEFAULTS = { out: 'kdgpu-distill', epochs: 3, batchSize: 64, learningRate: 1e-3, temperature: DISTILLATION_DEFAULTS.temperature, hardWeight: DISTILLATION_DEFAULTS.hardWeight, seed: 1 } as const;
 
 /**
  * `kdgpu distill --teacher teacher.onnx`: imports the teacher, distils the seed CNN from it on
@@ -50,9 +51,9 @@ export async function runDistillCommand(config: DistillCommandConfig, log: (line
     log(`teacher ${config.teacher}${config.teacherNormalization ? ` (inputs standardised with mean ${config.teacherNormalization.mean}, std ${config.teacherNormalization.std})` : ''}: test accuracy ${(teacherEval.accuracy * 100).toFixed(2)}% on ${test.count} images`);
     const student = seedCnn('student-kd').build(ctx, [1, 28, 28], { seed: config.seed + 1 });
     const fitOptions = trainingOptions({ train, validation, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed, log })(config.epochs, 'kd');
-    const result = await distill(student, train, { ...fitOptions, teacher, temperature: config.temperature, alpha: config.alpha });
+    const result = await distill(student, train, { ...fitOptions, teacher, temperature: config.temperature, hardWeight: config.hardWeight });
     const studentEval = await evaluate(student, test);
-    log(`student (seed CNN, KD with T = ${config.temperature}, alpha = ${config.alpha}): test accuracy ${(studentEval.accuracy * 100).toFixed(2)}%`);
+    log(`student (seed CNN, KD with T = ${config.temperature}, hardWeight = ${config.hardWeight}): test accuracy ${(studentEval.accuracy * 100).toFixed(2)}%`);
     const report = {
       teacher: { file: config.teacher, normalization: config.teacherNormalization ?? null, testAccuracy: teacherEval.accuracy, parameters: teacher.parameterCount },
       student: { architecture: 'seedCnn', testAccuracy: studentEval.accuracy, testErrors: studentEval.errors, parameters: student.parameterCount, history: result.history },

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `kdgpu` command.
 import { checkKnown, checkOptionNames, numberOption, parseArgs } from './args.js';
+import { DISTILLATION_DEFAULTS, distillationWeights } from '../distill/options.js';
 import { DEMO_DEFAULTS, DEMO_QUICK, DEMO_ROBUSTNESS, runDemo } from './demo.js';
 import { DISTILL_DEFAULTS, runDistillCommand } from './distill-command.js';
 import { ROBUSTNESS_DEFAULTS, ROBUSTNESS_QUICK, runRobustnessCommand } from './robustness-command.js';
@@ -36,8 +37,9 @@ Demo options:
   --teacher-epochs N       with --train-teacher (default ${DEMO_DEFAULTS.teacherEpochs})
   --student-epochs N       (default ${DEMO_DEFAULTS.studentEpochs})
   --temperature T          softmax temperature for KD (default ${DEMO_DEFAULTS.temperature})
-  --alpha A                weight of the hard loss in KD, in [0, 1] (default ${DEMO_DEFAULTS.alpha})
-  --beta B                 weight of the feature-hint loss (default ${DEMO_DEFAULTS.beta})
+  --hard-weight H          weight of the hard loss (cross-entropy with the labels) in KD and
+                           ARD, in [0, 1]; the soft loss gets 1 − H (default ${DEMO_DEFAULTS.hardWeight})
+  --hint-weight W          weight of the feature-hint loss (default ${DEMO_DEFAULTS.hintWeight})
   --batch N                batch size (default ${DEMO_DEFAULTS.batchSize})
   --lr R                   Adam learning rate, halved every epoch (×${DEMO_QUICK.learningRateDecay} with --quick) (default ${DEMO_DEFAULTS.learningRate})
   --seed S                 seed for weights, data order and augmentation (default ${DEMO_DEFAULTS.seed})
@@ -66,9 +68,9 @@ Robustness options:
   --epsilons E1,E2,...     L∞ radii (default ${ROBUSTNESS_DEFAULTS.epsilons.join(',')}); ε = 1 is always added as a sanity check
   --train-epsilon E        ε of the PGD in ARD and robust-teacher training (default ${ROBUSTNESS_DEFAULTS.trainEpsilon})
   --train-steps N          its steps (default ${ROBUSTNESS_DEFAULTS.trainSteps})
-  --epochs N, --teacher-epochs N, --student-epochs N, --temperature T, --alpha A, --batch N,
-  --lr R, --seed S, --train-images N, --test-images N
-                           as for the demo (KD and ARD both give the hard loss weight alpha;
+  --epochs N, --teacher-epochs N, --student-epochs N, --temperature T, --hard-weight H,
+  --batch N, --lr R, --seed S, --train-images N, --test-images N
+                           as for the demo (KD and ARD both give the hard loss weight H;
                            test images: clean accuracy, corruptions, calibration)
 
 Distill options:
@@ -78,7 +80,7 @@ Distill options:
                            kdgpu standardises its inputs (default: pixels in [0, 1] as they are)
   --export-onnx FILE       write the distilled student as ONNX (opset 13)
   --out DIR                output folder (default ${DISTILL_DEFAULTS.out})
-  --epochs N, --batch N, --lr R, --temperature T, --alpha A, --seed S, --train-images N,
+  --epochs N, --batch N, --lr R, --temperature T, --hard-weight H, --seed S, --train-images N,
   --test-images N          as for the demo (defaults: ${DISTILL_DEFAULTS.epochs} epochs, batch ${DISTILL_DEFAULTS.batchSize})
 
 The held-out images for temperature scaling are the last 5,000 training images (1,000
@@ -97,19 +99,31 @@ function optionalInteger(args: ReturnType<typeof parseArgs>, name: string): numb
   return args.options.has(name) ? numberOption(args, name, 0, { min: 1, max: 1e7, integer: true }) : undefined;
 }
 
+/**
+ * --temperature and --hard-weight, checked by the same rule as the API's temperature and
+ * hardWeight (distill/options.ts), with DISTILLATION_DEFAULTS as defaults.
+ */
+function distillationOptions(args: ReturnType<typeof parseArgs>): { temperature: number; hardWeight: number } {
+  const given = { temperature: numberOption(args, 'temperature', DISTILLATION_DEFAULTS.temperature), hardWeight: numberOption(args, 'hard-weight', DISTILLATION_DEFAULTS.hardWeight) };
+  return distillationWeights('kdgpu', given, { temperature: '--temperature', hardWeight: '--hard-weight' });
+}
+
+/** Options renamed since an earlier release: reported with their new names. */
+const RENAMED_OPTIONS: Record<string, string> = { alpha: 'hard-weight', beta: 'hint-weight' };
+
 /** Options the demo and the robustness command share. */
-const TRAINING_OPTIONS = ['quick', 'out', 'epochs', 'teacher-epochs', 'student-epochs', 'temperature', 'alpha', 'batch', 'lr', 'seed', 'train-images', 'test-images'];
+const TRAINING_OPTIONS = ['quick', 'out', 'epochs', 'teacher-epochs', 'student-epochs', 'temperature', 'hard-weight', 'batch', 'lr', 'seed', 'train-images', 'test-images'];
 
 /** Each command's options, so an unknown one is reported as unknown before any parsing. */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
-  demo: [...TRAINING_OPTIONS, 'beta', 'no-robustness', 'train-teacher', 'export-onnx', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps'],
+  demo: [...TRAINING_OPTIONS, 'hint-weight', 'no-robustness', 'train-teacher', 'export-onnx', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps'],
   robustness: [...TRAINING_OPTIONS, 'save', 'load', 'robust-teacher', 'attack-images', 'pgd-steps', 'relative-step-size', 'restarts', 'epsilons', 'train-epsilon', 'train-steps'],
-  distill: ['teacher', 'teacher-mean', 'teacher-std', 'export-onnx', 'out', 'epochs', 'batch', 'lr', 'temperature', 'alpha', 'seed', 'train-images', 'test-images'],
+  distill: ['teacher', 'teacher-mean', 'teacher-std', 'export-onnx', 'out', 'epochs', 'batch', 'lr', 'temperature', 'hard-weight', 'seed', 'train-images', 'test-images'],
 };
 
 async function main(argv: string[]): Promise<number> {
   const command = argv.find((word) => !word.startsWith('--'));
-  if (command && COMMAND_OPTIONS[command]) checkOptionNames(argv, [...COMMAND_OPTIONS[command]!, 'help'], command);
+  if (command && COMMAND_OPTIONS[command]) checkOptionNames(argv, [...COMMAND_OPTIONS[command]!, 'help'], command, RENAMED_OPTIONS);
   const args = parseArgs(argv, new Set(['quick', 'help', 'no-robustness', 'robust-teacher', 'train-teacher']));
   if (!args.command || args.command === 'help' || args.flags.has('help')) {
     process.stdout.write(HELP);
@@ -127,9 +141,8 @@ async function main(argv: string[]): Promise<number> {
       teacherEpochs: numberOption(args, 'teacher-epochs', Number.isNaN(epochs) ? DEMO_DEFAULTS.teacherEpochs : epochs, { min: 1, max: 1000, integer: true }),
       studentEpochs: numberOption(args, 'student-epochs', Number.isNaN(epochs) ? DEMO_DEFAULTS.studentEpochs : epochs, { min: 1, max: 1000, integer: true }),
       batchSize: numberOption(args, 'batch', quick ? DEMO_QUICK.batchSize : DEMO_DEFAULTS.batchSize, { min: 1, max: 4096, integer: true }),
-      temperature: numberOption(args, 'temperature', DEMO_DEFAULTS.temperature, { min: 1e-3, max: 1000 }),
-      alpha: numberOption(args, 'alpha', DEMO_DEFAULTS.alpha, { min: 0, max: 1 }),
-      beta: numberOption(args, 'beta', DEMO_DEFAULTS.beta, { min: 0, max: 1e6 }),
+      ...distillationOptions(args),
+      hintWeight: numberOption(args, 'hint-weight', DEMO_DEFAULTS.hintWeight, { min: 0, max: 1e6 }),
       learningRate: numberOption(args, 'lr', DEMO_DEFAULTS.learningRate, { min: 1e-8, max: 10 }),
       learningRateDecay: quick ? DEMO_QUICK.learningRateDecay : DEMO_DEFAULTS.learningRateDecay,
       trainImages: optionalInteger(args, 'train-images'),
@@ -160,8 +173,7 @@ async function main(argv: string[]): Promise<number> {
       teacherEpochs: numberOption(args, 'teacher-epochs', Number.isNaN(epochs) ? d.teacherEpochs : epochs, { min: 1, max: 1000, integer: true }),
       studentEpochs: numberOption(args, 'student-epochs', Number.isNaN(epochs) ? d.studentEpochs : epochs, { min: 1, max: 1000, integer: true }),
       batchSize: numberOption(args, 'batch', d.batchSize, { min: 1, max: 4096, integer: true }),
-      temperature: numberOption(args, 'temperature', d.temperature, { min: 1e-3, max: 1000 }),
-      alpha: numberOption(args, 'alpha', d.alpha, { min: 0, max: 1 }),
+      ...distillationOptions(args),
       learningRate: numberOption(args, 'lr', d.learningRate, { min: 1e-8, max: 10 }),
       robustTeacher: args.flags.has('robust-teacher'),
       trainEpsilon: numberOption(args, 'train-epsilon', d.trainEpsilon, { min: 0, max: 1 }),
@@ -193,8 +205,7 @@ async function main(argv: string[]): Promise<number> {
       epochs: numberOption(args, 'epochs', DISTILL_DEFAULTS.epochs, { min: 1, max: 1000, integer: true }),
       batchSize: numberOption(args, 'batch', DISTILL_DEFAULTS.batchSize, { min: 1, max: 4096, integer: true }),
       learningRate: numberOption(args, 'lr', DISTILL_DEFAULTS.learningRate, { min: 1e-8, max: 10 }),
-      temperature: numberOption(args, 'temperature', DISTILL_DEFAULTS.temperature, { min: 1e-3, max: 1000 }),
-      alpha: numberOption(args, 'alpha', DISTILL_DEFAULTS.alpha, { min: 0, max: 1 }),
+      ...distillationOptions(args),
       seed: numberOption(args, 'seed', DISTILL_DEFAULTS.seed, { min: 0, max: 2 ** 31, integer: true }),
       trainImages: optionalInteger(args, 'train-images'),
       testImages: optionalInteger(args, 'test-images'),
@@ -208,7 +219,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: Error) => {
-    process.stderr.write(`kdgpu: ${error.message}\n`);
+    // Library messages that already start with "kdgpu" (kdgpu.pretrained: ...) keep theirs.
+    process.stderr.write(`${error.message.startsWith('kdgpu') ? '' : 'kdgpu: '}${error.message}\n`);
     process.exit(1);
   },
 );

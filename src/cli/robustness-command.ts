@@ -1,6 +1,7 @@
 import { ensureWritableDirectory } from '../io/directories.js';
 import { split, subset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
+import { DISTILLATION_DEFAULTS } from '../distill/options.js';
 import { init } from '../init.js';
 import { loadModels, type ModelTrainingConfig, saveModels, trainRobustnessModels } from './robustness-models.js';
 import { robustnessTable, type RobustnessReport, writeRobustnessReport } from './robustness-report.js';
@@ -38,8 +39,8 @@ export const ROBUSTNESS_DEFAULTS: RobustnessConfig = {
   studentEpochs: 3,
   batchSize: 64,
   learningRate: 1e-3,
-  temperature: 4,
-  alpha: 0.1,
+  temperature: DISTILLATION_DEFAULTS.temperature,
+  hardWeight: DISTILLATION_DEFAULTS.hardWeight,
   robustTeacher: false,
   trainEpsilon: 0.1,
   trainSteps: 10,

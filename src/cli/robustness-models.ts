@@ -22,8 +22,8 @@ export interface ModelTrainingConfig {
   studentEpochs: number;
   /** KD and ARD softmax temperature. */
   temperature: number;
-  /** Weight of the hard (clean cross-entropy) loss in KD and ARD; the KL term gets 1 − alpha. */
-  alpha: number;
+  /** Weight of the hard (clean cross-entropy) loss in KD and ARD; the KL term gets 1 − hardWeight. */
+  hardWeight: number;
   /** Madry-train the teacher with the PGD below. */
   robustTeacher: boolean;
   /** L∞ PGD of ARD's (and the robust teacher's) inner attack. */
@@ -64,9 +64,9 @@ export async function trainRobustnessModels(
   await train(alone, data, fitOptions(epochs, 'alone'));
 
   const kd = student('student-kd');
-  const kdTraining = `KD: ${config.alpha}·CE + ${round(1 - config.alpha)}·T²·KL(teacher ‖ student), T = ${config.temperature}, ${epochCount(epochs)}`;
+  const kdTraining = `KD: ${config.hardWeight}·CE + ${round(1 - config.hardWeight)}·T²·KL(teacher ‖ student), T = ${config.temperature}, ${epochCount(epochs)}`;
   log(`student with ${kdTraining}`);
-  await distill(kd, data, { ...fitOptions(epochs, 'kd'), teacher, temperature: config.temperature, alpha: config.alpha });
+  await distill(kd, data, { ...fitOptions(epochs, 'kd'), teacher, temperature: config.temperature, hardWeight: config.hardWeight });
 
   const ard = await trainArdStudent(student('student-ard'), teacher, data, { ...config, teacherAdversariallyTrained: config.robustTeacher }, fitOptions(epochs, 'ard'), log);
   return [
@@ -79,8 +79,8 @@ export async function trainRobustnessModels(
 
 /**
  * Trains `student` by ARD (Goldblum et al. 2020) from `teacher`:
- * alpha·CE(s(x), y) + (1 − alpha)·T²·KL(t(x) ‖ s(x′)) (hardWeight = alpha, so the mix of
- * hard and soft loss is KD's); x′ = PGD on the student's cross-entropy, made in every step.
+ * h·CE(s(x), y) + (1 − h)·T²·KL(t(x) ‖ s(x′)) with h = config.hardWeight, the same
+ * weight of the hard loss as KD's; x′ = PGD on the student's cross-entropy, made in every step.
  * @example const ard = await trainArdStudent(student, teacher, train, config, fitOptions(3, 'ard'), log);
  */
 export async function trainArdStudent(
@@ -93,14 +93,14 @@ export async function trainArdStudent(
 ): Promise<TrainedModel> {
   const training =
     `ARD from the ${config.teacherAdversariallyTrained ? 'adversarially trained' : 'plain (not adversarially trained)'} teacher: ` +
-    `${config.alpha}·CE(s(x), y) + ${round(1 - config.alpha)}·T²·KL(t(x) ‖ s(x′)), T = ${config.temperature}, ` +
+    `${config.hardWeight}·CE(s(x), y) + ${round(1 - config.hardWeight)}·T²·KL(t(x) ‖ s(x′)), T = ${config.temperature}, ` +
     `x′ = PGD-${config.trainSteps} L∞ ε = ${config.trainEpsilon} on the student's cross-entropy, ${epochCount(fitOptions.epochs)}`;
   log(`student with ${training}`);
   await ardDistill(student, data, {
     ...fitOptions,
     teacher,
     temperature: config.temperature,
-    hardWeight: config.alpha,
+    hardWeight: config.hardWeight,
     attack: { epsilon: config.trainEpsilon, steps: config.trainSteps, seed: config.seed },
   });
   return { model: student, role: 'student distilled adversarially (ARD)', training, adversariallyTrained: true };

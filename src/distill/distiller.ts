@@ -3,8 +3,9 @@ import type { AnyTensor } from '../graph/apply.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
 import { formatShape, type Tensor } from '../graph/tensor.js';
 import { attentionTransferLoss } from '../losses/attention-transfer.js';
-import { dkdLoss } from '../losses/dkd.js';
+import { DKD_RENAMED, dkdLoss } from '../losses/dkd.js';
 import { hintLoss } from '../losses/hint-loss.js';
+import { refuseRenamedOptions } from '../losses/loss-options.js';
 import { softmaxCrossEntropy } from '../losses/softmax-cross-entropy.js';
 import { temperatureKl } from '../losses/temperature-kl.js';
 import { Conv2d } from '../nn/conv2d.js';
@@ -13,6 +14,8 @@ import { Random } from '../nn/random.js';
 import type { Sequential } from '../nn/sequential.js';
 import { add, scale } from '../ops/elementwise.js';
 import { fit, type FitOptions, type FitResult, type Objective } from '../train/fit.js';
+import { DIAGNOSIS_NAMES } from './diagnose.js';
+import { checkTeacher, type DistillationWeights, distillationWeights } from './options.js';
 import { mixSoftTargets } from './soft-targets.js';
 
 /** A student layer matched to a teacher layer by name. */
@@ -25,24 +28,20 @@ export interface LayerPair {
   teacherIndex?: number;
 }
 
-export interface DistillOptions extends FitOptions {
+export interface DistillOptions extends FitOptions, DistillationWeights {
   /** One frozen teacher, or several whose soft targets are averaged. */
   teacher: Sequential | readonly Sequential[];
   /** Weights of the teachers' soft targets (default equal). */
   teacherWeights?: readonly number[];
-  /** Softmax temperature T (default 4). */
-  temperature?: number;
-  /**
-   * Weight of the HARD loss: loss = alpha·CE(student, y) + (1 − alpha)·T²·KL(teacher ‖ student)
-   * (default 0.5). Ignored with `dkd`.
-   */
-  alpha?: number;
+  // temperature (default 4) and hardWeight (default 0.1, the weight of the hard loss:
+  // loss = hardWeight·CE(student, y) + (1 − hardWeight)·T²·KL(teacher ‖ student); ignored
+  // with `dkd`) come from DistillationWeights, shared with ARD and the CLI.
   /** Hint (FitNets) terms: weight·MSE(projection(student layer), teacher layer). */
   hints?: readonly LayerPair[];
   /** Attention-transfer terms between conv layers (channels may differ). */
   attention?: readonly LayerPair[];
-  /** Decoupled KD instead of the classic KL: CE + T²·(alpha·TCKD + beta·NCKD). */
-  dkd?: { alpha: number; beta: number };
+  /** Decoupled KD instead of the classic KL: CE + T²·(tckdWeight·TCKD + nckdWeight·NCKD). */
+  dkd?: { tckdWeight: number; nckdWeight: number };
 }
 
 export interface DistillResult extends FitResult {
@@ -55,13 +54,13 @@ export interface DistillResult extends FitResult {
  * same compiled step (no CPU round trip), and only the student (and hint projections) are
  * updated. Response KD goes through the fused temperature-KL kernel.
  *
- * Loss = alpha·CE(s, y) + (1 − alpha)·T²·KL(softmax(t/T) ‖ softmax(s/T))
+ * Loss = h·CE(s, y) + (1 − h)·T²·KL(softmax(t/T) ‖ softmax(s/T))   (h = hardWeight)
  *        + Σ hints weight·MSE(P(s_layer), t_layer) + Σ attention weight·AT(s_layer, t_layer)
- * (with `dkd`: CE(s, y) + T²·(dkd.alpha·TCKD + dkd.beta·NCKD) replaces the first two terms).
+ * (with `dkd`: CE(s, y) + T²·(dkd.tckdWeight·TCKD + dkd.nckdWeight·NCKD) replaces the first two terms).
  *
  * @example
  * await distill(student, mnist.train, {
- *   teacher, temperature: 4, alpha: 0.1, epochs: 5, batchSize: 128,
+ *   teacher, temperature: 4, hardWeight: 0.1, epochs: 5, batchSize: 128,
  *   optimizer: new Adam({ learningRate: 1e-3 }),
  *   hints: [{ student: 'conv1', teacher: 'conv2', weight: 0.1 }],
  * });
@@ -76,24 +75,14 @@ class DistillationObjective implements Objective {
   readonly teachers: readonly Sequential[];
   readonly projections: Record<string, Dense | Conv2d> = {};
   private readonly temperature: number;
-  private readonly alpha: number;
+  private readonly hardWeight: number;
 
   constructor(private readonly student: Sequential, private readonly options: DistillOptions) {
     this.teachers = Array.isArray(options.teacher) ? options.teacher : [options.teacher as Sequential];
     if (this.teachers.length === 0) throw new Error('distill: needs at least one teacher');
-    this.temperature = options.temperature ?? 4;
-    this.alpha = options.alpha ?? 0.5;
-    if (!(this.temperature > 0 && Number.isFinite(this.temperature))) throw new Error(`distill: temperature must be > 0, got ${this.temperature}`);
-    if (!(this.alpha >= 0 && this.alpha <= 1)) throw new Error(`distill: alpha weights the hard loss and must be in [0, 1], got ${this.alpha}`);
-    for (const t of this.teachers) {
-      if (t === student) throw new Error('distill: the teacher and the student must be different models');
-      if (t.inputShape.join() !== student.inputShape.join()) {
-        throw new Error(`distill: teacher '${t.name}' takes [${t.inputShape}] but student '${student.name}' takes [${student.inputShape}]`);
-      }
-      if (t.outputShape.join() !== student.outputShape.join()) {
-        throw new Error(`distill: teacher '${t.name}' outputs [${t.outputShape}] but student '${student.name}' outputs [${student.outputShape}]`);
-      }
-    }
+    ({ temperature: this.temperature, hardWeight: this.hardWeight } = distillationWeights('distill', options));
+    if (options.dkd) refuseRenamedOptions('distill: dkd', options.dkd, DKD_RENAMED);
+    for (const t of this.teachers) checkTeacher('distill', student, t);
     const weights = options.teacherWeights ?? this.teachers.map(() => 1);
     if (weights.length !== this.teachers.length) throw new Error(`distill: ${weights.length} teacher weights for ${this.teachers.length} teachers`);
     for (const pair of [...(options.hints ?? []), ...(options.attention ?? [])]) this.teacherOf(pair);
@@ -107,41 +96,63 @@ class DistillationObjective implements Objective {
   }
 
   build(x: SymbolicTensor, y: SymbolicTensor) {
+    const terms = this.terms(x, y, true);
+    const parts: Record<string, SymbolicTensor> = {};
+    if (this.options.dkd) {
+      parts.ce = terms.hardLoss();
+      parts.dkd = dkdLoss(terms.logits, terms.target, y, { temperature: this.temperature, ...this.options.dkd });
+    } else {
+      parts.kd = temperatureKl(terms.logits, terms.target, { temperature: this.temperature, hardWeight: this.hardWeight, labels: y });
+    }
+    Object.assign(parts, terms.featureTerms);
+    const values = Object.values(parts);
+    const loss = values.slice(1).reduce((acc: SymbolicTensor, t) => add(acc, t), values[0]!);
+    return { loss, logits: terms.logits, parts: values.length > 1 ? parts : {} };
+  }
+
+  /** The loss's ingredients one by one, student in evaluation mode, for the NaN guard's message. */
+  diagnose(x: SymbolicTensor, y: SymbolicTensor): Record<string, SymbolicTensor> {
+    const terms = this.terms(x, y, false);
+    const checks: Record<string, SymbolicTensor> = {};
+    terms.teacherLogits.forEach((t, i) => {
+      checks[this.teachers.length === 1 ? DIAGNOSIS_NAMES.teacherLogits : `teacher ${i} ('${this.teachers[i]!.name}') logits`] = t;
+    });
+    checks[DIAGNOSIS_NAMES.studentLogits] = terms.logits;
+    checks[DIAGNOSIS_NAMES.hardLoss] = terms.hardLoss();
+    checks[DIAGNOSIS_NAMES.softLoss] = temperatureKl(terms.logits, terms.target, { temperature: this.temperature });
+    return Object.assign(checks, terms.featureTerms);
+  }
+
+  /**
+   * Student and teacher forward passes on `x` and what every term is made of: the student's
+   * logits, the (mixed) teacher target, each teacher's logits, the hint and attention terms
+   * (named as the loss parts are), and the hard loss on demand.
+   */
+  private terms(x: SymbolicTensor, y: SymbolicTensor, training: boolean) {
     const { hints = [], attention = [] } = this.options;
     const studentTaps = [...hints, ...attention].map((p) => p.student);
-    const { output: logits, features: studentFeatures } = this.student.forward(x, { training: true, taps: studentTaps });
+    const { output: logits, features: studentFeatures } = this.student.forward(x, { training, taps: studentTaps });
     const teacherRuns = this.teachers.map((teacher, i) => {
       const taps = [...hints, ...attention].filter((p) => (p.teacherIndex ?? 0) === i).map((p) => p.teacher);
       return teacher.forward(x, { training: false, taps });
     });
     const T = this.temperature;
-    const target =
-      teacherRuns.length === 1
-        ? teacherRuns[0]!.output
-        : mixSoftTargets(teacherRuns.map((r) => r.output), this.options.teacherWeights ?? this.teachers.map(() => 1), T);
-
-    const parts: Record<string, SymbolicTensor> = {};
-    if (this.options.dkd) {
-      parts.ce = softmaxCrossEntropy(logits, y);
-      parts.dkd = dkdLoss(logits, target, y, { temperature: T, ...this.options.dkd });
-    } else {
-      parts.kd = temperatureKl(logits, target, { temperature: T, alpha: this.alpha, labels: y });
-    }
+    const teacherLogits = teacherRuns.map((r) => r.output);
+    const target = teacherRuns.length === 1 ? teacherLogits[0]! : mixSoftTargets(teacherLogits, this.options.teacherWeights ?? this.teachers.map(() => 1), T);
+    const featureTerms: Record<string, SymbolicTensor> = {};
     for (const pair of hints) {
       const s = studentFeatures[pair.student]!;
       const t = teacherRuns[pair.teacherIndex ?? 0]!.features[pair.teacher]!;
       const projection = this.projections[pair.student];
-      const projected = projection ? projection.forward(s, { training: true }) : s;
-      parts[`hint:${pair.student}`] = scale(hintLoss(projected, t), pair.weight);
+      const projected = projection ? projection.forward(s, { training }) : s;
+      featureTerms[`hint:${pair.student}`] = scale(hintLoss(projected, t), pair.weight);
     }
     for (const pair of attention) {
       const s = studentFeatures[pair.student]!;
       const t = teacherRuns[pair.teacherIndex ?? 0]!.features[pair.teacher]!;
-      parts[`attention:${pair.student}`] = scale(attentionTransferLoss(s, t), pair.weight);
+      featureTerms[`attention:${pair.student}`] = scale(attentionTransferLoss(s, t), pair.weight);
     }
-    const terms = Object.values(parts);
-    const loss = terms.slice(1).reduce((acc: SymbolicTensor, t) => add(acc, t), terms[0]!);
-    return { loss, logits, parts: terms.length > 1 ? parts : {} };
+    return { logits, target, teacherLogits, featureTerms, hardLoss: () => softmaxCrossEntropy(logits, y) };
   }
 
   private teacherOf(pair: LayerPair): Sequential {

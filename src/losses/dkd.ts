@@ -6,6 +6,7 @@ import { formatShape } from '../graph/tensor.js';
 import { scaleRows } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { expectDtype, expectRank, expectSameShape } from '../ops/shape-errors.js';
+import { checkNonNegativeWeight, checkTemperature, refuseRenamedOptions } from './loss-options.js';
 
 const dkdShader = shader('dkd', dkdCode);
 
@@ -43,27 +44,31 @@ export const dkdOp: OpDef<DkdAttrs> = {
   grad: ([dLoss], _inputs, [, saved]) => [scaleRows(saved!, dLoss!), undefined, undefined],
 };
 
+/** DKD's former option names, refused with their new ones. */
+export const DKD_RENAMED = { alpha: "'tckdWeight' (the paper's α, weight of TCKD)", beta: "'nckdWeight' (the paper's β, weight of NCKD)" } as const;
+
 export interface DkdOptions {
   temperature: number;
-  /** Weight of the target-class part (TCKD). The paper uses 1. */
-  alpha: number;
-  /** Weight of the non-target part (NCKD). The paper uses 8 on CIFAR-100. */
-  beta: number;
+  /** Weight of the target-class part (TCKD), the paper's α. The paper uses 1. */
+  tckdWeight: number;
+  /** Weight of the non-target part (NCKD), the paper's β. The paper uses 8 on CIFAR-100. */
+  nckdWeight: number;
 }
 
 /**
  * Decoupled knowledge distillation (Zhao et al. 2022) as a [1] tensor: the batch mean of
- * T²·(alpha·TCKD + beta·NCKD), where TCKD is the binary KL between teacher and student on
+ * T²·(tckdWeight·TCKD + nckdWeight·NCKD), where TCKD is the binary KL between teacher and student on
  * "target class vs. the rest" and NCKD the KL among the non-target classes only. Add the
  * hard cross-entropy yourself (the paper trains with CE + DKD). Loss and gradient come
  * from one fused kernel; the teacher is a constant.
- * @example const loss = add(softmaxCrossEntropy(s, y), dkdLoss(s, t, y, { temperature: 4, alpha: 1, beta: 8 }));
+ * @example const loss = add(softmaxCrossEntropy(s, y), dkdLoss(s, t, y, { temperature: 4, tckdWeight: 1, nckdWeight: 8 }));
  */
 export function dkdLoss<T extends AnyTensor>(student: T, teacher: T, labels: T, options: DkdOptions): T {
-  const { temperature, alpha, beta } = options;
-  if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`dkd: temperature must be a finite number > 0, got ${temperature}`);
-  for (const [name, v] of [['alpha', alpha], ['beta', beta]] as const) {
-    if (!(Number.isFinite(v) && v >= 0)) throw new Error(`dkd: ${name} must be a finite number ≥ 0, got ${v}`);
-  }
-  return mean(apply(dkdOp, [student, teacher, labels], { temperature, alpha, beta })[0]!);
+  refuseRenamedOptions('dkd', options, DKD_RENAMED);
+  const { temperature, tckdWeight, nckdWeight } = options;
+  checkTemperature('dkd', temperature);
+  checkNonNegativeWeight('dkd', 'tckdWeight', tckdWeight);
+  checkNonNegativeWeight('dkd', 'nckdWeight', nckdWeight);
+  // The kernel's uniforms keep the paper's names: alpha = TCKD weight, beta = NCKD weight.
+  return mean(apply(dkdOp, [student, teacher, labels], { temperature, alpha: tckdWeight, beta: nckdWeight })[0]!);
 }

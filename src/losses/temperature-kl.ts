@@ -7,6 +7,7 @@ import { formatShape } from '../graph/tensor.js';
 import { scaleRows } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { expectDtype, expectRank, expectSameShape } from '../ops/shape-errors.js';
+import { checkTemperature, checkUnitWeight, HARD_WEIGHT_RENAMED, refuseRenamedOptions } from './loss-options.js';
 
 const temperatureKlShader = shader('temperature_kl', temperatureKlCode);
 
@@ -34,15 +35,15 @@ function groupShape(classes: number, tuning: AdapterKind): { lanes: number; size
 
 interface TemperatureKlAttrs {
   temperature: number;
-  alpha: number;
+  hardWeight: number;
 }
 
 export interface TemperatureKlOptions<T extends AnyTensor> {
   /** Softmax temperature T > 0 (applied to teacher and student); the soft loss is scaled by T². */
   temperature: number;
-  /** Weight of the hard cross-entropy with `labels`, in [0, 1]; the soft KL gets 1 − alpha. Default 0. */
-  alpha?: number;
-  /** u32 [batch] class indices; needed when alpha > 0. */
+  /** Weight of the hard cross-entropy with `labels`, in [0, 1]; the soft KL gets 1 − hardWeight. Default 0. */
+  hardWeight?: number;
+  /** u32 [batch] class indices; needed when hardWeight > 0. */
   labels?: T;
 }
 
@@ -69,12 +70,13 @@ const temperatureKlOp: OpDef<TemperatureKlAttrs> = {
       { shape: student!.shape, dtype: 'f32' },
     ];
   },
-  kernels({ inputs: [student, teacher, labels], outputs: [loss, grad] }, { temperature, alpha }, ctx): KernelCall[] {
+  kernels({ inputs: [student, teacher, labels], outputs: [loss, grad] }, { temperature, hardWeight }, ctx): KernelCall[] {
     const [rows, classes] = student!.shape as [number, number];
-    // With alpha = 0 the labels are not read at all (pure distillation).
-    const labelled = alpha > 0;
+    // With hardWeight = 0 the labels are not read at all (pure distillation).
+    const labelled = hardWeight > 0;
     const suffix = labelled ? '_labelled' : '';
-    const params = { rows, classes, temperature, alpha };
+    // The shader's uniform `alpha` is the hard weight (Hinton's α).
+    const params = { rows, classes, temperature, alpha: hardWeight };
     const buffers = { student: student!, teacher: teacher!, loss: loss!, grad: grad!, ...(labelled ? { labels: labels! } : {}) };
     if (classes <= SERIAL_MAX_CLASSES) {
       return [{ shader: temperatureKlShader, entry: `temperature_kl_rows${suffix}`, params, buffers, workgroups: grid1d(rows, SERIAL_ROWS_PER_GROUP) }];
@@ -97,39 +99,38 @@ const temperatureKlOp: OpDef<TemperatureKlAttrs> = {
   grad: ([dLoss], _inputs, [, saved]) => [scaleRows(saved!, dLoss!), undefined, undefined],
 };
 
-function checkOptions<T extends AnyTensor>({ temperature, alpha = 0, labels }: TemperatureKlOptions<T>): void {
-  if (!(Number.isFinite(temperature) && temperature > 0)) {
-    throw new Error(`temperature_kl: temperature must be a finite number > 0, got ${temperature}`);
-  }
-  if (!(alpha >= 0 && alpha <= 1)) {
-    throw new Error(`temperature_kl: alpha weights the hard loss and must be in [0, 1], got ${alpha}`);
-  }
-  if (alpha > 0 && !labels) {
-    throw new Error(`temperature_kl: alpha = ${alpha} weights a hard cross-entropy, which needs labels; pass labels or use alpha = 0`);
+function checkOptions<T extends AnyTensor>(options: TemperatureKlOptions<T>): void {
+  refuseRenamedOptions('temperature_kl', options, HARD_WEIGHT_RENAMED);
+  const { temperature, hardWeight = 0, labels } = options;
+  checkTemperature('temperature_kl', temperature);
+  checkUnitWeight('temperature_kl', 'hardWeight', hardWeight, 'the hard loss');
+  if (hardWeight > 0 && !labels) {
+    throw new Error(`temperature_kl: hardWeight = ${hardWeight} weights a hard cross-entropy, which needs labels; pass labels or use hardWeight = 0`);
   }
 }
 
 /**
- * Per-row distillation loss, [rows]: (1 − α)·T²·KL(softmax(t/T) ‖ softmax(s/T)) + α·CE(softmax(s), y),
+ * Per-row distillation loss, [rows]: (1 − h)·T²·KL(softmax(t/T) ‖ softmax(s/T)) + h·CE(softmax(s), y)
+ * with h = hardWeight,
  * KL summed over classes. See {@link temperatureKl} for the conventions.
  * @example const perRow = temperatureKlPerRow(studentLogits, teacherLogits, { temperature: 4 });
  */
 export function temperatureKlPerRow<T extends AnyTensor>(student: T, teacher: T, options: TemperatureKlOptions<T>): T {
   checkOptions(options);
-  const { temperature, alpha = 0, labels } = options;
+  const { temperature, hardWeight = 0, labels } = options;
   const inputs = labels ? [student, teacher, labels] : [student, teacher];
-  return apply(temperatureKlOp, inputs, { temperature, alpha })[0]!;
+  return apply(temperatureKlOp, inputs, { temperature, hardWeight })[0]!;
 }
 
 /**
  * Hinton's distillation loss, as a [1] tensor:
- *   mean over rows of  (1 − α)·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + α·CE(softmax(student), labels)
+ *   mean over rows of  (1 − h)·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + h·CE(softmax(student), labels)
  * KL is summed over classes and averaged over the batch; the T² factor keeps the soft
- * gradients' scale independent of T. `alpha` weights the HARD loss: α = 0 (the default)
- * is pure distillation and needs no labels, α = 1 is plain cross-entropy. The teacher is a
+ * gradients' scale independent of T. h = `hardWeight` weights the HARD loss (Hinton's α):
+ * h = 0 (the default) is pure distillation and needs no labels, h = 1 is plain cross-entropy. The teacher is a
  * constant: no gradient flows into it. One fused kernel per batch computes the loss and
  * d loss / d student (numerically stable for any T > 0 and logits of any size).
- * @example const loss = temperatureKl(studentLogits, teacherLogits, { temperature: 4, alpha: 0.1, labels });
+ * @example const loss = temperatureKl(studentLogits, teacherLogits, { temperature: 4, hardWeight: 0.1, labels });
  */
 export function temperatureKl<T extends AnyTensor>(student: T, teacher: T, options: TemperatureKlOptions<T>): T {
   return mean(temperatureKlPerRow(student, teacher, options));

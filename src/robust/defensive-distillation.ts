@@ -1,17 +1,14 @@
 import type { Dataset } from '../data/dataset.js';
 import { distill } from '../distill/distiller.js';
+import { checkTeacher } from '../distill/options.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
+import { checkTemperature } from '../losses/loss-options.js';
 import { softmaxCrossEntropy } from '../losses/softmax-cross-entropy.js';
 import type { Sequential } from '../nn/sequential.js';
 import { scale } from '../ops/elementwise.js';
 import { fit, type FitOptions, type FitResult } from '../train/fit.js';
 import type { AttackNorm } from './attack-ops.js';
 import { type RobustCurve, robustAccuracyCurve } from './attacks.js';
-import { checkTeacher } from './robust-distill.js';
-
-function checkTemperature(who: string, temperature: number): void {
-  if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`${who}: temperature must be a finite number > 0, got ${temperature}`);
-}
 
 /**
  * Trains `model` with cross-entropy of softmax(logits / T): the first stage of defensive
@@ -41,7 +38,7 @@ export function temperatureTrain(model: Sequential, data: Dataset, options: FitO
 export async function defensiveDistill(student: Sequential, data: Dataset, options: FitOptions & { teacher: Sequential; temperature: number }): Promise<FitResult> {
   checkTemperature('defensiveDistill', options.temperature);
   checkTeacher('defensiveDistill', student, options.teacher);
-  return distill(student, data, { ...options, alpha: 0 });
+  return distill(student, data, { ...options, hardWeight: 0 });
 }
 
 export interface ApparentRobustness {

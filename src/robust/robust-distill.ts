@@ -9,6 +9,8 @@ import { sum } from '../ops/reduce.js';
 import { fit, type FitOptions, type FitResult, type Objective } from '../train/fit.js';
 import { InnerAttack, type InnerAttackOptions } from './inner-attack.js';
 import { requirePixelUnits } from './pixel-units.js';
+import { teacherStudentDiagnosis } from '../distill/diagnose.js';
+import { checkTeacher, type DistillationWeights, distillationWeights } from '../distill/options.js';
 
 /**
  * What every objective with a PGD inside its training step shares: the trained model's
@@ -52,18 +54,13 @@ export class AdversarialTrainingObjective extends InnerAttackObjective {
   }
 }
 
-export interface ArdOptions {
+export interface ArdOptions extends DistillationWeights {
   /** The (robust) teacher, frozen; run in evaluation mode on the clean batch. */
   teacher: Sequential;
   attack: InnerAttackOptions;
-  /** Softmax temperature T of the KL term (default 4). */
-  temperature?: number;
-  /**
-   * Weight of the hard loss (the clean cross-entropy), as `alpha` in `distill`; the KL term
-   * gets 1 − hardWeight (default 0.1). (ARD's former `alpha` weighted the KL term: passing
-   * it fails with a message.)
-   */
-  hardWeight?: number;
+  // temperature (default 4) of the KL term and hardWeight (default 0.1), the weight of the
+  // clean cross-entropy (the KL term gets 1 − hardWeight), as in distill: DistillationWeights.
+  // (ARD's former `alpha` weighted the KL term: passing it fails with a message.)
   /**
    * What the inner PGD maximises on the student: 'ce' its cross-entropy with the labels (as
    * in the ARD authors' code, the default) or 'kl' the distillation term T²·KL(t(x) ‖ s(x′)).
@@ -89,11 +86,8 @@ export class ArdObjective extends InnerAttackObjective {
           `(${Number((1 - Number((options as { alpha: unknown }).alpha)).toFixed(6))} for your ${String((options as { alpha: unknown }).alpha)}), the weight of the clean cross-entropy`,
       );
     }
-    const temperature = options.temperature ?? 4;
-    const hardWeight = options.hardWeight ?? 0.1;
     // Checked before super() creates the attack's GPU buffers.
-    if (!(hardWeight >= 0 && hardWeight <= 1)) throw new Error(`ard: hardWeight weights the clean cross-entropy and must be in [0, 1], got ${hardWeight}`);
-    if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`ard: temperature must be > 0, got ${temperature}`);
+    const { temperature, hardWeight } = distillationWeights('ard', options);
     if (options.attackLoss !== undefined && options.attackLoss !== 'ce' && options.attackLoss !== 'kl') {
       throw new Error(`ard: attackLoss must be 'ce' or 'kl', got '${options.attackLoss as string}'`);
     }
@@ -115,6 +109,10 @@ export class ArdObjective extends InnerAttackObjective {
       ce: scale(softmaxCrossEntropy(clean, y), this.hardWeight),
     };
     return { loss: add(parts.kd, parts.ce), logits: adversarial, parts };
+  }
+
+  diagnose(x: SymbolicTensor, y: SymbolicTensor): Record<string, SymbolicTensor> {
+    return teacherStudentDiagnosis(this.model, this.options.teacher, x, y, this.temperature);
   }
 }
 
@@ -147,6 +145,10 @@ export class RsladObjective extends InnerAttackObjective {
     };
     return { loss: add(parts.adversarialKl, parts.naturalKl), logits: adversarial, parts };
   }
+
+  diagnose(x: SymbolicTensor, y: SymbolicTensor): Record<string, SymbolicTensor> {
+    return teacherStudentDiagnosis(this.model, this.options.teacher, x, y, 1);
+  }
 }
 
 /**
@@ -161,7 +163,7 @@ export async function adversarialTrain(model: Sequential, data: Dataset, options
 
 /**
  * Trains `student` by ARD from a frozen (robust) teacher; see {@link ArdObjective}.
- * @example await ardDistill(student, train, { teacher, attack: { epsilon: 0.1, steps: 7 }, temperature: 4, alpha: 0.9, epochs: 5, batchSize: 64, optimizer });
+ * @example await ardDistill(student, train, { teacher, attack: { epsilon: 0.1, steps: 7 }, temperature: 4, hardWeight: 0.1, epochs: 5, batchSize: 64, optimizer });
  */
 export async function ardDistill(student: Sequential, data: Dataset, options: FitOptions & ArdOptions): Promise<FitResult> {
   requirePixelUnits(data, 'ardDistill', 'the inner attack works', 'train on');
@@ -182,13 +184,5 @@ async function fitAndDispose(model: Sequential, data: Dataset, objective: Object
     return await fit(model, data, objective, options);
   } finally {
     objective.dispose();
-  }
-}
-
-/** Throws unless the teacher is another model with the student's input and output shapes. */
-export function checkTeacher(who: string, student: Sequential, teacher: Sequential): void {
-  if (teacher === student) throw new Error(`${who}: the teacher and the student must be different models`);
-  for (const [what, t, s] of [['takes', teacher.inputShape, student.inputShape], ['outputs', teacher.outputShape, student.outputShape]] as const) {
-    if (t.join() !== s.join()) throw new Error(`${who}: teacher '${teacher.name}' ${what} [${t}] but student '${student.name}' ${what} [${s}]`);
   }
 }

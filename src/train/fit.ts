@@ -32,6 +32,12 @@ export interface Objective {
    * of training steps (plan runs) the checkpoint covers; `source` names the checkpoint for messages.
    */
   restoreState?(state: Record<string, number> | undefined, info: { stepsDone: number; source: string }): void;
+  /**
+   * What the loss is made of, by name ('teacher logits', 'hard loss ...', ...), for the NaN
+   * guard's message: built and run only when a step's loss is non-finite, as a forward-only
+   * graph on that step's batch with the weights from before the step.
+   */
+  diagnose?(x: SymbolicTensor, y: SymbolicTensor): Record<string, SymbolicTensor>;
 }
 
 export interface EpochStats {
@@ -222,8 +228,9 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
             optimizer.restoreStep(before.optimizerStep);
             model.dropoutRng.restore(before.dropoutStep, model.dropoutRng.seed);
             await ctx.sync();
+            const diagnosis = objective.diagnose ? `; ${await diagnoseBatch(objective.diagnose.bind(objective), model, batch, batchSize)}` : '';
             throw new Error(
-              `fit: the training loss became ${value} at step ${step} of epoch ${epoch} (${await nonFiniteParts(plan, parts)}); ` +
+              `fit: the training loss became ${value} at step ${step} of epoch ${epoch} (${await nonFiniteParts(plan, parts)}${diagnosis}); ` +
                 `the weights are as they were before that step. Lower the learning rate or check the inputs of that batch`,
             );
           }
@@ -295,6 +302,36 @@ async function nonFiniteParts(plan: Plan, parts: Record<string, SymbolicTensor>)
   }
   if (bad.length > 0) return `non-finite parts: ${bad.join(', ')}`;
   return Object.keys(parts).length > 0 ? 'every named part is finite; their sum is not' : 'it has no named parts';
+}
+
+/**
+ * Runs the objective's diagnostic tensors on one batch and says which are non-finite (any
+ * element NaN or ±Infinity) and which are finite.
+ */
+async function diagnoseBatch(
+  diagnose: NonNullable<Objective['diagnose']>,
+  model: Sequential,
+  batch: { images: Float32Array; labels: Uint32Array },
+  batchSize: number,
+): Promise<string> {
+  const graph = new Graph(model.ctx);
+  const x = graph.input('x', [batchSize, ...model.inputShape]);
+  const y = graph.input('y', [batchSize], 'u32');
+  const checks = Object.entries(diagnose(x, y));
+  const plan = compile(graph, { fetch: checks.map(([, t]) => t) });
+  try {
+    plan.run({ x: batch.images, y: batch.labels });
+    const bad: string[] = [];
+    const good: string[] = [];
+    for (const [name, tensor] of checks) {
+      const values = await plan.read(tensor);
+      (values.every(Number.isFinite) ? good : bad).push(name);
+    }
+    return `on that batch with the weights from before the step, non-finite: ${bad.join(', ') || 'none'}; finite: ${good.join(', ') || 'none'}`;
+  } finally {
+    plan.dispose();
+    graph.dispose();
+  }
 }
 
 /** Checks a mid-epoch checkpoint's step and running sums before training continues from them. */

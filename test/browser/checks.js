@@ -76,7 +76,7 @@ function logSoftmax(z) {
 }
 
 /** Float64 per-row loss and d(loss row)/d(student row), from Hinton's definition. */
-function temperatureKlReference(student, teacher, labels, rows, classes, T, alpha) {
+function temperatureKlReference(student, teacher, labels, rows, classes, T, hardWeight) {
   const loss = new Float64Array(rows);
   const grad = new Float64Array(rows * classes);
   for (let r = 0; r < rows; r++) {
@@ -87,11 +87,11 @@ function temperatureKlReference(student, teacher, labels, rows, classes, T, alph
     const logQ = logSoftmax(s);
     let kl = 0;
     for (let c = 0; c < classes; c++) kl += Math.exp(logPt[c]) * (logPt[c] - logPs[c]);
-    loss[r] = (1 - alpha) * T * T * kl - alpha * logQ[labels[r]];
+    loss[r] = (1 - hardWeight) * T * T * kl - hardWeight * logQ[labels[r]];
     for (let c = 0; c < classes; c++) {
       const soft = T * (Math.exp(logPs[c]) - Math.exp(logPt[c]));
       const hard = Math.exp(logQ[c]) - (c === labels[r] ? 1 : 0);
-      grad[r * classes + c] = (1 - alpha) * soft + alpha * hard;
+      grad[r * classes + c] = (1 - hardWeight) * soft + hardWeight * hard;
     }
   }
   return { loss, grad };
@@ -103,22 +103,22 @@ function temperatureKlReference(student, teacher, labels, rows, classes, T, alph
  * Tolerances: loss |err| ≤ 1e-5·|loss| + 1e-6; gradient, per element,
  * |err| ≤ 1e-5·max|grad of its row| + 1e-7 (entries near zero have no useful relative error).
  */
-export async function temperatureKlCheck(kdgpu, ctx, { rows, classes, temperature, alpha, seed = 1 }) {
+export async function temperatureKlCheck(kdgpu, ctx, { rows, classes, temperature, hardWeight, seed = 1 }) {
   const student = randomArray(rows * classes, seed, 4);
   const teacher = randomArray(rows * classes, seed + 1, 4);
   const labels = Uint32Array.from(randomArray(rows, seed + 2), (u) => Math.floor((u + 1) / 2 * classes) % classes);
-  const ref = temperatureKlReference(student, teacher, labels, rows, classes, temperature, alpha);
+  const ref = temperatureKlReference(student, teacher, labels, rows, classes, temperature, hardWeight);
   const refMean = ref.loss.reduce((s, v) => s + v, 0) / rows;
 
   const s = kdgpu.Tensor.from(ctx, student, [rows, classes]);
   const t = kdgpu.Tensor.from(ctx, teacher, [rows, classes]);
   const y = kdgpu.Tensor.from(ctx, labels, [rows], 'u32');
-  const eager = kdgpu.temperatureKl(s, t, { temperature, alpha, labels: y });
+  const eager = kdgpu.temperatureKl(s, t, { temperature, hardWeight, labels: y });
   const [loss] = await eager.read();
 
   const graph = new kdgpu.Graph(ctx);
   const input = graph.input('student', [rows, classes]);
-  const mean = kdgpu.temperatureKl(input, graph.bind(t), { temperature, alpha, labels: graph.bind(y) });
+  const mean = kdgpu.temperatureKl(input, graph.bind(t), { temperature, hardWeight, labels: graph.bind(y) });
   const [dStudent] = kdgpu.gradients(mean, [input]);
   const plan = kdgpu.compile(graph, { fetch: [dStudent] });
   plan.run({ student });
