@@ -14,7 +14,8 @@ export interface SanityFlag {
 /** One attack's accuracies, aligned with the curve's epsilons. */
 export interface AttackCurve {
   name: string;
-  kind: 'fgsm' | 'pgd';
+  /** fgsm is single-step; pgd, apgd and autoattack are iterative. */
+  kind: 'fgsm' | 'pgd' | 'apgd' | 'autoattack';
   accuracy: number[];
 }
 
@@ -38,7 +39,7 @@ export function noiseTolerance(n: number, p: number): number {
 
 /**
  * Flags a robustness curve that cannot be trusted:
- * - 'unbounded-attack-fails': a PGD attack at the unbounded ε (the last one) leaves more
+ * - 'unbounded-attack-fails': an iterative attack (PGD, APGD, AutoAttack) at the unbounded ε (the last one) leaves more
  *   than 5% accuracy (it should reach ~0: the attack or its gradients are broken);
  * - 'accuracy-rises-with-epsilon': an attack's accuracy grows with ε beyond noise;
  * - 'pgd-weaker-than-fgsm': an iterative attack does worse than a single step beyond noise;
@@ -53,7 +54,7 @@ export function sanityFlags(curve: { clean: number; count: number; epsilons: rea
   const flags: SanityFlag[] = [];
   const last = epsilons.length - 1;
   for (const c of curves) {
-    if (curve.unbounded && c.kind === 'pgd' && c.accuracy[last]! > UNBOUNDED_MAX_ACCURACY) {
+    if (curve.unbounded && c.kind !== 'fgsm' && c.accuracy[last]! > UNBOUNDED_MAX_ACCURACY) {
       flags.push({
         check: 'unbounded-attack-fails',
         attack: c.name,
@@ -76,7 +77,7 @@ export function sanityFlags(curve: { clean: number; count: number; epsilons: rea
     }
   }
   epsilons.forEach((epsilon, k) => {
-    for (const pgd of curves.filter((c) => c.kind === 'pgd')) {
+    for (const pgd of curves.filter((c) => c.kind !== 'fgsm')) {
       for (const fgsm of curves.filter((c) => c.kind === 'fgsm')) {
         const [a, b] = [pgd.accuracy[k]!, fgsm.accuracy[k]!];
         if (a > b + noiseTolerance(count, (a + b) / 2)) {

@@ -9,6 +9,7 @@ import { softmaxCrossEntropyPerRow } from '../losses/softmax-cross-entropy.js';
 import type { Sequential } from '../nn/sequential.js';
 import { argmaxCorrect } from '../ops/accuracy.js';
 import { sum } from '../ops/reduce.js';
+import { type ApgdLoss, ApgdRunner, targetsOfRank } from './apgd.js';
 import { type AttackNorm, attackRandomStart, attackStep, keepBestAdversarial } from './attack-ops.js';
 
 /** What the attacker maximises: softmax cross-entropy at T = 1, or the CW margin max_{c≠y} z_c − z_y. */
@@ -40,11 +41,75 @@ export interface PgdSpec {
   randomStart?: boolean;
 }
 
-export type AttackSpec = FgsmSpec | PgdSpec;
+/**
+ * APGD (Croce & Hein 2020), L∞: momentum and a per-image step size that halves where the
+ * loss stalls; `loss` 'ce' (APGD-CE), 'dlr' (APGD-DLR) or 'dlr-targeted' (APGD-T: one run per
+ * target class, the `targets` classes with the largest clean logits after the top one).
+ */
+export interface ApgdSpec {
+  kind: 'apgd';
+  epsilon: number;
+  norm?: 'linf';
+  loss?: ApgdLoss;
+  /** Iterations per run (default 100, as in AutoAttack). */
+  steps?: number;
+  /** Random restarts per loss and target (default 1). */
+  restarts?: number;
+  /** Target classes of APGD-T (default 9, at most classes − 1). */
+  targets?: number;
+}
+
+/**
+ * The AutoAttack-style cascade (Croce & Hein 2020, its white-box part): APGD-CE, then APGD-T
+ * with `targets` target classes on the images still robust; an image counts as robust only
+ * if it survives every stage (the worst case per image).
+ */
+export interface AutoAttackSpec {
+  kind: 'autoattack';
+  epsilon: number;
+  norm?: 'linf';
+  /** Iterations of each APGD run (default 100). */
+  steps?: number;
+  /** Target classes of the APGD-T stage (default 9, at most classes − 1). */
+  targets?: number;
+}
+
+export type AttackSpec = FgsmSpec | PgdSpec | ApgdSpec | AutoAttackSpec;
+
+/** One APGD run of a cascade: its loss and, for APGD-T, the rank of its target class. */
+interface ApgdStage {
+  name: string;
+  loss: ApgdLoss;
+  targetRank?: number;
+}
+
+/** Checks an APGD or AutoAttack spec; returns its stages (in order), iterations and restarts. */
+export function resolveApgd(spec: ApgdSpec | AutoAttackSpec, classes: number): { epsilon: number; steps: number; restarts: number; stages: ApgdStage[] } {
+  const who = spec.kind;
+  const { epsilon, norm = 'linf' } = spec;
+  if (norm !== 'linf') throw new Error(`${who}: only the L∞ norm is implemented, got '${norm as string}'`);
+  if (!(Number.isFinite(epsilon) && epsilon >= 0)) throw new Error(`${who}: epsilon must be a finite number ≥ 0, got ${epsilon}`);
+  const steps = spec.steps ?? 100;
+  const restarts = spec.kind === 'apgd' ? (spec.restarts ?? 1) : 1;
+  const targets = spec.targets ?? Math.min(9, classes - 1);
+  for (const [what, v] of [['steps', steps], ['restarts', restarts], ['targets', targets]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${who}: ${what} must be a positive integer, got ${v}`);
+  }
+  if (targets > classes - 1) throw new Error(`${who}: targets must be at most classes − 1 = ${classes - 1}, got ${targets}`);
+  const loss = spec.kind === 'apgd' ? (spec.loss ?? 'ce') : 'ce';
+  if (loss !== 'ce' && loss !== 'dlr' && loss !== 'dlr-targeted') throw new Error(`apgd: loss must be 'ce', 'dlr' or 'dlr-targeted', got '${loss as string}'`);
+  const targeted = (rank: number): ApgdStage => ({ name: `apgd-t (target rank ${rank})`, loss: 'dlr-targeted', targetRank: rank });
+  const ranks = Array.from({ length: targets }, (_, i) => i + 2);
+  const stages: ApgdStage[] =
+    spec.kind === 'autoattack' ? [{ name: 'apgd-ce', loss: 'ce' }, ...ranks.map(targeted)] : loss === 'dlr-targeted' ? ranks.map(targeted) : [{ name: `apgd-${loss}`, loss }];
+  return { epsilon, steps, restarts, stages };
+}
 
 export interface BatchAttackResult {
   /** 1 where the image stayed correctly classified (clean and under every candidate tried). */
   robust: Uint8Array;
+  /** APGD and AutoAttack: robustness after each stage of the cascade (cumulative). */
+  stages?: { name: string; robust: Uint8Array }[];
   /** The kept adversarial images [count, ...inputShape], when asked for. */
   adversarial?: Float32Array;
 }
@@ -73,10 +138,16 @@ export function traceAttackStep(
   attackStep(xAdv, x, grad!, budget, { norm });
 }
 
+/** Checks any attack spec for a model with `classes` classes, before any GPU work. */
+export function checkAttackSpec(spec: AttackSpec, classes: number): void {
+  if (spec.kind === 'apgd' || spec.kind === 'autoattack') resolveApgd(spec, classes);
+  else resolveAttack(spec);
+}
+
 /** Checks ε, α, steps and restarts; returns them with defaults filled in. */
-export function resolveAttack(spec: AttackSpec): Required<Omit<PgdSpec, 'kind' | 'relativeStepSize'>> & { kind: AttackSpec['kind'] } {
+export function resolveAttack(spec: FgsmSpec | PgdSpec): Required<Omit<PgdSpec, 'kind' | 'relativeStepSize'>> & { kind: AttackSpec['kind'] } {
   const { kind, epsilon, norm = 'linf', loss = 'ce' } = spec;
-  if (kind !== 'fgsm' && kind !== 'pgd') throw new Error(`attack: kind must be 'fgsm' or 'pgd', got '${kind as string}'`);
+  if (kind !== 'fgsm' && kind !== 'pgd') throw new Error(`attack: kind must be 'fgsm', 'pgd', 'apgd' or 'autoattack', got '${kind as string}'`);
   if (norm !== 'linf' && norm !== 'l2') throw new Error(`attack: norm must be 'linf' or 'l2', got '${norm as string}'`);
   if (loss !== 'ce' && loss !== 'margin') throw new Error(`attack: loss must be 'ce' or 'margin', got '${loss as string}'`);
   if (!(Number.isFinite(epsilon) && epsilon >= 0)) throw new Error(`attack: epsilon must be a finite number ≥ 0, got ${epsilon}`);
@@ -119,6 +190,7 @@ export class Attacker {
   private readonly budget: Tensor;
   private readonly counter: Tensor;
   private readonly plans = new Map<string, { graph: Graph; plan: Plan }>();
+  private apgd?: ApgdRunner;
 
   constructor(readonly model: Sequential, options: { batchSize: number }) {
     const { batchSize } = options;
@@ -145,12 +217,15 @@ export class Attacker {
     spec: AttackSpec,
     options: { seed?: number; batchIndex?: number; adversarial?: boolean } = {},
   ): Promise<BatchAttackResult> {
-    const attack = resolveAttack(spec);
     const { seed = 0, batchIndex = 0 } = options;
     if (images.length !== this.x.size || labels.length !== this.batchSize) {
       throw new Error(`Attacker.attackBatch: expected ${this.x.size} image values and ${this.batchSize} labels (batch ${formatShape(this.x.shape)}), got ${images.length} and ${labels.length}`);
     }
     if (!Number.isInteger(count) || count < 1 || count > this.batchSize) throw new Error(`Attacker.attackBatch: count must be 1..${this.batchSize}, got ${count}`);
+    if (spec.kind === 'apgd' || spec.kind === 'autoattack') {
+      return this.attackApgd(images, labels, count, resolveApgd(spec, this.model.outputShape[0]!), { seed, batchIndex, adversarial: options.adversarial });
+    }
+    const attack = resolveAttack(spec);
     this.x.write(images);
     this.y.write(labels);
     this.xAdv.write(images);
@@ -170,10 +245,46 @@ export class Attacker {
       this.scorePlan(attack.loss).run();
       key = (await this.bestKey.read()) as Float32Array;
     }
-    const robust = Uint8Array.from({ length: count }, (_, i) => (key[2 * i] === 0 ? 1 : 0));
-    if (!options.adversarial) return { robust };
-    const adversarial = ((await this.best.read()) as Float32Array).slice(0, count * (this.x.size / this.batchSize));
-    return { robust, adversarial };
+    return this.result(key, count, options.adversarial);
+  }
+
+  /**
+   * APGD runs (or the AutoAttack cascade) on one batch: the clean images are scored, then each
+   * stage attacks the batch while some image is still robust; best/bestKey keep the strongest
+   * point per image across stages, so the result is the worst case per image.
+   */
+  private async attackApgd(
+    images: Float32Array,
+    labels: Uint32Array,
+    count: number,
+    attack: ReturnType<typeof resolveApgd>,
+    options: { seed: number; batchIndex: number; adversarial?: boolean },
+  ): Promise<BatchAttackResult> {
+    this.x.write(images);
+    this.y.write(labels);
+    this.xAdv.write(images);
+    this.bestKey.write(new Float32Array(this.batchSize * 2).fill(-1));
+    this.scorePlan('ce').run();
+    let key = (await this.bestKey.read()) as Float32Array;
+    this.apgd ??= new ApgdRunner(this.model, { x: this.x, y: this.y, xAdv: this.xAdv, best: this.best, bestKey: this.bestKey, budget: this.budget, counter: this.counter });
+    const classes = this.model.outputShape[0]!;
+    const clean = attack.stages.some((s) => s.targetRank) ? await this.apgd.cleanLogits() : undefined;
+    const stages: { name: string; robust: Uint8Array }[] = [];
+    for (const [index, stage] of attack.stages.entries()) {
+      for (let restart = 0; restart < attack.restarts && !allFooled(key, count); restart++) {
+        const targets = stage.targetRank ? targetsOfRank(clean!, this.batchSize, classes, stage.targetRank) : undefined;
+        await this.apgd.run({ loss: stage.loss, epsilon: attack.epsilon, steps: attack.steps, seed: deriveSeed(options.seed, options.batchIndex), stream: index * attack.restarts + restart, targets });
+        key = (await this.bestKey.read()) as Float32Array;
+      }
+      stages.push({ name: stage.name, robust: robustOf(key, count) });
+    }
+    return { ...(await this.result(key, count, options.adversarial)), stages };
+  }
+
+  private async result(key: Float32Array, count: number, adversarial?: boolean): Promise<BatchAttackResult> {
+    const robust = robustOf(key, count);
+    if (!adversarial) return { robust };
+    return { robust, adversarial: ((await this.best.read()) as Float32Array).slice(0, count * (this.x.size / this.batchSize)) };
   }
 
   dispose(): void {
@@ -182,6 +293,7 @@ export class Attacker {
       graph.dispose();
     }
     this.plans.clear();
+    this.apgd?.dispose();
     for (const t of [this.x, this.y, this.xAdv, this.best, this.bestKey, this.budget, this.counter]) t.dispose();
   }
 
@@ -217,6 +329,10 @@ export class Attacker {
     }
     return entry.plan;
   }
+}
+
+function robustOf(key: Float32Array, count: number): Uint8Array {
+  return Uint8Array.from({ length: count }, (_, i) => (key[2 * i] === 0 ? 1 : 0));
 }
 
 function allFooled(key: Float32Array, count: number): boolean {

@@ -5,7 +5,7 @@ import type { Sequential } from '../nn/sequential.js';
 import { evaluate } from '../train/evaluate.js';
 import type { AttackNorm } from './attack-ops.js';
 import { type AttackCurve, sanityFlags, type SanityFlag } from './attack-sanity.js';
-import { Attacker, type AttackSpec, type FgsmSpec, type PgdSpec, resolveAttack } from './attacker.js';
+import { type ApgdSpec, Attacker, type AttackSpec, type AutoAttackSpec, checkAttackSpec, type FgsmSpec, type PgdSpec } from './attacker.js';
 
 export interface AttackRunOptions {
   /** Images per GPU batch (default 100). */
@@ -24,6 +24,8 @@ export interface AttackDatasetResult {
   robust: Uint8Array;
   /** The strongest adversarial image found per input, NCHW like the dataset's images. */
   adversarial?: Float32Array;
+  /** APGD and AutoAttack: robust accuracy after each stage of the cascade (cumulative). */
+  stages?: { name: string; accuracy: number }[];
   seconds: number;
 }
 
@@ -45,7 +47,7 @@ export async function attackDataset(model: Sequential, ds: Dataset, options: Att
 
 async function runAttack(attacker: Attacker, ds: Dataset, spec: AttackSpec, options: AttackRunOptions): Promise<AttackDatasetResult> {
   checkDataset(ds, 'attackDataset');
-  resolveAttack(spec);
+  checkAttackSpec(spec, classesOf(attacker.model.outputShape, 'attackDataset'));
   if (ds.shape.join() !== attacker.model.inputShape.join()) {
     throw new Error(`attackDataset: images are [${ds.shape}] but model '${attacker.model.name}' takes [${attacker.model.inputShape}]`);
   }
@@ -58,18 +60,30 @@ async function runAttack(attacker: Attacker, ds: Dataset, spec: AttackSpec, opti
   const adversarial = keepImages ? new Float32Array(ds.images.length) : undefined;
   const size = imageSize(ds.shape);
   let offset = 0;
+  let stages: { name: string; robustCount: number }[] | undefined;
   for (const batch of batches(ds, { batchSize: attacker.batchSize })) {
     const result = await attacker.attackBatch(batch.images, batch.labels, batch.count, spec, { seed, batchIndex: batch.index, adversarial: keepImages });
     robust.set(result.robust, offset);
     adversarial?.set(result.adversarial!, offset * size);
     offset += batch.count;
+    if (result.stages) {
+      stages ??= result.stages.map((s) => ({ name: s.name, robustCount: 0 }));
+      result.stages.forEach((s, i) => (stages![i]!.robustCount += s.robust.reduce((a, b) => a + b, 0)));
+    }
   }
   const accuracy = robust.reduce((a, b) => a + b, 0) / ds.count;
-  return { count: ds.count, accuracy, robust, adversarial, seconds: (performance.now() - started) / 1000 };
+  return {
+    count: ds.count,
+    accuracy,
+    robust,
+    adversarial,
+    ...(stages ? { stages: stages.map((s) => ({ name: s.name, accuracy: s.robustCount / ds.count })) } : {}),
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** An attack of a robustness curve: ε comes from the curve (and α, for PGD, from relativeStepSize). */
-export type CurveAttack = (Omit<FgsmSpec, 'epsilon' | 'norm'> | Omit<PgdSpec, 'epsilon' | 'norm' | 'stepSize'>) & {
+export type CurveAttack = (Omit<FgsmSpec, 'epsilon' | 'norm'> | Omit<PgdSpec, 'epsilon' | 'norm' | 'stepSize'> | Omit<ApgdSpec, 'epsilon' | 'norm'> | Omit<AutoAttackSpec, 'epsilon' | 'norm'>) & {
   /** Label in the results (default e.g. 'pgd-margin'). */
   name?: string;
 };
@@ -125,7 +139,7 @@ export async function robustAccuracyCurve(model: Sequential, ds: Dataset, option
     if (epsilons.some((e) => e >= unbounded)) throw new Error(`robustAccuracyCurve: epsilons [${epsilons}] must be below the unbounded ε = ${unbounded}`);
     epsilons.push(unbounded);
   }
-  const names = options.attacks.map((a) => a.name ?? `${a.kind}-${a.loss ?? 'ce'}`);
+  const names = options.attacks.map((a) => a.name ?? (a.kind === 'autoattack' ? 'autoattack' : `${a.kind}-${a.loss ?? 'ce'}`));
   if (new Set(names).size !== names.length) throw new Error(`robustAccuracyCurve: attack names must differ, got ${names.join(', ')}; give each a name`);
 
   const batchSize = options.batchSize ?? 100;
