@@ -60,9 +60,10 @@ export interface ApgdSpec {
 }
 
 /**
- * The AutoAttack-style cascade (Croce & Hein 2020, its white-box part): APGD-CE, then APGD-T
- * with `targets` target classes on the images still robust; an image counts as robust only
- * if it survives every stage (the worst case per image).
+ * The AutoAttack-style cascade (Croce & Hein 2020, its white-box part) over a dataset:
+ * APGD-CE on every image, then APGD-T with `targets` target classes on the images it left
+ * robust; an image counts as robust only if it survives every stage (the worst case per
+ * image). Run by attackDataset and robustAccuracyCurve.
  */
 export interface AutoAttackSpec {
   kind: 'autoattack';
@@ -83,32 +84,39 @@ interface ApgdStage {
   targetRank?: number;
 }
 
-/** Checks an APGD or AutoAttack spec; returns its stages (in order), iterations and restarts. */
-export function resolveApgd(spec: ApgdSpec | AutoAttackSpec, classes: number): { epsilon: number; steps: number; restarts: number; stages: ApgdStage[] } {
+/** Checks an APGD spec; returns its stages (in order: one per loss, or per APGD-T target rank), iterations and restarts. */
+export function resolveApgd(spec: ApgdSpec, classes: number): { epsilon: number; steps: number; restarts: number; stages: ApgdStage[] } {
+  const { epsilon, steps, targets } = checkApgdBudget(spec, classes);
+  const restarts = spec.restarts ?? 1;
+  if (!Number.isInteger(restarts) || restarts < 1) throw new Error(`apgd: restarts must be a positive integer, got ${restarts}`);
+  const loss = spec.loss ?? 'ce';
+  if (loss !== 'ce' && loss !== 'dlr' && loss !== 'dlr-targeted') throw new Error(`apgd: loss must be 'ce', 'dlr' or 'dlr-targeted', got '${loss as string}'`);
+  const stages: ApgdStage[] =
+    loss === 'dlr-targeted'
+      ? Array.from({ length: targets }, (_, i) => ({ name: `apgd-t (target rank ${i + 2})`, loss, targetRank: i + 2 }))
+      : [{ name: `apgd-${loss}`, loss }];
+  return { epsilon, steps, restarts, stages };
+}
+
+/** Checks what APGD and AutoAttack share: L∞, ε, iterations and the number of APGD-T targets. */
+export function checkApgdBudget(spec: ApgdSpec | AutoAttackSpec, classes: number): { epsilon: number; steps: number; targets: number } {
   const who = spec.kind;
   const { epsilon, norm = 'linf' } = spec;
   if (norm !== 'linf') throw new Error(`${who}: only the L∞ norm is implemented, got '${norm as string}'`);
   if (!(Number.isFinite(epsilon) && epsilon >= 0)) throw new Error(`${who}: epsilon must be a finite number ≥ 0, got ${epsilon}`);
   const steps = spec.steps ?? 100;
-  const restarts = spec.kind === 'apgd' ? (spec.restarts ?? 1) : 1;
   const targets = spec.targets ?? Math.min(9, classes - 1);
-  for (const [what, v] of [['steps', steps], ['restarts', restarts], ['targets', targets]] as const) {
+  for (const [what, v] of [['steps', steps], ['targets', targets]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${who}: ${what} must be a positive integer, got ${v}`);
   }
   if (targets > classes - 1) throw new Error(`${who}: targets must be at most classes − 1 = ${classes - 1}, got ${targets}`);
-  const loss = spec.kind === 'apgd' ? (spec.loss ?? 'ce') : 'ce';
-  if (loss !== 'ce' && loss !== 'dlr' && loss !== 'dlr-targeted') throw new Error(`apgd: loss must be 'ce', 'dlr' or 'dlr-targeted', got '${loss as string}'`);
-  const targeted = (rank: number): ApgdStage => ({ name: `apgd-t (target rank ${rank})`, loss: 'dlr-targeted', targetRank: rank });
-  const ranks = Array.from({ length: targets }, (_, i) => i + 2);
-  const stages: ApgdStage[] =
-    spec.kind === 'autoattack' ? [{ name: 'apgd-ce', loss: 'ce' }, ...ranks.map(targeted)] : loss === 'dlr-targeted' ? ranks.map(targeted) : [{ name: `apgd-${loss}`, loss }];
-  return { epsilon, steps, restarts, stages };
+  return { epsilon, steps, targets };
 }
 
 export interface BatchAttackResult {
   /** 1 where the image stayed correctly classified (clean and under every candidate tried). */
   robust: Uint8Array;
-  /** APGD and AutoAttack: robustness after each stage of the cascade (cumulative). */
+  /** APGD: robustness after each stage (each APGD-T target), cumulative. */
   stages?: { name: string; robust: Uint8Array }[];
   /** The kept adversarial images [count, ...inputShape], when asked for. */
   adversarial?: Float32Array;
@@ -140,7 +148,8 @@ export function traceAttackStep(
 
 /** Checks any attack spec for a model with `classes` classes, before any GPU work. */
 export function checkAttackSpec(spec: AttackSpec, classes: number): void {
-  if (spec.kind === 'apgd' || spec.kind === 'autoattack') resolveApgd(spec, classes);
+  if (spec.kind === 'apgd') resolveApgd(spec, classes);
+  else if (spec.kind === 'autoattack') checkApgdBudget(spec, classes);
   else resolveAttack(spec);
 }
 
@@ -222,7 +231,10 @@ export class Attacker {
       throw new Error(`Attacker.attackBatch: expected ${this.x.size} image values and ${this.batchSize} labels (batch ${formatShape(this.x.shape)}), got ${images.length} and ${labels.length}`);
     }
     if (!Number.isInteger(count) || count < 1 || count > this.batchSize) throw new Error(`Attacker.attackBatch: count must be 1..${this.batchSize}, got ${count}`);
-    if (spec.kind === 'apgd' || spec.kind === 'autoattack') {
+    if (spec.kind === 'autoattack') {
+      throw new Error('Attacker.attackBatch: autoattack runs over a dataset (attackDataset, robustAccuracyCurve), so that APGD-T attacks only the images APGD-CE left robust');
+    }
+    if (spec.kind === 'apgd') {
       return this.attackApgd(images, labels, count, resolveApgd(spec, this.model.outputShape[0]!), { seed, batchIndex, adversarial: options.adversarial });
     }
     const attack = resolveAttack(spec);
@@ -249,9 +261,9 @@ export class Attacker {
   }
 
   /**
-   * APGD runs (or the AutoAttack cascade) on one batch: the clean images are scored, then each
-   * stage attacks the batch while some image is still robust; best/bestKey keep the strongest
-   * point per image across stages, so the result is the worst case per image.
+   * APGD on one batch: the clean images are scored, then each stage (one per APGD-T target)
+   * attacks the batch while some image is still robust; best/bestKey keep the strongest point
+   * per image across stages, so the result is the worst case per image.
    */
   private async attackApgd(
     images: Float32Array,

@@ -1,11 +1,12 @@
 import { batches } from '../data/batches.js';
+import { deriveSeed } from '../data/seed.js';
 import { requirePixelUnits } from './pixel-units.js';
 import { checkClassifierData, checkDataset, classesOf, type Dataset, imageSize } from '../data/dataset.js';
 import type { Sequential } from '../nn/sequential.js';
 import { evaluate } from '../train/evaluate.js';
 import type { AttackNorm } from './attack-ops.js';
 import { type AttackCurve, sanityFlags, type SanityFlag } from './attack-sanity.js';
-import { type ApgdSpec, Attacker, type AttackSpec, type AutoAttackSpec, checkAttackSpec, type FgsmSpec, type PgdSpec } from './attacker.js';
+import { type ApgdSpec, Attacker, type AttackSpec, type AutoAttackSpec, checkApgdBudget, checkAttackSpec, type FgsmSpec, type PgdSpec } from './attacker.js';
 
 export interface AttackRunOptions {
   /** Images per GPU batch (default 100). */
@@ -46,6 +47,7 @@ export async function attackDataset(model: Sequential, ds: Dataset, options: Att
 }
 
 async function runAttack(attacker: Attacker, ds: Dataset, spec: AttackSpec, options: AttackRunOptions): Promise<AttackDatasetResult> {
+  if (spec.kind === 'autoattack') return runAutoAttack(attacker, ds, spec, options);
   checkDataset(ds, 'attackDataset');
   checkAttackSpec(spec, classesOf(attacker.model.outputShape, 'attackDataset'));
   if (ds.shape.join() !== attacker.model.inputShape.join()) {
@@ -80,6 +82,39 @@ async function runAttack(attacker: Attacker, ds: Dataset, spec: AttackSpec, opti
     ...(stages ? { stages: stages.map((s) => ({ name: s.name, accuracy: s.robustCount / ds.count })) } : {}),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * The cascade: APGD-CE on every image, then APGD-T (every target rank) on the images still
+ * robust, packed into full batches, so its cost follows the survivors. Stage accuracies are
+ * cumulative over the whole dataset.
+ */
+async function runAutoAttack(attacker: Attacker, ds: Dataset, spec: AutoAttackSpec, options: AttackRunOptions): Promise<AttackDatasetResult> {
+  const started = performance.now();
+  const { epsilon, steps, targets } = checkApgdBudget(spec, classesOf(attacker.model.outputShape, 'attackDataset'));
+  const ce = await runAttack(attacker, ds, { kind: 'apgd', loss: 'ce', epsilon, steps }, options);
+  const robust = ce.robust.slice();
+  const adversarial = ce.adversarial?.slice();
+  const stages = [{ name: 'apgd-ce', accuracy: ce.accuracy }];
+  const survivors = [...robust.keys()].filter((i) => robust[i] === 1);
+  if (survivors.length > 0) {
+    const size = imageSize(ds.shape);
+    const images = new Float32Array(survivors.length * size);
+    survivors.forEach((i, k) => images.set(ds.images.subarray(i * size, (i + 1) * size), k * size));
+    const packed: Dataset = { ...ds, images, labels: Uint32Array.from(survivors, (i) => ds.labels[i]!), count: survivors.length };
+    const seed = deriveSeed(options.seed ?? 0, 0x41504754);
+    const targeted = await runAttack(attacker, packed, { kind: 'apgd', loss: 'dlr-targeted', epsilon, steps, targets }, { ...options, seed });
+    survivors.forEach((i, k) => {
+      robust[i] = targeted.robust[k]!;
+      adversarial?.set(targeted.adversarial!.subarray(k * size, (k + 1) * size), i * size);
+    });
+    // APGD-T's per-target stages count survivors only; the images APGD-CE fooled stay fooled.
+    for (const stage of targeted.stages!) stages.push({ name: stage.name, accuracy: (stage.accuracy * packed.count) / ds.count });
+  } else {
+    for (let rank = 2; rank < targets + 2; rank++) stages.push({ name: `apgd-t (target rank ${rank})`, accuracy: 0 });
+  }
+  const accuracy = robust.reduce((a, b) => a + b, 0) / ds.count;
+  return { count: ds.count, accuracy, robust, adversarial, stages, seconds: (performance.now() - started) / 1000 };
 }
 
 /** An attack of a robustness curve: ε comes from the curve (and α, for PGD, from relativeStepSize). */

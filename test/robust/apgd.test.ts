@@ -148,6 +148,29 @@ describe('APGD and AutoAttack on a small MNIST model', () => {
     expect(Array.from((await run()).robust)).toEqual(Array.from((await run()).robust));
   });
 
+  it('APGD-DLR is not fooled by logits scaled ×1000 (gradient masking of cross-entropy); the curve runs autoattack', async () => {
+    const masked = sequential([new Flatten(), new Dense(64), new ReLU(), new Dense(10)], { name: 'masked' }).build(gpu(), [1, 28, 28], { seed: 1 });
+    const source = [...model.parameters().values()];
+    for (const [i, t] of [...masked.parameters().values()].entries()) {
+      const values = (await source[i]!.read()) as Float32Array;
+      t.write(i >= 2 ? values.map((v) => v * 1000) : values);
+    }
+    const few = subset(test, 0, 100);
+    const plain = await attackDataset(model, few, { kind: 'apgd', loss: 'dlr', epsilon: 0.2, steps: 20, adversarial: false });
+    const scaled = await attackDataset(masked, few, { kind: 'apgd', loss: 'dlr', epsilon: 0.2, steps: 20, adversarial: false });
+    // DLR is invariant to the scale, so the masked model is as breakable as the plain one.
+    expect(Math.abs(scaled.accuracy - plain.accuracy)).toBeLessThanOrEqual(noiseTolerance(few.count, plain.accuracy));
+    const { robustAccuracyCurve } = await import('../../src/robust/attacks.js');
+    const curve = await robustAccuracyCurve(masked, few, { epsilons: [0.2], attacks: [{ kind: 'fgsm', loss: 'ce' }, { kind: 'autoattack', steps: 10, targets: 2 }] });
+    expect(curve.curves.map((c) => c.name)).toEqual(['fgsm-ce', 'autoattack']);
+    expect(curve.epsilons).toEqual([0.2, 1]);
+    const [atEpsilon, unbounded] = curve.curves[1]!.accuracy;
+    expect(atEpsilon).toBeLessThan(0.2);
+    expect(unbounded).toBe(0);
+    expect(curve.flags.some((f) => f.check === 'gradient-masking-suspected' && f.attack === 'fgsm-ce')).toBe(true);
+    masked.dispose();
+  });
+
   it('rejects bad specs before any GPU work', async () => {
     await expect(attackDataset(model, test, { kind: 'apgd', epsilon: EPSILON, norm: 'l2' as never })).rejects.toThrow("apgd: only the L∞ norm is implemented, got 'l2'");
     await expect(attackDataset(model, test, { kind: 'autoattack', epsilon: EPSILON, targets: 10 })).rejects.toThrow('autoattack: targets must be at most classes − 1 = 9, got 10');
