@@ -147,7 +147,7 @@ describe('kdgpu command', () => {
 
   it('a tiny robustness run writes robustness.json and a self-contained robustness.html, and saves its models', async () => {
     const [out, weights] = ['robustness', 'weights'].map((name) => join(dir, name));
-    const tiny = ['--train-images', '256', '--train-steps', '1', '--batch', '32', '--test-images', '100', '--attack-images', '20', '--pgd-steps', '1'];
+    const tiny = ['--train-images', '256', '--train-steps', '1', '--batch', '32', '--test-images', '100', '--attack-images', '20', '--pgd-steps', '1', '--autoattack-steps', '2', '--autoattack-targets', '2'];
     const result = await cli(['robustness', '--quick', ...tiny, '--out', out, '--save', weights]);
     expect(result.code, result.stderr).toBe(0);
     expect(readdirSync(weights).sort()).toEqual(['student-alone.safetensors', 'student-ard.safetensors', 'student-kd.safetensors', 'teacher.safetensors']);
@@ -163,12 +163,12 @@ describe('kdgpu command', () => {
     for (const m of report.models) {
       const { epsilons, curves, flags, count } = m.attacks;
       expect(epsilons).toEqual([0.05, 0.1, 0.2, 0.3, 1]);
-      expect(curves.map((c) => c.name)).toEqual(['fgsm-ce', 'pgd-ce', 'pgd-margin']);
+      expect(curves.map((c) => c.name)).toEqual(['fgsm-ce', 'pgd-ce', 'pgd-margin', 'autoattack']);
       const flagged = (check: string, attack: string, epsilon: number) => flags.some((f) => f.check === check && f.attack === attack && f.epsilon === epsilon);
       const above = (a: number, b: number) => a > b + noiseTolerance(count, (a + b) / 2);
       for (const c of curves) {
         for (let k = 1; k < epsilons.length; k++) if (above(c.accuracy[k]!, c.accuracy[k - 1]!)) expect(flagged('accuracy-rises-with-epsilon', c.name, epsilons[k]!)).toBe(true);
-        if (c.kind === 'pgd') epsilons.forEach((e, k) => above(c.accuracy[k]!, curves[0]!.accuracy[k]!) && expect(flagged('pgd-weaker-than-fgsm', c.name, e)).toBe(true));
+        if (c.kind !== 'fgsm') epsilons.forEach((e, k) => above(c.accuracy[k]!, curves[0]!.accuracy[k]!) && expect(flagged('pgd-weaker-than-fgsm', c.name, e)).toBe(true));
       }
       expect(m.corruptions).toHaveLength(20);
       expect(m.calibration.before.bins).toHaveLength(15);
@@ -177,5 +177,8 @@ describe('kdgpu command', () => {
     expect(html).not.toMatch(/<script|<link|\b(src|href)="(https?:)?\/\//i);
     expect(html.match(/<img src="data:image\/png;base64,/g)!.length).toBe(8 + 2 * 8 * 4 + 1 + 20);
     expect(html).toMatch(/class="banner (ok|bad)"/);
+    expect(html).toContain('autoattack: the white-box part of AutoAttack');
+    expect(html).toContain('With 20 attacked images each accuracy carries a 95 % interval of up to ±21.9 points');
+    expect(report.settings.attacks.at(-1)).toEqual({ name: 'autoattack', kind: 'autoattack', loss: 'ce+dlr', steps: 2, restarts: 1, targets: 2 });
   }, 300_000);
 });

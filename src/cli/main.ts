@@ -2,7 +2,7 @@
 // The `kdgpu` command.
 import { checkKnown, checkOptionNames, numberOption, parseArgs } from './args.js';
 import { DISTILLATION_DEFAULTS, distillationWeights } from '../distill/options.js';
-import { DEMO_DEFAULTS, DEMO_QUICK, DEMO_ROBUSTNESS, runDemo } from './demo.js';
+import { DEMO_DEFAULTS, DEMO_QUICK, DEMO_QUICK_ROBUSTNESS, DEMO_ROBUSTNESS, runDemo } from './demo.js';
 import { DISTILL_DEFAULTS, runDistillCommand } from './distill-command.js';
 import { ROBUSTNESS_DEFAULTS, ROBUSTNESS_QUICK, runRobustnessCommand } from './robustness-command.js';
 
@@ -50,12 +50,14 @@ Demo options:
   --attack-images N, --pgd-steps N, --restarts N, --train-epsilon E, --train-steps N
                            robustness settings, as for \`kdgpu robustness\` (the ARD student
                            trains for --student-epochs from the demo's plain teacher; the demo
-                           attacks ${DEMO_ROBUSTNESS.attackImages} images with PGD-${DEMO_ROBUSTNESS.pgdSteps} by default; with
-                           --quick, robustness uses the first ${ROBUSTNESS_QUICK.testImages} test images)
+                           attacks ${DEMO_ROBUSTNESS.attackImages} images with PGD-${DEMO_ROBUSTNESS.pgdSteps} by default, ${DEMO_QUICK_ROBUSTNESS.attackImages} with PGD-${DEMO_QUICK_ROBUSTNESS.pgdSteps}
+                           with --quick (a glance, weaker than \`kdgpu robustness\`), on the first
+                           ${ROBUSTNESS_QUICK.testImages} test images with --quick; no AutoAttack)
 
 Robustness options:
-  --quick                  ${ROBUSTNESS_QUICK.trainImages} training, ${ROBUSTNESS_QUICK.testImages} test images, ${ROBUSTNESS_QUICK.attackImages} attacked, PGD-${ROBUSTNESS_QUICK.pgdSteps}, ${ROBUSTNESS_QUICK.epochs} epoch,
-                           ARD with PGD-${ROBUSTNESS_QUICK.trainSteps} (a few minutes)
+  --quick                  ${ROBUSTNESS_QUICK.trainImages} training, ${ROBUSTNESS_QUICK.testImages} test images, ${ROBUSTNESS_QUICK.epochs} epoch, ARD with PGD-${ROBUSTNESS_QUICK.trainSteps};
+                           the same attacks as a full run on the first ${ROBUSTNESS_QUICK.attackImages} test images
+                           (not weaker, only noisier: the report gives the 95 % interval)
   --out DIR                output folder (default ${ROBUSTNESS_DEFAULTS.out})
   --save DIR               save the trained models as DIR/<model>.safetensors
   --load DIR               load the models saved by --save instead of training them
@@ -65,6 +67,10 @@ Robustness options:
   --pgd-steps N            PGD steps (default 40)
   --relative-step-size R   PGD step size α = R·ε (default 2.5/steps, Madry et al.: ε/16 at 40 steps)
   --restarts N             PGD random restarts (default ${ROBUSTNESS_DEFAULTS.restarts})
+  --autoattack-steps N     iterations of each APGD run in the AutoAttack-style cascade (APGD-CE,
+                           then APGD-T on the images still robust) (default 100)
+  --autoattack-targets K   APGD-T target classes (default 9)
+  --no-autoattack          leave the cascade out (it costs up to (1 + K)·N gradient steps per image)
   --epsilons E1,E2,...     L∞ radii (default ${ROBUSTNESS_DEFAULTS.epsilons.join(',')}); ε = 1 is always added as a sanity check
   --train-epsilon E        ε of the PGD in ARD and robust-teacher training (default ${ROBUSTNESS_DEFAULTS.trainEpsilon})
   --train-steps N          its steps (default ${ROBUSTNESS_DEFAULTS.trainSteps})
@@ -117,14 +123,14 @@ const TRAINING_OPTIONS = ['quick', 'out', 'epochs', 'teacher-epochs', 'student-e
 /** Each command's options, so an unknown one is reported as unknown before any parsing. */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   demo: [...TRAINING_OPTIONS, 'hint-weight', 'no-robustness', 'train-teacher', 'export-onnx', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps'],
-  robustness: [...TRAINING_OPTIONS, 'save', 'load', 'robust-teacher', 'attack-images', 'pgd-steps', 'relative-step-size', 'restarts', 'epsilons', 'train-epsilon', 'train-steps'],
+  robustness: [...TRAINING_OPTIONS, 'save', 'load', 'robust-teacher', 'attack-images', 'pgd-steps', 'relative-step-size', 'restarts', 'epsilons', 'train-epsilon', 'train-steps', 'autoattack-steps', 'autoattack-targets', 'no-autoattack'],
   distill: ['teacher', 'teacher-mean', 'teacher-std', 'export-onnx', 'out', 'epochs', 'batch', 'lr', 'temperature', 'hard-weight', 'seed', 'train-images', 'test-images'],
 };
 
 async function main(argv: string[]): Promise<number> {
   const command = argv.find((word) => !word.startsWith('--'));
   if (command && COMMAND_OPTIONS[command]) checkOptionNames(argv, [...COMMAND_OPTIONS[command]!, 'help'], command, RENAMED_OPTIONS);
-  const args = parseArgs(argv, new Set(['quick', 'help', 'no-robustness', 'robust-teacher', 'train-teacher']));
+  const args = parseArgs(argv, new Set(['quick', 'help', 'no-robustness', 'robust-teacher', 'train-teacher', 'no-autoattack']));
   if (!args.command || args.command === 'help' || args.flags.has('help')) {
     process.stdout.write(HELP);
     return args.command && args.command !== 'help' && !args.flags.has('help') ? 1 : 0;
@@ -184,6 +190,12 @@ async function main(argv: string[]): Promise<number> {
       pgdSteps: optionalInteger(args, 'pgd-steps'),
       ...(args.options.has('relative-step-size') ? { relativeStepSize: numberOption(args, 'relative-step-size', NaN, { min: 1e-6, max: 10 }) } : {}),
       restarts: numberOption(args, 'restarts', d.restarts, { min: 1, max: 100, integer: true }),
+      autoattack: args.flags.has('no-autoattack')
+        ? false
+        : {
+            steps: numberOption(args, 'autoattack-steps', d.autoattack ? d.autoattack.steps : 100, { min: 1, max: 10000, integer: true }),
+            targets: numberOption(args, 'autoattack-targets', d.autoattack ? d.autoattack.targets : 9, { min: 1, max: 1000, integer: true }),
+          },
       epsilons: epsilonList(args),
       ...(args.options.has('save') ? { save: args.options.get('save') } : {}),
       ...(args.options.has('load') ? { load: args.options.get('load') } : {}),

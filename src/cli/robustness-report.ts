@@ -1,7 +1,7 @@
 import { ensureWritableDirectory } from '../io/directories.js';
 import type { SanityCheck } from '../robust/attack-sanity.js';
 import { accuracyChart, groupedBarChart, MODEL_COLOURS, reliabilityDiagram } from './robustness-charts.js';
-import { type ModelRobustness, type RobustnessResults, settingLabel } from './robustness.js';
+import { type ModelRobustness, type RobustnessResults, type RobustnessSettings, settingLabel } from './robustness.js';
 import { escapeHtml } from './svg.js';
 
 /** robustness.json: the results of runRobustness with where, when and how they were made. */
@@ -60,7 +60,10 @@ export function robustnessTable(report: Pick<RobustnessReport, 'models' | 'setti
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const note = 'ε columns: accuracy under the strongest of FGSM-CE, PGD-CE, PGD-margin (L∞) on the attacked images; mCE: mean error over the 15 MNIST-C corruptions';
+  const count = report.models[0]?.attacks.count ?? 0;
+  const note =
+    `ε columns: accuracy under the strongest of ${report.settings.attacks.map((a) => a.name).join(', ')} (L∞) on the ${count} attacked images ` +
+    `(95 % interval within ±${(100 * halfWidth95(count)).toFixed(1)} points); mCE: mean error over the 15 MNIST-C corruptions`;
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), note].join('\n');
 }
 
@@ -68,7 +71,8 @@ export function robustnessTable(report: Pick<RobustnessReport, 'models' | 'setti
 export function robustnessReportHtml(report: RobustnessReport): string {
   const s = report.settings;
   const flagCount = report.models.reduce((n, m) => n + m.attacks.flags.length, 0);
-  const pgd = s.attacks.find((a) => a.kind === 'pgd')!;
+  const pgd = s.attacks.find((a) => a.kind === 'pgd') as Extract<RobustnessSettings['attacks'][number], { kind: 'fgsm' | 'pgd' }>;
+  const autoattack = s.attacks.find((a) => a.kind === 'autoattack') as Extract<RobustnessSettings['attacks'][number], { kind: 'autoattack' }> | undefined;
   const relative = pgd.relativeStepSize!;
   const stepRule = `step size α = ${Number(relative.toPrecision(4))}·ε${Math.abs(relative - 2.5 / pgd.steps) < 1e-12 ? ` (2.5·ε / ${pgd.steps} steps, Madry et al.)` : ''}`;
   return `<!doctype html>
@@ -119,8 +123,14 @@ ${modelsTable(report.models)}
 <h2>Adversarial accuracy (L∞)</h2>
 <p>Accuracy on the ${report.data.attack} attacked test images: an image counts as robust if it is classified correctly clean and under the attack.
 FGSM: one signed-gradient step of size ε on the cross-entropy. PGD: ${pgd.steps} steps, ${stepRule}, ${pgd.restarts} random start${pgd.restarts === 1 ? '' : 's'} in the ε-ball
-(strongest kept per image), on the cross-entropy (CE) or the Carlini–Wagner margin max<sub>c≠y</sub> z<sub>c</sub> − z<sub>y</sub>. ε = 0 is the clean accuracy;
-ε = ${s.unboundedEpsilon} (every image reachable) is the sanity check and is only in the table.</p>
+(strongest kept per image), on the cross-entropy (CE) or the Carlini–Wagner margin max<sub>c≠y</sub> z<sub>c</sub> − z<sub>y</sub>.${
+    autoattack
+      ? ` autoattack: the white-box part of AutoAttack (Croce &amp; Hein 2020): APGD-CE (${autoattack.steps} iterations, momentum 0.75, per-image step 2ε halved at the paper's checkpoints) on every attacked image,
+then APGD-T (targeted DLR loss, ${autoattack.targets} target classes, ${autoattack.steps} iterations each) on the images it left robust; an image counts only if it survives every run (the black-box Square attack is not implemented yet).`
+      : ''
+  } ε = 0 is the clean accuracy;
+ε = ${s.unboundedEpsilon} (every image reachable) is the sanity check and is only in the table.
+With ${report.data.attack} attacked images each accuracy carries a 95 % interval of up to ±${(100 * halfWidth95(report.data.attack)).toFixed(1)} points (at 50 %; narrower near 0 and 100 %; hover a cell for its Wilson interval).</p>
 <p>${legend(report.models)}</p>
 <div class="charts">
 ${s.attacks.map((a) => accuracyChart(`${a.name}: accuracy vs ε`, report.models.map((m) => curveSeries(m, a.name)), s.epsilons)).join('\n')}
@@ -206,7 +216,9 @@ function attackTable(models: readonly ModelRobustness[], epsilons: readonly numb
   const sub = first.curves.map(() => first.epsilons.map((e) => `<th>${e}</th>`).join('')).join('');
   const rows = models.map((m) => {
     const flagged = new Set(m.attacks.flags.map((f) => `${f.attack}@${f.epsilon}`));
-    const cells = m.attacks.curves.map((c) => c.accuracy.map((a, k) => `<td${flagged.has(`${c.name}@${m.attacks.epsilons[k]}`) ? ' class="bad"' : ''}>${pct(a)}</td>`).join('')).join('');
+    const cells = m.attacks.curves
+      .map((c) => c.accuracy.map((a, k) => `<td${flagged.has(`${c.name}@${m.attacks.epsilons[k]}`) ? ' class="bad"' : ''} title="95 % interval ${wilsonText(a, m.attacks.count)}">${pct(a)}</td>`).join(''))
+      .join('');
     return `<tr><td class="l">${escapeHtml(m.name)}</td><td>${pct(m.attacks.clean)}</td>${cells}</tr>`;
   });
   return `<table><tr><th class="l" rowspan="2">model</th><th rowspan="2">clean</th>${head}</tr><tr>${sub}</tr>
@@ -268,4 +280,17 @@ function worstAccuracy(m: ModelRobustness, k: number): number {
 
 function pct(x: number): string {
   return Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : 'n/a';
+}
+
+/** Half-width of the normal-approximation 95 % interval of an accuracy of 50 % over n images (the widest). */
+export function halfWidth95(n: number): number {
+  return n > 0 ? 1.96 * Math.sqrt(0.25 / n) : NaN;
+}
+
+/** The Wilson 95 % interval of accuracy p over n images, as "a – b %". */
+export function wilsonText(p: number, n: number): string {
+  const z = 1.96;
+  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+  return `${(100 * Math.max(0, centre - half)).toFixed(1)}–${(100 * Math.min(1, centre + half)).toFixed(1)} %`;
 }

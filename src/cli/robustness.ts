@@ -30,6 +30,11 @@ export interface RobustnessOptions {
   restarts?: number;
   /** PGD step size α as a fraction of ε (default 2.5 / pgdSteps, Madry et al.). */
   relativeStepSize?: number;
+  /**
+   * The AutoAttack-style cascade (APGD-CE, then APGD-T on the survivors) as one more curve:
+   * iterations per APGD run and APGD-T target classes, or false to leave it out (default).
+   */
+  autoattack?: { steps: number; targets: number } | false;
   /** How many of the first test images are attacked (default 1000). */
   attackImages?: number;
   /** Images per attack batch (default 100). */
@@ -65,7 +70,8 @@ export interface AttackResults {
   /** Increasing; the last is the unbounded ε. */
   epsilons: number[];
   unboundedEpsilon: number;
-  curves: (AttackCurve & { loss: 'ce' | 'margin' })[];
+  /** loss: what the attack maximises ('ce+dlr' for the cascade: APGD-CE, then targeted DLR). */
+  curves: (AttackCurve & { loss: 'ce' | 'margin' | 'ce+dlr' })[];
   /** Failed sanity checks (empty when the evaluation looks trustworthy). */
   flags: SanityFlag[];
   seconds: number;
@@ -107,12 +113,17 @@ export interface CorruptedExamples {
   items: (CorruptionSetting & { image: string; predictions: number[] })[];
 }
 
+/** One attack of the report: FGSM, PGD (CE or margin), or the AutoAttack-style cascade (steps = APGD iterations). */
+export type RobustnessAttack =
+  | { name: string; kind: 'fgsm' | 'pgd'; loss: 'ce' | 'margin'; steps: number; restarts: number; relativeStepSize?: number }
+  | { name: string; kind: 'autoattack'; loss: 'ce+dlr'; steps: number; restarts: 1; targets: number };
+
 export interface RobustnessSettings {
   norm: 'linf';
   epsilons: number[];
   unboundedEpsilon: number;
   /** PGD's step size is relativeStepSize·ε. */
-  attacks: { name: string; kind: 'fgsm' | 'pgd'; loss: 'ce' | 'margin'; steps: number; restarts: number; relativeStepSize?: number }[];
+  attacks: RobustnessAttack[];
   corruptionSeed: number;
   attackSeed: number;
   calibrationBins: number;
@@ -193,6 +204,7 @@ function resolveSettings(options: RobustnessOptions): RobustnessSettings {
       { name: 'fgsm-ce', kind: 'fgsm', loss: 'ce', steps: 1, restarts: 1 },
       { name: 'pgd-ce', loss: 'ce', ...pgd },
       { name: 'pgd-margin', loss: 'margin', ...pgd },
+      ...(options.autoattack ? [{ name: 'autoattack', kind: 'autoattack' as const, loss: 'ce+dlr' as const, steps: options.autoattack.steps, restarts: 1 as const, targets: options.autoattack.targets }] : []),
     ],
     corruptionSeed: options.seed ?? 0,
     attackSeed: options.seed ?? 0,
@@ -215,16 +227,22 @@ async function attackCurves(model: Sequential, ds: Dataset, settings: Robustness
   let clean = NaN;
   let epsilons: number[] = [];
   for (const attack of settings.attacks) {
-    const { name, kind, loss, steps, restarts, relativeStepSize } = attack;
-    const spec: CurveAttack = kind === 'fgsm' ? { kind, loss, name } : { kind, loss, name, steps, restarts, ...(relativeStepSize !== undefined ? { relativeStepSize } : {}) };
-    const curve = await robustAccuracyCurve(model, ds, { epsilons: settings.epsilons, attacks: [spec], unboundedEpsilon: settings.unboundedEpsilon, batchSize, seed: settings.attackSeed });
+    const curve = await robustAccuracyCurve(model, ds, { epsilons: settings.epsilons, attacks: [curveAttack(attack)], unboundedEpsilon: settings.unboundedEpsilon, batchSize, seed: settings.attackSeed });
     [clean, epsilons] = [curve.clean, curve.epsilons];
+    const { name, kind, loss } = attack;
     curves.push({ name, kind, loss, accuracy: curve.curves[0]!.accuracy });
     log(`  ${model.name} ${name}: ${curve.epsilons.map((e, i) => `ε ${e} ${pct(curve.curves[0]!.accuracy[i]!)}`).join(', ')} (${curve.seconds.toFixed(0)} s)`);
   }
   const flags = sanityFlags({ clean, count: ds.count, epsilons, unbounded: true, curves });
   for (const flag of flags) log(`  ${model.name} SANITY FLAG ${flag.check}: ${flag.message}`);
   return { count: ds.count, clean, epsilons, unboundedEpsilon: settings.unboundedEpsilon, curves, flags, seconds: (performance.now() - started) / 1000 };
+}
+
+function curveAttack(attack: RobustnessAttack): CurveAttack {
+  const { name, steps } = attack;
+  if (attack.kind === 'autoattack') return { kind: 'autoattack', name, steps, targets: attack.targets };
+  const { kind, loss, restarts, relativeStepSize } = attack;
+  return kind === 'fgsm' ? { kind, loss, name } : { kind, loss, name, steps, restarts, ...(relativeStepSize !== undefined ? { relativeStepSize } : {}) };
 }
 
 /**
@@ -264,7 +282,7 @@ async function adversarialExamples(models: readonly RobustnessModel[], ds: Datas
   const size = imageSize(ds.shape);
   const [height, width] = [ds.shape[1], ds.shape[2]];
   const epsilon = settings.exampleEpsilon;
-  const pgd = settings.attacks.find((a) => a.name === 'pgd-margin')!;
+  const pgd = settings.attacks.find((a) => a.name === 'pgd-margin' && a.kind === 'pgd') as Extract<RobustnessAttack, { kind: 'pgd' | 'fgsm' }>;
   const image = (pixels: Float32Array, i: number) => greyPngDataUri(pixels.subarray(i * size, (i + 1) * size), width, height);
   const images = await Promise.all(Array.from({ length: few.count }, async (_, i) => ({ index: i, label: few.labels[i]!, original: await image(few.images, i) })));
   const perModel: AdversarialExamples['models'] = [];
