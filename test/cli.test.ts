@@ -147,7 +147,7 @@ describe('kdgpu command', () => {
 
   it('a tiny robustness run writes robustness.json and a self-contained robustness.html, and saves its models', async () => {
     const [out, weights] = ['robustness', 'weights'].map((name) => join(dir, name));
-    const tiny = ['--train-images', '256', '--train-steps', '1', '--batch', '32', '--test-images', '100', '--attack-images', '20', '--pgd-steps', '1', '--autoattack-steps', '2', '--autoattack-targets', '2'];
+    const tiny = ['--train-images', '256', '--train-steps', '1', '--batch', '32', '--test-images', '100', '--attack-images', '20', '--pgd-steps', '1', '--autoattack-steps', '2', '--autoattack-targets', '2', '--autoattack-queries', '20'];
     const result = await cli(['robustness', '--quick', ...tiny, '--out', out, '--save', weights]);
     expect(result.code, result.stderr).toBe(0);
     expect(readdirSync(weights).sort()).toEqual(['student-alone.safetensors', 'student-ard.safetensors', 'student-kd.safetensors', 'teacher.safetensors']);
@@ -179,6 +179,7 @@ describe('kdgpu command', () => {
     expect(html).toMatch(/class="banner (ok|bad)"/);
     expect(html).toContain('autoattack: the white-box part of AutoAttack');
     expect(html).toContain('With 20 attacked images each accuracy carries a 95 % interval of up to ±21.9 points');
-    expect(report.settings.attacks.at(-1)).toEqual({ name: 'autoattack', kind: 'autoattack', loss: 'ce+dlr', steps: 2, restarts: 1, targets: 2 });
+    expect(report.settings.attacks.at(-1)).toEqual({ name: 'autoattack', kind: 'autoattack', loss: 'ce+dlr', steps: 2, restarts: 1, targets: 2, queries: 20 });
+    expect(report.models[0]!.attacks.curves.at(-1)!.stages!.map((s) => s.name)).toEqual(['apgd-ce', 'apgd-t (target rank 2)', 'apgd-t (target rank 3)', 'square']);
   }, 300_000);
 });

@@ -70,7 +70,10 @@ Robustness options:
   --autoattack-steps N     iterations of each APGD run in the AutoAttack-style cascade (APGD-CE,
                            then APGD-T on the images still robust) (default 100)
   --autoattack-targets K   APGD-T target classes (default 9)
-  --no-autoattack          leave the cascade out (it costs up to (1 + K)·N gradient steps per image)
+  --autoattack-queries Q   queries of its last stage, the black-box Square attack, on the
+                           images still robust (default 5000; 0 leaves Square out)
+  --no-autoattack          leave the cascade out (it costs up to (1 + K)·N gradient steps
+                           and Q forward passes per image)
   --epsilons E1,E2,...     L∞ radii (default ${ROBUSTNESS_DEFAULTS.epsilons.join(',')}); ε = 1 is always added as a sanity check
   --train-epsilon E        ε of the PGD in ARD and robust-teacher training (default ${ROBUSTNESS_DEFAULTS.trainEpsilon})
   --train-steps N          its steps (default ${ROBUSTNESS_DEFAULTS.trainSteps})
@@ -123,7 +126,7 @@ const TRAINING_OPTIONS = ['quick', 'out', 'epochs', 'teacher-epochs', 'student-e
 /** Each command's options, so an unknown one is reported as unknown before any parsing. */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   demo: [...TRAINING_OPTIONS, 'hint-weight', 'no-robustness', 'train-teacher', 'export-onnx', 'attack-images', 'pgd-steps', 'restarts', 'train-epsilon', 'train-steps'],
-  robustness: [...TRAINING_OPTIONS, 'save', 'load', 'robust-teacher', 'attack-images', 'pgd-steps', 'relative-step-size', 'restarts', 'epsilons', 'train-epsilon', 'train-steps', 'autoattack-steps', 'autoattack-targets', 'no-autoattack'],
+  robustness: [...TRAINING_OPTIONS, 'save', 'load', 'robust-teacher', 'attack-images', 'pgd-steps', 'relative-step-size', 'restarts', 'epsilons', 'train-epsilon', 'train-steps', 'autoattack-steps', 'autoattack-targets', 'autoattack-queries', 'no-autoattack'],
   distill: ['teacher', 'teacher-mean', 'teacher-std', 'export-onnx', 'out', 'epochs', 'batch', 'lr', 'temperature', 'hard-weight', 'seed', 'train-images', 'test-images'],
 };
 
@@ -195,6 +198,7 @@ async function main(argv: string[]): Promise<number> {
         : {
             steps: numberOption(args, 'autoattack-steps', d.autoattack ? d.autoattack.steps : 100, { min: 1, max: 10000, integer: true }),
             targets: numberOption(args, 'autoattack-targets', d.autoattack ? d.autoattack.targets : 9, { min: 1, max: 1000, integer: true }),
+            queries: numberOption(args, 'autoattack-queries', d.autoattack ? d.autoattack.queries : 5000, { min: 0, max: 1e6, integer: true }),
           },
       epsilons: epsilonList(args),
       ...(args.options.has('save') ? { save: args.options.get('save') } : {}),

@@ -21,8 +21,8 @@ export interface RobustnessConfig extends ModelTrainingConfig {
   attackImages?: number;
   /** PGD steps (default 40, --quick too: quick mode attacks fewer images, not more weakly). */
   pgdSteps?: number;
-  /** The AutoAttack-style cascade: APGD iterations and APGD-T target classes (default 100 and 9), or false to skip it. */
-  autoattack: { steps: number; targets: number } | false;
+  /** The AutoAttack-style cascade: APGD iterations, APGD-T target classes and Square queries (default 100, 9, 5000), or false to skip it. */
+  autoattack: { steps: number; targets: number; queries: number } | false;
   /** PGD step size as a fraction of ε (default 2.5 / pgdSteps). */
   relativeStepSize?: number;
   restarts: number;
@@ -48,7 +48,7 @@ export const ROBUSTNESS_DEFAULTS: RobustnessConfig = {
   trainSteps: 10,
   restarts: 1,
   epsilons: [...ROBUSTNESS_EPSILONS],
-  autoattack: { steps: 100, targets: 9 },
+  autoattack: { steps: 100, targets: 9, queries: 5000 },
 };
 
 /** What --quick changes when the option is not given. */

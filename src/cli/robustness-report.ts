@@ -21,10 +21,11 @@ export interface RobustnessReport extends Omit<RobustnessResults, 'data'> {
 
 /** The sanity checks, in the words the report uses for a passed check. */
 const CHECKS: [SanityCheck, string][] = [
-  ['unbounded-attack-fails', 'unbounded PGD (ε = 1) reaches ≤ 5%'],
+  ['unbounded-attack-fails', 'unbounded iterative attacks (ε = 1) reach ≤ 5%'],
   ['accuracy-rises-with-epsilon', 'accuracy never rises with ε'],
-  ['pgd-weaker-than-fgsm', 'PGD at least as strong as FGSM'],
+  ['pgd-weaker-than-fgsm', 'iterative attacks at least as strong as FGSM'],
   ['gradient-masking-suspected', 'no sign of gradient masking'],
+  ['black-box-beats-white-box', 'the black-box attack finds nothing the gradient attacks missed'],
 ];
 
 /**
@@ -126,7 +127,8 @@ FGSM: one signed-gradient step of size ε on the cross-entropy. PGD: ${pgd.steps
 (strongest kept per image), on the cross-entropy (CE) or the Carlini–Wagner margin max<sub>c≠y</sub> z<sub>c</sub> − z<sub>y</sub>.${
     autoattack
       ? ` autoattack: the white-box part of AutoAttack (Croce &amp; Hein 2020): APGD-CE (${autoattack.steps} iterations, momentum 0.75, per-image step 2ε halved at the paper's checkpoints) on every attacked image,
-then APGD-T (targeted DLR loss, ${autoattack.targets} target classes, ${autoattack.steps} iterations each) on the images it left robust; an image counts only if it survives every run (the black-box Square attack is not implemented yet).`
+then APGD-T (targeted DLR loss, ${autoattack.targets} target classes, ${autoattack.steps} iterations each)${autoattack.queries > 0 ? ` and the black-box Square attack (${autoattack.queries} queries, CW margin, p<sub>init</sub> 0.8)` : ''} on the images still robust; an image counts only if it survives every run.
+If Square fools more than 1 % of the images the gradient attacks left robust, the model is flagged (black-box-beats-white-box: masked gradients).`
       : ''
   } ε = 0 is the clean accuracy;
 ε = ${s.unboundedEpsilon} (every image reachable) is the sanity check and is only in the table.

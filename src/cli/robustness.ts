@@ -34,7 +34,7 @@ export interface RobustnessOptions {
    * The AutoAttack-style cascade (APGD-CE, then APGD-T on the survivors) as one more curve:
    * iterations per APGD run and APGD-T target classes, or false to leave it out (default).
    */
-  autoattack?: { steps: number; targets: number } | false;
+  autoattack?: { steps: number; targets: number; queries: number } | false;
   /** How many of the first test images are attacked (default 1000). */
   attackImages?: number;
   /** Images per attack batch (default 100). */
@@ -116,7 +116,7 @@ export interface CorruptedExamples {
 /** One attack of the report: FGSM, PGD (CE or margin), or the AutoAttack-style cascade (steps = APGD iterations). */
 export type RobustnessAttack =
   | { name: string; kind: 'fgsm' | 'pgd'; loss: 'ce' | 'margin'; steps: number; restarts: number; relativeStepSize?: number }
-  | { name: string; kind: 'autoattack'; loss: 'ce+dlr'; steps: number; restarts: 1; targets: number };
+  | { name: string; kind: 'autoattack'; loss: 'ce+dlr'; steps: number; restarts: 1; targets: number; queries: number };
 
 export interface RobustnessSettings {
   norm: 'linf';
@@ -204,7 +204,7 @@ function resolveSettings(options: RobustnessOptions): RobustnessSettings {
       { name: 'fgsm-ce', kind: 'fgsm', loss: 'ce', steps: 1, restarts: 1 },
       { name: 'pgd-ce', loss: 'ce', ...pgd },
       { name: 'pgd-margin', loss: 'margin', ...pgd },
-      ...(options.autoattack ? [{ name: 'autoattack', kind: 'autoattack' as const, loss: 'ce+dlr' as const, steps: options.autoattack.steps, restarts: 1 as const, targets: options.autoattack.targets }] : []),
+      ...(options.autoattack ? [{ name: 'autoattack', kind: 'autoattack' as const, loss: 'ce+dlr' as const, steps: options.autoattack.steps, restarts: 1 as const, targets: options.autoattack.targets, queries: options.autoattack.queries }] : []),
     ],
     corruptionSeed: options.seed ?? 0,
     attackSeed: options.seed ?? 0,
@@ -230,7 +230,8 @@ async function attackCurves(model: Sequential, ds: Dataset, settings: Robustness
     const curve = await robustAccuracyCurve(model, ds, { epsilons: settings.epsilons, attacks: [curveAttack(attack)], unboundedEpsilon: settings.unboundedEpsilon, batchSize, seed: settings.attackSeed });
     [clean, epsilons] = [curve.clean, curve.epsilons];
     const { name, kind, loss } = attack;
-    curves.push({ name, kind, loss, accuracy: curve.curves[0]!.accuracy });
+    const { accuracy, stages } = curve.curves[0]!;
+    curves.push({ name, kind, loss, accuracy, ...(stages ? { stages } : {}) });
     log(`  ${model.name} ${name}: ${curve.epsilons.map((e, i) => `ε ${e} ${pct(curve.curves[0]!.accuracy[i]!)}`).join(', ')} (${curve.seconds.toFixed(0)} s)`);
   }
   const flags = sanityFlags({ clean, count: ds.count, epsilons, unbounded: true, curves });
@@ -240,7 +241,7 @@ async function attackCurves(model: Sequential, ds: Dataset, settings: Robustness
 
 function curveAttack(attack: RobustnessAttack): CurveAttack {
   const { name, steps } = attack;
-  if (attack.kind === 'autoattack') return { kind: 'autoattack', name, steps, targets: attack.targets };
+  if (attack.kind === 'autoattack') return { kind: 'autoattack', name, steps, targets: attack.targets, queries: attack.queries };
   const { kind, loss, restarts, relativeStepSize } = attack;
   return kind === 'fgsm' ? { kind, loss, name } : { kind, loss, name, steps, restarts, ...(relativeStepSize !== undefined ? { relativeStepSize } : {}) };
 }

@@ -1,5 +1,5 @@
 /** The checks every robustness curve is put through (after Carlini et al. 2019, "On Evaluating Adversarial Robustness"). */
-export type SanityCheck = 'unbounded-attack-fails' | 'accuracy-rises-with-epsilon' | 'pgd-weaker-than-fgsm' | 'gradient-masking-suspected';
+export type SanityCheck = 'unbounded-attack-fails' | 'accuracy-rises-with-epsilon' | 'pgd-weaker-than-fgsm' | 'gradient-masking-suspected' | 'black-box-beats-white-box';
 
 /** A failed check, as data: which check, where, the numbers behind it, and a sentence. */
 export interface SanityFlag {
@@ -14,9 +14,19 @@ export interface SanityFlag {
 /** One attack's accuracies, aligned with the curve's epsilons. */
 export interface AttackCurve {
   name: string;
-  /** fgsm is single-step; pgd, apgd and autoattack are iterative. */
-  kind: 'fgsm' | 'pgd' | 'apgd' | 'autoattack';
+  /** fgsm is single-step; pgd, apgd, autoattack and square (black-box) are iterative. */
+  kind: 'fgsm' | 'pgd' | 'apgd' | 'autoattack' | 'square';
   accuracy: number[];
+  /** A cascade's cumulative accuracy after each stage, aligned with the epsilons (autoattack). */
+  stages?: { name: string; accuracy: number[] }[];
+}
+
+/**
+ * Images a black-box stage may fool after the white-box stages before the cascade calls it
+ * masking: a few can fall to random search by chance; more than 1 % (and 2 images) cannot.
+ */
+export function blackBoxTolerance(n: number): number {
+  return Math.max(2 / n, 0.01);
 }
 
 /** An unbounded PGD attack that leaves more than this accuracy is not working. */
@@ -43,6 +53,10 @@ export function noiseTolerance(n: number, p: number): number {
  *   than 5% accuracy (it should reach ~0: the attack or its gradients are broken);
  * - 'accuracy-rises-with-epsilon': an attack's accuracy grows with ε beyond noise;
  * - 'pgd-weaker-than-fgsm': an iterative attack does worse than a single step beyond noise;
+ * - 'black-box-beats-white-box': the black-box Square attack leaves lower accuracy than the
+ *   gradient attacks: as a separate curve, below every white-box curve beyond noise; in the
+ *   autoattack cascade, fooling more than blackBoxTolerance of the images the APGD stages left
+ *   robust. A model whose gradients mislead attackers fails it (Croce & Hein 2020);
  * - 'gradient-masking-suspected': at some ε the strongest attack removes ≥ 30% accuracy
  *   while another removes less than a quarter of that (and ≥ 25 points less), e.g. softmax-CE
  *   FGSM on saturated logits, whose gradients vanish, against CW-margin PGD.
@@ -91,6 +105,7 @@ export function sanityFlags(curve: { clean: number; count: number; epsilons: rea
         }
       }
     }
+    blackBoxFlags(curves, k, epsilon, count, flags);
     const strongest = curves.reduce((s, c) => (c.accuracy[k]! < s.accuracy[k]! ? c : s), curves[0]!);
     const strongestDrop = clean - strongest.accuracy[k]!;
     if (strongestDrop < MASKING_MIN_DROP) return;
@@ -110,6 +125,39 @@ export function sanityFlags(curve: { clean: number; count: number; epsilons: rea
     }
   });
   return flags;
+}
+
+/** The 'black-box-beats-white-box' check at one ε (see sanityFlags). */
+function blackBoxFlags(curves: readonly AttackCurve[], k: number, epsilon: number, count: number, flags: SanityFlag[]): void {
+  const whiteBox = curves.filter((c) => c.kind !== 'fgsm' && c.kind !== 'square');
+  for (const square of curves.filter((c) => c.kind === 'square')) {
+    if (whiteBox.length === 0) continue;
+    const best = whiteBox.reduce((s, c) => (c.accuracy[k]! < s.accuracy[k]! ? c : s), whiteBox[0]!);
+    const [black, white] = [square.accuracy[k]!, best.accuracy[k]!];
+    if (black < white - noiseTolerance(count, (black + white) / 2)) {
+      flags.push({
+        check: 'black-box-beats-white-box',
+        attack: best.name,
+        epsilon,
+        message: `at ε = ${epsilon}, the black-box ${square.name} leaves ${pct(black)} but the strongest gradient attack ${best.name} ${pct(white)}: gradients mislead the white-box attacks (masking), so their robust accuracy overstates`,
+        values: { accuracy: white, blackBoxAccuracy: black },
+      });
+    }
+  }
+  for (const c of curves) {
+    const stages = c.stages;
+    if (!stages || stages.length < 2 || !stages.at(-1)!.name.startsWith('square')) continue;
+    const [white, black] = [stages.at(-2)!.accuracy[k]!, stages.at(-1)!.accuracy[k]!];
+    if (white - black > blackBoxTolerance(count)) {
+      flags.push({
+        check: 'black-box-beats-white-box',
+        attack: c.name,
+        epsilon,
+        message: `at ε = ${epsilon}, ${c.name}'s black-box Square stage fooled ${pct(white - black)} of the images its gradient stages left robust (${pct(white)} → ${pct(black)}): gradients are masked or the gradient attacks fail on this model`,
+        values: { accuracy: black, whiteBoxAccuracy: white },
+      });
+    }
+  }
 }
 
 function pct(v: number): string {

@@ -11,6 +11,7 @@ import { argmaxCorrect } from '../ops/accuracy.js';
 import { sum } from '../ops/reduce.js';
 import { type ApgdLoss, ApgdRunner, targetsOfRank } from './apgd.js';
 import { type AttackNorm, attackRandomStart, attackStep, keepBestAdversarial } from './attack-ops.js';
+import { SquareRunner } from './square.js';
 
 /** What the attacker maximises: softmax cross-entropy at T = 1, or the CW margin max_{c≠y} z_c − z_y. */
 export type AttackLoss = 'ce' | 'margin';
@@ -61,9 +62,9 @@ export interface ApgdSpec {
 
 /**
  * The AutoAttack-style cascade (Croce & Hein 2020, its white-box part) over a dataset:
- * APGD-CE on every image, then APGD-T with `targets` target classes on the images it left
- * robust; an image counts as robust only if it survives every stage (the worst case per
- * image). Run by attackDataset and robustAccuracyCurve.
+ * APGD-CE on every image, then APGD-T with `targets` target classes and the black-box Square
+ * on the images still robust; an image counts as robust only if it survives every stage (the
+ * worst case per image). Run by attackDataset and robustAccuracyCurve.
  */
 export interface AutoAttackSpec {
   kind: 'autoattack';
@@ -73,9 +74,35 @@ export interface AutoAttackSpec {
   steps?: number;
   /** Target classes of the APGD-T stage (default 9, at most classes − 1). */
   targets?: number;
+  /** Queries of the final Square stage on the images still robust (default 5000; 0 leaves it out). */
+  queries?: number;
 }
 
-export type AttackSpec = FgsmSpec | PgdSpec | ApgdSpec | AutoAttackSpec;
+/**
+ * The Square attack (Andriushchenko et al. 2020), L∞: a black-box random search on the CW
+ * margin that only reads logits (so gradient masking cannot stop it).
+ */
+export interface SquareSpec {
+  kind: 'square';
+  epsilon: number;
+  norm?: 'linf';
+  /** Model queries per image after the start (default 5000, as in AutoAttack). */
+  queries?: number;
+  /** Fraction of the pixels the first squares cover (default 0.8, AutoAttack's L∞ value). */
+  pInit?: number;
+}
+
+export type AttackSpec = FgsmSpec | PgdSpec | ApgdSpec | AutoAttackSpec | SquareSpec;
+
+/** Checks a Square spec; returns it with defaults filled in. */
+export function resolveSquare(spec: SquareSpec): Required<Omit<SquareSpec, 'norm'>> {
+  const { epsilon, norm = 'linf', queries = 5000, pInit = 0.8 } = spec;
+  if (norm !== 'linf') throw new Error(`square: only the L∞ norm is implemented, got '${norm as string}'`);
+  if (!(Number.isFinite(epsilon) && epsilon >= 0)) throw new Error(`square: epsilon must be a finite number ≥ 0, got ${epsilon}`);
+  if (!Number.isInteger(queries) || queries < 1) throw new Error(`square: queries must be a positive integer, got ${queries}`);
+  if (!(pInit > 0 && pInit <= 1)) throw new Error(`square: pInit must be in (0, 1], got ${pInit}`);
+  return { kind: 'square', epsilon, queries, pInit };
+}
 
 /** One APGD run of a cascade: its loss and, for APGD-T, the rank of its target class. */
 interface ApgdStage {
@@ -96,6 +123,14 @@ export function resolveApgd(spec: ApgdSpec, classes: number): { epsilon: number;
       ? Array.from({ length: targets }, (_, i) => ({ name: `apgd-t (target rank ${i + 2})`, loss, targetRank: i + 2 }))
       : [{ name: `apgd-${loss}`, loss }];
   return { epsilon, steps, restarts, stages };
+}
+
+/** Checks an AutoAttack spec: its APGD budget and its Square queries. */
+export function checkAutoAttack(spec: AutoAttackSpec, classes: number): ReturnType<typeof checkApgdBudget> & { queries: number } {
+  const budget = checkApgdBudget(spec, classes);
+  const queries = spec.queries ?? 5000;
+  if (!Number.isInteger(queries) || queries < 0) throw new Error(`autoattack: queries must be an integer ≥ 0 (0 leaves Square out), got ${queries}`);
+  return { ...budget, queries };
 }
 
 /** Checks what APGD and AutoAttack share: L∞, ε, iterations and the number of APGD-T targets. */
@@ -149,7 +184,8 @@ export function traceAttackStep(
 /** Checks any attack spec for a model with `classes` classes, before any GPU work. */
 export function checkAttackSpec(spec: AttackSpec, classes: number): void {
   if (spec.kind === 'apgd') resolveApgd(spec, classes);
-  else if (spec.kind === 'autoattack') checkApgdBudget(spec, classes);
+  else if (spec.kind === 'autoattack') checkAutoAttack(spec, classes);
+  else if (spec.kind === 'square') resolveSquare(spec);
   else resolveAttack(spec);
 }
 
@@ -200,6 +236,7 @@ export class Attacker {
   private readonly counter: Tensor;
   private readonly plans = new Map<string, { graph: Graph; plan: Plan }>();
   private apgd?: ApgdRunner;
+  private square?: SquareRunner;
 
   constructor(readonly model: Sequential, options: { batchSize: number }) {
     const { batchSize } = options;
@@ -234,6 +271,7 @@ export class Attacker {
     if (spec.kind === 'autoattack') {
       throw new Error('Attacker.attackBatch: autoattack runs over a dataset (attackDataset, robustAccuracyCurve), so that APGD-T attacks only the images APGD-CE left robust');
     }
+    if (spec.kind === 'square') return this.attackSquare(images, labels, count, resolveSquare(spec), { seed, batchIndex, adversarial: options.adversarial });
     if (spec.kind === 'apgd') {
       return this.attackApgd(images, labels, count, resolveApgd(spec, this.model.outputShape[0]!), { seed, batchIndex, adversarial: options.adversarial });
     }
@@ -293,6 +331,28 @@ export class Attacker {
     return { ...(await this.result(key, count, options.adversarial)), stages };
   }
 
+  /** Square on one batch: the clean images are scored, then the search's best point. */
+  private async attackSquare(
+    images: Float32Array,
+    labels: Uint32Array,
+    count: number,
+    attack: ReturnType<typeof resolveSquare>,
+    options: { seed: number; batchIndex: number; adversarial?: boolean },
+  ): Promise<BatchAttackResult> {
+    this.x.write(images);
+    this.y.write(labels);
+    this.xAdv.write(images);
+    this.bestKey.write(new Float32Array(this.batchSize * 2).fill(-1));
+    this.scorePlan('margin').run();
+    let key = (await this.bestKey.read()) as Float32Array;
+    if (!allFooled(key, count)) {
+      this.square ??= new SquareRunner(this.model, { x: this.x, y: this.y, best: this.best, bestKey: this.bestKey, budget: this.budget });
+      await this.square.run({ epsilon: attack.epsilon, queries: attack.queries, pInit: attack.pInit, seed: deriveSeed(options.seed, options.batchIndex), count });
+      key = (await this.bestKey.read()) as Float32Array;
+    }
+    return this.result(key, count, options.adversarial);
+  }
+
   private async result(key: Float32Array, count: number, adversarial?: boolean): Promise<BatchAttackResult> {
     const robust = robustOf(key, count);
     if (!adversarial) return { robust };
@@ -306,6 +366,7 @@ export class Attacker {
     }
     this.plans.clear();
     this.apgd?.dispose();
+    this.square?.dispose();
     for (const t of [this.x, this.y, this.xAdv, this.best, this.bestKey, this.budget, this.counter]) t.dispose();
   }
 

@@ -6,7 +6,7 @@ import type { Sequential } from '../nn/sequential.js';
 import { evaluate } from '../train/evaluate.js';
 import type { AttackNorm } from './attack-ops.js';
 import { type AttackCurve, sanityFlags, type SanityFlag } from './attack-sanity.js';
-import { type ApgdSpec, Attacker, type AttackSpec, type AutoAttackSpec, checkApgdBudget, checkAttackSpec, type FgsmSpec, type PgdSpec } from './attacker.js';
+import { type ApgdSpec, Attacker, type AttackSpec, type AutoAttackSpec, checkAttackSpec, checkAutoAttack, type FgsmSpec, type PgdSpec, type SquareSpec } from './attacker.js';
 
 export interface AttackRunOptions {
   /** Images per GPU batch (default 100). */
@@ -85,40 +85,51 @@ async function runAttack(attacker: Attacker, ds: Dataset, spec: AttackSpec, opti
 }
 
 /**
- * The cascade: APGD-CE on every image, then APGD-T (every target rank) on the images still
- * robust, packed into full batches, so its cost follows the survivors. Stage accuracies are
- * cumulative over the whole dataset.
+ * The cascade: APGD-CE on every image, then APGD-T (every target rank) and Square on the
+ * images still robust, packed into full batches, so their cost follows the survivors. Stage
+ * accuracies are cumulative over the whole dataset.
  */
 async function runAutoAttack(attacker: Attacker, ds: Dataset, spec: AutoAttackSpec, options: AttackRunOptions): Promise<AttackDatasetResult> {
   const started = performance.now();
-  const { epsilon, steps, targets } = checkApgdBudget(spec, classesOf(attacker.model.outputShape, 'attackDataset'));
+  const { epsilon, steps, targets, queries } = checkAutoAttack(spec, classesOf(attacker.model.outputShape, 'attackDataset'));
   const ce = await runAttack(attacker, ds, { kind: 'apgd', loss: 'ce', epsilon, steps }, options);
   const robust = ce.robust.slice();
   const adversarial = ce.adversarial?.slice();
   const stages = [{ name: 'apgd-ce', accuracy: ce.accuracy }];
-  const survivors = [...robust.keys()].filter((i) => robust[i] === 1);
-  if (survivors.length > 0) {
-    const size = imageSize(ds.shape);
+  const size = imageSize(ds.shape);
+  /** Runs `spec` on the images still robust, packed into full batches, and merges the result. */
+  const onSurvivors = async (spec: AttackSpec, purpose: number, names: string[]) => {
+    const survivors = [...robust.keys()].filter((i) => robust[i] === 1);
+    if (survivors.length === 0) {
+      for (const name of names) stages.push({ name, accuracy: 0 });
+      return;
+    }
     const images = new Float32Array(survivors.length * size);
     survivors.forEach((i, k) => images.set(ds.images.subarray(i * size, (i + 1) * size), k * size));
     const packed: Dataset = { ...ds, images, labels: Uint32Array.from(survivors, (i) => ds.labels[i]!), count: survivors.length };
-    const seed = deriveSeed(options.seed ?? 0, 0x41504754);
-    const targeted = await runAttack(attacker, packed, { kind: 'apgd', loss: 'dlr-targeted', epsilon, steps, targets }, { ...options, seed });
+    const result = await runAttack(attacker, packed, spec, { ...options, seed: deriveSeed(options.seed ?? 0, purpose) });
     survivors.forEach((i, k) => {
-      robust[i] = targeted.robust[k]!;
-      adversarial?.set(targeted.adversarial!.subarray(k * size, (k + 1) * size), i * size);
+      robust[i] = result.robust[k]!;
+      adversarial?.set(result.adversarial!.subarray(k * size, (k + 1) * size), i * size);
     });
-    // APGD-T's per-target stages count survivors only; the images APGD-CE fooled stay fooled.
-    for (const stage of targeted.stages!) stages.push({ name: stage.name, accuracy: (stage.accuracy * packed.count) / ds.count });
-  } else {
-    for (let rank = 2; rank < targets + 2; rank++) stages.push({ name: `apgd-t (target rank ${rank})`, accuracy: 0 });
-  }
+    // Stages on the survivors count them only; the images fooled before stay fooled.
+    const perStage = result.stages ?? [{ name: names[0]!, accuracy: result.accuracy }];
+    for (const stage of perStage) stages.push({ name: stage.name, accuracy: (stage.accuracy * packed.count) / ds.count });
+  };
+  await onSurvivors({ kind: 'apgd', loss: 'dlr-targeted', epsilon, steps, targets }, 0x41504754, Array.from({ length: targets }, (_, i) => `apgd-t (target rank ${i + 2})`));
+  if (queries > 0) await onSurvivors({ kind: 'square', epsilon, queries }, 0x53515541, ['square']);
   const accuracy = robust.reduce((a, b) => a + b, 0) / ds.count;
   return { count: ds.count, accuracy, robust, adversarial, stages, seconds: (performance.now() - started) / 1000 };
 }
 
 /** An attack of a robustness curve: ε comes from the curve (and α, for PGD, from relativeStepSize). */
-export type CurveAttack = (Omit<FgsmSpec, 'epsilon' | 'norm'> | Omit<PgdSpec, 'epsilon' | 'norm' | 'stepSize'> | Omit<ApgdSpec, 'epsilon' | 'norm'> | Omit<AutoAttackSpec, 'epsilon' | 'norm'>) & {
+export type CurveAttack = (
+  | Omit<FgsmSpec, 'epsilon' | 'norm'>
+  | Omit<PgdSpec, 'epsilon' | 'norm' | 'stepSize'>
+  | Omit<ApgdSpec, 'epsilon' | 'norm'>
+  | Omit<AutoAttackSpec, 'epsilon' | 'norm'>
+  | Omit<SquareSpec, 'epsilon' | 'norm'>
+) & {
   /** Label in the results (default e.g. 'pgd-margin'). */
   name?: string;
 };
@@ -174,7 +185,7 @@ export async function robustAccuracyCurve(model: Sequential, ds: Dataset, option
     if (epsilons.some((e) => e >= unbounded)) throw new Error(`robustAccuracyCurve: epsilons [${epsilons}] must be below the unbounded ε = ${unbounded}`);
     epsilons.push(unbounded);
   }
-  const names = options.attacks.map((a) => a.name ?? (a.kind === 'autoattack' ? 'autoattack' : `${a.kind}-${a.loss ?? 'ce'}`));
+  const names = options.attacks.map((a) => a.name ?? (a.kind === 'autoattack' || a.kind === 'square' ? a.kind : `${a.kind}-${a.loss ?? 'ce'}`));
   if (new Set(names).size !== names.length) throw new Error(`robustAccuracyCurve: attack names must differ, got ${names.join(', ')}; give each a name`);
 
   const batchSize = options.batchSize ?? 100;
@@ -184,11 +195,15 @@ export async function robustAccuracyCurve(model: Sequential, ds: Dataset, option
   try {
     for (const [i, attack] of options.attacks.entries()) {
       const accuracy: number[] = [];
+      const stages = new Map<string, number[]>();
       for (const epsilon of epsilons) {
         const spec = { ...attack, epsilon, norm } as AttackSpec;
-        accuracy.push((await runAttack(attacker, ds, spec, { seed: options.seed, adversarial: false })).accuracy);
+        const result = await runAttack(attacker, ds, spec, { seed: options.seed, adversarial: false });
+        accuracy.push(result.accuracy);
+        for (const stage of result.stages ?? []) stages.set(stage.name, [...(stages.get(stage.name) ?? []), stage.accuracy]);
       }
-      curves.push({ name: names[i]!, kind: attack.kind, accuracy, attack });
+      const staged = attack.kind === 'autoattack' ? { stages: [...stages].map(([name, values]) => ({ name, accuracy: values })) } : {};
+      curves.push({ name: names[i]!, kind: attack.kind, accuracy, attack, ...staged });
     }
   } finally {
     attacker.dispose();

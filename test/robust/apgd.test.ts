@@ -127,11 +127,11 @@ describe('APGD and AutoAttack on a small MNIST model', () => {
     const steps = 20;
     const pgd = await attackDataset(model, test, { kind: 'pgd', epsilon: EPSILON, steps, adversarial: false, batchSize: 100 });
     const apgd = await attackDataset(model, test, { kind: 'apgd', epsilon: EPSILON, steps, batchSize: 100 });
-    const cascade = await attackDataset(model, test, { kind: 'autoattack', epsilon: EPSILON, steps, targets: 3, adversarial: false, batchSize: 100 });
+    const cascade = await attackDataset(model, test, { kind: 'autoattack', epsilon: EPSILON, steps, targets: 3, queries: 100, adversarial: false, batchSize: 100 });
     const noise = noiseTolerance(test.count, pgd.accuracy);
     expect(apgd.accuracy).toBeLessThanOrEqual(pgd.accuracy + noise);
     expect(cascade.accuracy).toBeLessThanOrEqual(apgd.accuracy);
-    expect(cascade.stages!.map((s) => s.name)).toEqual(['apgd-ce', 'apgd-t (target rank 2)', 'apgd-t (target rank 3)', 'apgd-t (target rank 4)']);
+    expect(cascade.stages!.map((s) => s.name)).toEqual(['apgd-ce', 'apgd-t (target rank 2)', 'apgd-t (target rank 3)', 'apgd-t (target rank 4)', 'square']);
     // Cumulative: each stage only removes images; the last stage is the reported accuracy.
     const accuracies = cascade.stages!.map((s) => s.accuracy);
     expect([...accuracies].sort((a, b) => b - a)).toEqual(accuracies);
@@ -161,7 +161,7 @@ describe('APGD and AutoAttack on a small MNIST model', () => {
     // DLR is invariant to the scale, so the masked model is as breakable as the plain one.
     expect(Math.abs(scaled.accuracy - plain.accuracy)).toBeLessThanOrEqual(noiseTolerance(few.count, plain.accuracy));
     const { robustAccuracyCurve } = await import('../../src/robust/attacks.js');
-    const curve = await robustAccuracyCurve(masked, few, { epsilons: [0.2], attacks: [{ kind: 'fgsm', loss: 'ce' }, { kind: 'autoattack', steps: 10, targets: 2 }] });
+    const curve = await robustAccuracyCurve(masked, few, { epsilons: [0.2], attacks: [{ kind: 'fgsm', loss: 'ce' }, { kind: 'autoattack', steps: 10, targets: 2, queries: 50 }] });
     expect(curve.curves.map((c) => c.name)).toEqual(['fgsm-ce', 'autoattack']);
     expect(curve.epsilons).toEqual([0.2, 1]);
     const [atEpsilon, unbounded] = curve.curves[1]!.accuracy;
