@@ -7,6 +7,7 @@ import { formatShape, type Shape, Tensor } from '../graph/tensor.js';
 import { Layer } from '../nn/layer.js';
 import type { OnnxGraphData, OnnxNode, OnnxTensor } from './decode.js';
 import { ONNX_OPS, type OpContext, SUPPORTED_ONNX_OPS } from './ops.js';
+import { isMultiOutput } from './ops-elementwise.js';
 
 interface PlannedNode {
   node: OnnxNode;
@@ -100,14 +101,15 @@ export class OnnxGraphLayer extends Layer {
         if (!shape) throw new Error(`${this.graph.source}: node '${node.name}' reads '${node.inputs[i]}', which no earlier node computes (the graph is not in topological order or is damaged)`);
         return shape;
       });
-      let outputShape: Shape;
+      let outputShapes: Shape[];
       try {
-        outputShape = ONNX_OPS[node.opType]!.shape(node, inputs, this.opContext());
+        const op = ONNX_OPS[node.opType]!;
+        outputShapes = isMultiOutput(op) ? op.outputShapes(node, inputs, this.opContext()) : [op.shape(node, inputs, this.opContext())];
       } catch (error) {
-        throw new Error(`${this.graph.source}: node '${node.name}' (${node.opType}) on input ${inputs.map(formatShape).join(', ')}: ${(error as Error).message}`);
+        throw new Error(`${this.graph.source}: node '${node.name}' (${node.opType}, opset ${this.graph.opset}) on input ${inputs.map(formatShape).join(', ')}: ${(error as Error).message}`);
       }
-      shapes.set(node.outputs[0]!, outputShape);
-      this.planned.push({ node, activations, outputShape });
+      outputShapes.forEach((shape, k) => node.outputs[k] && shapes.set(node.outputs[k], shape));
+      this.planned.push({ node, activations, outputShape: outputShapes[0]! });
     }
     const output = shapes.get(this.graph.outputs[0]!);
     if (!output) throw new Error(`${this.graph.source}: no node computes the graph output '${this.graph.outputs[0]}'`);
@@ -147,7 +149,10 @@ export class OnnxGraphLayer extends Layer {
         batch,
         outputShape,
       };
-      values.set(node.outputs[0]!, ONNX_OPS[node.opType]!.apply(node, activations.map((i) => values.get(node.inputs[i]!)!), run));
+      const op = ONNX_OPS[node.opType]!;
+      const inputs = activations.map((i) => values.get(node.inputs[i]!)!);
+      const outputs = isMultiOutput(op) ? op.applyOutputs(node, inputs, run) : [op.apply(node, inputs, run)];
+      outputs.forEach((t, k) => node.outputs[k] && values.set(node.outputs[k], t));
     }
     return values.get(this.graph.outputs[0]!)!;
   }

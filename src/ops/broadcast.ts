@@ -8,6 +8,7 @@ import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type OpDef } from '../graph/op.js';
 import { formatShape, type Shape, sizeOf, type TensorSpec } from '../graph/tensor.js';
+import { add, mul } from './elementwise.js';
 import { expectDtype, expectSameShape } from './shape-errors.js';
 
 const broadcastShader = shader('broadcast', broadcastCode);
@@ -303,12 +304,17 @@ function binary<T extends AnyTensor>(kind: BinaryKind, a: T, b: T): T {
   return apply(binaryOp, [a, b], { kind })[0]! as T;
 }
 
-/** a + b with numpy broadcasting. @example addBroadcast(x, bias) // [N, C, H, W] + [C, 1, 1] */
-export const addBroadcast = <T extends AnyTensor>(a: T, b: T): T => binary('add', a, b);
+const sameShape = (a: AnyTensor, b: AnyTensor) => a.shape.join() === b.shape.join();
+
+/**
+ * a + b with numpy broadcasting (equal shapes take elementwise.wgsl's plain add).
+ * @example addBroadcast(x, bias) // [N, C, H, W] + [C, 1, 1]
+ */
+export const addBroadcast = <T extends AnyTensor>(a: T, b: T): T => (sameShape(a, b) ? add(a, b) : binary('add', a, b));
 /** a − b with numpy broadcasting. */
 export const sub = <T extends AnyTensor>(a: T, b: T): T => binary('sub', a, b);
-/** a · b with numpy broadcasting. @example mulBroadcast(x, gate) */
-export const mulBroadcast = <T extends AnyTensor>(a: T, b: T): T => binary('mul', a, b);
+/** a · b with numpy broadcasting (equal shapes take the plain mul). @example mulBroadcast(x, gate) */
+export const mulBroadcast = <T extends AnyTensor>(a: T, b: T): T => (sameShape(a, b) ? mul(a, b) : binary('mul', a, b));
 /** a / b with numpy broadcasting. */
 export const div = <T extends AnyTensor>(a: T, b: T): T => binary('div', a, b);
 /**
