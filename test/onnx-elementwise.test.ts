@@ -176,3 +176,144 @@ describe('loadOnnx: elementwise and shape ops', () => {
     model.dispose();
   });
 });
+
+describe('loadOnnx: gradients through the imported ops', () => {
+  it('input gradients of the arithmetic model match central finite differences', async () => {
+    const model = await loadOnnx(gpu(), ARITHMETIC, { inputShape: [3, 4, 5] });
+    await checkGradients(gpu(), ([x]) => model.call(x as SymbolicTensor, { training: false }), [{ name: 'x', shape: [2, 3, 4, 5], data: randomArray(random, 120) }], { samples: 12, eps: 1e-3 });
+    model.dispose();
+  });
+
+  it('input gradients of the shape model (PRelu … Slice) match central finite differences', async () => {
+    const model = await loadOnnx(gpu(), SHAPES, { inputShape: [6, 4] });
+    await checkGradients(gpu(), ([x]) => model.call(x as SymbolicTensor, { training: false }), [{ name: 'x', shape: [3, 6, 4], data: randomArray(random, 72) }], { samples: 12, eps: 1e-3 });
+    model.dispose();
+  });
+});
+
+describe('loadOnnx: older opsets', () => {
+  it("axes and split as attributes (opset 11) give onnxruntime's outputs; activations broadcast against each other", async () => {
+    const bytes = onnxModel(
+      11,
+      [
+        { op: 'Unsqueeze', inputs: ['x'], attrs: { axes: [1] } }, // [N,1,4,5]
+        { op: 'ReduceSum', inputs: ['t0'], attrs: { axes: [-1], keepdims: 1 } }, // [N,1,4,1]
+        { op: 'Squeeze', inputs: ['t1'], attrs: { axes: [1, 3] } }, // [N,4]
+        { op: 'Split', inputs: ['t2'], outputs: ['s1', 's2'], attrs: { axis: -1, split: [1, 3] } }, // [N,1], [N,3]
+        { op: 'Mul', inputs: ['s1', 's2'] }, // [N,1] · [N,3]
+        { op: 'ReduceMean', inputs: ['x'], attrs: { axes: [1, 2], keepdims: 0 } }, // t5 [N]… rank 1
+        { op: 'Unsqueeze', inputs: ['t5'], attrs: { axes: [-1] } }, // [N,1]
+        { op: 'Sub', inputs: ['t4', 't6'] },
+      ],
+      {},
+      [4, 5],
+    );
+    const { model, ours, theirs, ourShape } = await bothRuns(bytes, [2, 4, 5]);
+    expect([...ourShape]).toEqual([2, 3]);
+    expectMatch(ours, theirs);
+    model.dispose();
+  });
+
+  it("Slice with attributes (opset 9) gives onnxruntime's outputs", async () => {
+    const bytes = onnxModel(9, [{ op: 'Slice', inputs: ['x'], attrs: { starts: [0, 1, -3], ends: [2147483647, 3, 1000], axes: [0, 1, 2] } }], {}, [4, 5]);
+    const { model, ours, theirs, ourShape } = await bothRuns(bytes, [2, 4, 5]);
+    expect([...ourShape]).toEqual([2, 2, 3]);
+    expectMatch(ours, theirs);
+    model.dispose();
+  });
+
+  it('opset 6: Add with broadcast = 1 and axis lines a constant up from that axis; PRelu takes a [C] slope per channel', async () => {
+    const bias = [0.5, -1, 2];
+    const slope = [0.1, 0.2, 0.3];
+    const bytes = onnxModel(
+      6,
+      [
+        { op: 'Add', inputs: ['x', 'bias'], attrs: { broadcast: 1, axis: 1 } },
+        { op: 'PRelu', inputs: ['t0', 'slope'] },
+      ],
+      { bias: { dims: [3], floats: bias }, slope: { dims: [3], floats: slope } },
+      [3, 2],
+    );
+    const model = await loadOnnx(gpu(), bytes, { inputShape: [3, 2] });
+    const input = randomArray(random, 12, -3, 3);
+    const x = Tensor.from(gpu(), input, [2, 3, 2]);
+    const y = model.call(x, { training: false });
+    const channel = (i: number) => Math.floor(i / 2) % 3;
+    const expected = Array.from(input, (v, i) => {
+      const z = Math.fround(v + bias[channel(i)]!);
+      return z >= 0 ? z : z * slope[channel(i)]!;
+    });
+    expectMatch(await y.read(), expected);
+    for (const t of [x, y]) t.dispose();
+    model.dispose();
+  });
+});
+
+describe('loadOnnx: what the elementwise ops refuse, at load', () => {
+  const refusal = async (bytes: Uint8Array, inputShape: number[], message: string) => {
+    await expect(loadOnnx(gpu(), bytes, { inputShape, source: 'm.onnx' })).rejects.toThrow(message);
+  };
+
+  it('names node, op and opset for attribute values it cannot run', async () => {
+    await refusal(onnxModel(13, [{ op: 'Add', inputs: ['x', 'k'] }], { k: { dims: [3], ints: [1, 2, 3] } }, [3]), [3], "m.onnx: cannot import 1 node(s):\n  node 'add0' (Add, opset 13) has an integer constant operand 'k' (only float constants)");
+    await refusal(onnxModel(13, [{ op: 'ReduceSum', inputs: ['x', 'a'], attrs: { keepdims: 2 } }], { a: { dims: [1], ints: [1] } }, [3]), [3], "node 'reducesum0' (ReduceSum, opset 13) has keepdims 2");
+    await refusal(onnxModel(13, [{ op: 'Slice', inputs: ['x', 'x', 'e'] }], { e: { dims: [1], ints: [2] } }, [3]), [3], "node 'slice0' (Slice, opset 13) has starts, ends, axes or steps that are not constants");
+    await refusal(onnxModel(13, [{ op: 'Unsqueeze', inputs: ['x'] }], {}, [3]), [3], "node 'unsqueeze0' (Unsqueeze, opset 13) has no axes");
+    await refusal(onnxModel(13, [{ op: 'Add', inputs: ['a', 'b'] }, { op: 'Add', inputs: ['x', 't0'] }], { a: { dims: [1], floats: [1] }, b: { dims: [1], floats: [2] } }, [3]), [3], "node 'add0' (Add, opset 13) has only constant operands (kdgpu does not fold constants)");
+  });
+
+  it('names node, op, opset and shapes for shapes it cannot run, batch axis included', async () => {
+    const cases: [Uint8Array, number[], string][] = [
+      [onnxModel(13, [{ op: 'Mul', inputs: ['x', 'k'] }], { k: { dims: [4], floats: floats(4) } }, [3]), [3], "node 'mul0' (Mul, opset 13) on input [3]: Mul: shapes [3] and [4] do not broadcast (axis -1 has 3 and 4; extents must be equal or 1)"],
+      [onnxModel(13, [{ op: 'Sub', inputs: ['x', 'k'] }], { k: { dims: [1, 1, 3], floats: floats(3) } }, [3]), [3], 'a constant of shape [1, 1, 3] has more axes than the rank-2 activations (it would move the batch axis)'],
+      [onnxModel(13, [{ op: 'Squeeze', inputs: ['x', 'a'] }], { a: { dims: [1], ints: [0] } }, [1, 3]), [1, 3], "node 'squeeze0' (Squeeze, opset 13) on input [1, 3]: axis 0 is the batch axis (kdgpu runs any batch size: only per-sample axes)"],
+      [onnxModel(13, [{ op: 'Squeeze', inputs: ['x', 'a'] }], { a: { dims: [1], ints: [2] } }, [1, 3]), [1, 3], 'axis 2 has extent 3 (only extent-1 axes can be squeezed)'],
+      [onnxModel(13, [{ op: 'ReduceSum', inputs: ['x'] }], {}, [3]), [3], 'no axes, so every axis is reduced, the batch axis too (only per-sample axes)'],
+      [onnxModel(11, [{ op: 'ReduceMean', inputs: ['x'], attrs: { axes: [3] } }], {}, [3, 2]), [3, 2], 'axis 3 is outside a rank-3 tensor'],
+      [onnxModel(13, [{ op: 'Tile', inputs: ['x', 'r'] }], { r: { dims: [2], ints: [2, 1] } }, [3]), [3], 'repeats [2,1] repeat the batch axis (only per-sample axes)'],
+      [onnxModel(13, [{ op: 'Expand', inputs: ['x', 's'] }], { s: { dims: [3], ints: [2, 1, 3] } }, [3]), [3], 'a constant of shape [2, 1, 3] has more axes than the rank-2 activations'],
+      [onnxModel(13, [{ op: 'Slice', inputs: ['x', 's', 'e', 'a'] }], { s: { dims: [1], ints: [1] }, e: { dims: [1], ints: [2] }, a: { dims: [1], ints: [0] } }, [3]), [3], 'starts 1, ends 2, steps 1 on the batch axis (only the whole batch)'],
+      [onnxModel(13, [{ op: 'Slice', inputs: ['x', 's', 'e'] }], { s: { dims: [1], ints: [2] }, e: { dims: [1], ints: [1] } }, [3]), [3], 'starts 2, ends 1, steps 1 on the batch axis (only the whole batch)'],
+      [onnxModel(11, [{ op: 'Split', inputs: ['x'], outputs: ['a', 'y'], attrs: { axis: 1, split: [1, 1] } }], {}, [3]), [3], 'split [1,1] into 2 outputs does not cut an axis of 3 into non-empty parts'],
+      [onnxModel(13, [{ op: 'PRelu', inputs: ['x', 'k'] }], { k: { dims: [2, 3], floats: floats(6) } }, [1, 3]), [1, 3], 'a slope of shape [2, 3] that does not broadcast to the input without growing it'],
+    ];
+    for (const [bytes, shape, message] of cases) await refusal(bytes, shape, message);
+  });
+
+  it('a constant with the batch size baked into its first axis runs at that batch only', async () => {
+    const bytes = onnxModel(13, [{ op: 'Add', inputs: ['x', 'k'] }], { k: { dims: [2, 3], floats: floats(6) } }, [3]);
+    const model = await loadOnnx(gpu(), bytes, { inputShape: [3] });
+    const x2 = Tensor.from(gpu(), randomArray(random, 6), [2, 3]);
+    const y2 = model.call(x2, { training: false });
+    expect(y2.shape).toEqual([2, 3]);
+    const x4 = Tensor.from(gpu(), randomArray(random, 12), [4, 3]);
+    expect(() => model.call(x4, { training: false })).toThrow("node 'add0' (Add): constant 'k' [2, 3] has 2 entries along the batch axis, so the model runs with batch 2 only (got 4)");
+    for (const t of [x2, y2, x4]) t.dispose();
+    model.dispose();
+  });
+});
+
+describe('loadOnnx: fixedInputs', () => {
+  it('gives a second graph input a value fixed at load; unknown names and missing values fail naming them', async () => {
+    const message = onnxTypes.ModelProto.fromObject({
+      ir_version: 7,
+      opset_import: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'two-inputs',
+        node: [{ op_type: 'Div', name: 'div', input: ['x', 'd'], output: ['y'] }],
+        input: ['x', 'd'].map((name, k) => ({ name, type: { tensor_type: { elem_type: ONNX_DTYPE.FLOAT, shape: { dim: (k === 0 ? [2, 3] : [3]).map((d) => ({ dim_value: d })) } } } })),
+        output: [{ name: 'y' }],
+      },
+    });
+    const bytes = onnxTypes.ModelProto.encode(message).finish();
+    const d = Float32Array.from([2, -4, 8]);
+    const model = await loadOnnx(gpu(), bytes, { fixedInputs: { d: { dims: [3], floats: d } } });
+    const x = Tensor.from(gpu(), Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3]);
+    const y = model.call(x, { training: false });
+    expect(Array.from(await y.read())).toEqual([0.5, -0.5, 0.375, 2, -1.25, 0.75]);
+    for (const t of [x, y]) t.dispose();
+    model.dispose();
+    await expect(loadOnnx(gpu(), bytes, { source: 'two.onnx' })).rejects.toThrow('two.onnx: the graph has 2 inputs (x, d); kdgpu imports models with one image input (give the others values with fixedInputs)');
+    await expect(loadOnnx(gpu(), bytes, { source: 'two.onnx', fixedInputs: { e: { dims: [1], floats: d } } })).rejects.toThrow("two.onnx: fixedInputs names 'e', which is not an input of the graph (inputs: x, d)");
+  });
+});

@@ -31,9 +31,17 @@ export class OnnxGraphLayer extends Layer {
   private ctx?: GpuContext;
   private readonly input: OnnxGraphData['inputs'][number];
 
-  constructor(private readonly graph: OnnxGraphData, name = 'onnx') {
+  /**
+   * `fixedInputs`: values for graph inputs other than the image input, fixed for the
+   * layer's life (they act as constants: no gradient flows into them).
+   */
+  constructor(private readonly graph: OnnxGraphData, name = 'onnx', fixedInputs: Readonly<Record<string, Pick<OnnxTensor, 'dims' | 'floats' | 'ints'>>> = {}) {
     super(name);
     for (const [key, tensor] of graph.initializers) this.constants.set(key, tensor);
+    for (const [key, tensor] of Object.entries(fixedInputs)) {
+      if (!graph.inputs.some((i) => i.name === key)) throw new Error(`${graph.source}: fixedInputs names '${key}', which is not an input of the graph (inputs: ${graph.inputs.map((i) => i.name).join(', ')})`);
+      this.constants.set(key, { ...tensor, name: key });
+    }
     if (graph.outputs.length !== 1) throw new Error(`${graph.source}: the graph has ${graph.outputs.length} outputs; kdgpu imports models with one output (the logits)`);
     const unsupported: string[] = [];
     for (const node of graph.nodes) {
@@ -54,7 +62,7 @@ export class OnnxGraphLayer extends Layer {
     // Older exporters also list weights (initializers, constant nodes) as graph inputs.
     this.input = graph.inputs.find((i) => !this.constants.has(i.name))!;
     const inputs = graph.inputs.filter((i) => !this.constants.has(i.name));
-    if (inputs.length !== 1) throw new Error(`${graph.source}: the graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); kdgpu imports models with one image input`);
+    if (inputs.length !== 1) throw new Error(`${graph.source}: the graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); kdgpu imports models with one image input (give the others values with fixedInputs)`);
   }
 
   /** Constant and ConstantOfShape (with a constant shape) become constants at load. */
