@@ -177,6 +177,45 @@ describe('loadOnnx: elementwise and shape ops', () => {
   });
 });
 
+// Gather of computed data at constant indices: a scalar index (drops the axis), an even
+// progression (one strided slice) and a 2-D index tensor (one slice per index).
+const GATHER = onnxModel(
+  13,
+  [
+    { op: 'Gather', inputs: ['x', 'two'], attrs: { axis: 1 } }, // t0 [N,5]
+    { op: 'Gather', inputs: ['x', 'pairs'], attrs: { axis: 2 } }, // t1 [N,4,2,2]
+    { op: 'Gather', inputs: ['t0', 'backwards'], attrs: { axis: -1 } }, // t2 [N,2]
+    { op: 'ReduceSum', inputs: ['t1', 'axes23'], attrs: { keepdims: 0 } }, // [N,4]
+    { op: 'Concat', inputs: ['t3', 't2'], attrs: { axis: 1 } }, // [N,6]
+  ],
+  {
+    two: { dims: [], ints: [2] },
+    pairs: { dims: [2, 2], ints: [0, 3, -1, 1] },
+    backwards: { dims: [2], ints: [3, 1] },
+    axes23: { dims: [2], ints: [2, 3] },
+  },
+  [4, 5],
+);
+
+describe('loadOnnx: Gather at constant indices', () => {
+  it("gives onnxruntime's outputs and input gradients that match finite differences", async () => {
+    const { model, ours, theirs, ourShape } = await bothRuns(GATHER, [3, 4, 5]);
+    expect([...ourShape]).toEqual([3, 6]);
+    expectMatch(ours, theirs);
+    await checkGradients(gpu(), ([x]) => model.call(x as SymbolicTensor, { training: false }), [{ name: 'x', shape: [3, 4, 5], data: randomArray(random, 60) }], { samples: 12 });
+    model.dispose();
+  });
+
+  it('refuses constant data (an embedding lookup), the batch axis and indices out of range, naming node, op and opset', async () => {
+    const table = onnxModel(13, [{ op: 'Gather', inputs: ['table', 'x'] }], { table: { dims: [4, 3], floats: floats(12) } }, [2]);
+    await expect(loadOnnx(gpu(), table, { inputShape: [2] })).rejects.toThrow("node 'gather0' (Gather, opset 13) has constant data (an embedding lookup: only computed data at constant indices)");
+    const batch = onnxModel(13, [{ op: 'Gather', inputs: ['x', 'i'] }], { i: { dims: [1], ints: [0] } }, [2]);
+    await expect(loadOnnx(gpu(), batch, { inputShape: [2] })).rejects.toThrow("node 'gather0' (Gather, opset 13) on input [2]: axis 0 is the batch axis");
+    const outside = onnxModel(13, [{ op: 'Gather', inputs: ['x', 'i'], attrs: { axis: 1 } }], { i: { dims: [1], ints: [-3] } }, [2]);
+    await expect(loadOnnx(gpu(), outside, { inputShape: [2] })).rejects.toThrow('index -3 is outside axis 1 of extent 2');
+  });
+});
+
 describe('loadOnnx: gradients through the imported ops', () => {
   it('input gradients of the arithmetic model match central finite differences', async () => {
     const model = await loadOnnx(gpu(), ARITHMETIC, { inputShape: [3, 4, 5] });
@@ -187,6 +226,42 @@ describe('loadOnnx: gradients through the imported ops', () => {
   it('input gradients of the shape model (PRelu … Slice) match central finite differences', async () => {
     const model = await loadOnnx(gpu(), SHAPES, { inputShape: [6, 4] });
     await checkGradients(gpu(), ([x]) => model.call(x as SymbolicTensor, { training: false }), [{ name: 'x', shape: [3, 6, 4], data: randomArray(random, 72) }], { samples: 12, eps: 1e-3 });
+    model.dispose();
+  });
+});
+
+describe('loadOnnx: ops on constants run at load', () => {
+  it("a batch norm decomposed into Unsqueeze, Add, Sqrt, Div, Mul on constants, and integer shape arithmetic, give onnxruntime's outputs", async () => {
+    const variance = floats(3, 0.5, 2);
+    const bytes = onnxModel(
+      13,
+      [
+        { op: 'Add', inputs: ['variance', 'eps'] }, // t0, folded
+        { op: 'Sqrt', inputs: ['t0'] }, // t1
+        { op: 'Div', inputs: ['gamma', 't1'] }, // t2
+        { op: 'Unsqueeze', inputs: ['t2', 'axes12'] }, // t3 [3,1,1]
+        { op: 'Neg', inputs: ['t3'] }, // t4
+        { op: 'Mul', inputs: ['x', 't4'] }, // t5: the first computed node
+        { op: 'Add', inputs: ['t5', 'beta'] }, // [3,1,1]
+        { op: 'Mul', inputs: ['shapeA', 'shapeB'] }, // t7 [-1, 12] (int64)
+        { op: 'Reshape', inputs: ['t6', 't7'] },
+      ],
+      {
+        variance: { dims: [3], floats: variance },
+        eps: { dims: [], floats: [1e-5] },
+        gamma: { dims: [3], floats: floats(3) },
+        axes12: { dims: [2], ints: [1, 2] },
+        beta: { dims: [3, 1, 1], floats: floats(3) },
+        shapeA: { dims: [2], ints: [1, 3] },
+        shapeB: { dims: [2], ints: [-1, 4] },
+      },
+      [3, 2, 2],
+    );
+    const { model, ours, theirs, ourShape } = await bothRuns(bytes, [2, 3, 2, 2]);
+    expect([...ourShape]).toEqual([2, 12]);
+    expectMatch(ours, theirs);
+    // Folded nodes leave no kernels: the model's weights are the folded constants.
+    expect(Object.keys(model.layers[0]!.parameters()).sort()).toEqual(['beta', 't4']);
     model.dispose();
   });
 });
@@ -259,7 +334,8 @@ describe('loadOnnx: what the elementwise ops refuse, at load', () => {
     await refusal(onnxModel(13, [{ op: 'ReduceSum', inputs: ['x', 'a'], attrs: { keepdims: 2 } }], { a: { dims: [1], ints: [1] } }, [3]), [3], "node 'reducesum0' (ReduceSum, opset 13) has keepdims 2");
     await refusal(onnxModel(13, [{ op: 'Slice', inputs: ['x', 'x', 'e'] }], { e: { dims: [1], ints: [2] } }, [3]), [3], "node 'slice0' (Slice, opset 13) has starts, ends, axes or steps that are not constants");
     await refusal(onnxModel(13, [{ op: 'Unsqueeze', inputs: ['x'] }], {}, [3]), [3], "node 'unsqueeze0' (Unsqueeze, opset 13) has no axes");
-    await refusal(onnxModel(13, [{ op: 'Add', inputs: ['a', 'b'] }, { op: 'Add', inputs: ['x', 't0'] }], { a: { dims: [1], floats: [1] }, b: { dims: [1], floats: [2] } }, [3]), [3], "node 'add0' (Add, opset 13) has only constant operands (kdgpu does not fold constants)");
+    await refusal(onnxModel(13, [{ op: 'Sqrt', inputs: ['k'] }, { op: 'Add', inputs: ['x', 't0'] }], { k: { dims: [1], ints: [4] } }, [3]), [3], "node 'sqrt0' (Sqrt, opset 13) has an integer constant input (only float constants)");
+    await refusal(onnxModel(13, [{ op: 'Unsqueeze', inputs: ['k', 'a'] }, { op: 'Add', inputs: ['x', 't0'] }], { k: { dims: [3], floats: [1, 2, 3] }, a: { dims: [1], ints: [3] } }, [3]), [3], "node 'unsqueeze0' (Unsqueeze, opset 13) has axes [3] outside a rank-2 constant");
   });
 
   it('names node, op, opset and shapes for shapes it cannot run, batch axis included', async () => {

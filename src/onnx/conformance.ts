@@ -25,7 +25,7 @@ export interface OnnxCaseResult {
  * Runs an ONNX model on its test data through `loadOnnx` and compares every output value
  * with the expected one (the first input is the batch; further inputs are given to
  * `loadOnnx` as `fixedInputs`) within atol 1e-7 + rtol 1e-3·|expected| (the ONNX runner's
- * tolerance). Unsupported ops are reported, not thrown.
+ * tolerance; equal infinities and NaN against NaN match, as in its assert_allclose). Unsupported ops are reported, not thrown.
  * @example const r = await runOnnxCase(ctx, 'test_Conv2d', modelBytes, [{ inputs: [input0], outputs: [output0] }]);
  */
 export async function runOnnxCase(ctx: GpuContext, name: string, model: Uint8Array, dataSets: readonly OnnxTestData[]): Promise<OnnxCaseResult> {
@@ -60,6 +60,8 @@ export async function runOnnxCase(ctx: GpuContext, name: string, model: Uint8Arr
       y.dispose();
       if (out.length !== expected.floats.length) return { ...row, result: 'fail', missing: `${out.length} output values, expected ${expected.floats.length}` };
       for (let i = 0; i < out.length; i++) {
+        // As numpy's assert_allclose (the ONNX runner's check): equal infinities and two NaNs match.
+        if (out[i] === expected.floats[i] || (Number.isNaN(out[i]) && Number.isNaN(expected.floats[i]))) continue;
         const error = Math.abs(out[i]! - expected.floats[i]!);
         maxError = Math.max(maxError, error);
         if (!(error <= 1e-7 + 1e-3 * Math.abs(expected.floats[i]!))) pass = false;

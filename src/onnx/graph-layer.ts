@@ -7,7 +7,7 @@ import { formatShape, type Shape, Tensor } from '../graph/tensor.js';
 import { Layer } from '../nn/layer.js';
 import type { OnnxGraphData, OnnxNode, OnnxTensor } from './decode.js';
 import { ONNX_OPS, type OpContext, SUPPORTED_ONNX_OPS } from './ops.js';
-import { isMultiOutput } from './ops-elementwise.js';
+import { canFold, isMultiOutput } from './ops-elementwise.js';
 
 interface PlannedNode {
   node: OnnxNode;
@@ -24,6 +24,8 @@ interface PlannedNode {
 export class OnnxGraphLayer extends Layer {
   readonly kind = 'onnx';
   private readonly constants = new Map<string, OnnxTensor>();
+  /** Nodes computed at load (Constant, ConstantOfShape, folded ops): their outputs are constants. */
+  private readonly atLoad = new Set<OnnxNode>();
   private planned: PlannedNode[] = [];
   private weights = new Map<string, Tensor>();
   private zeros = new Map<number, Tensor>();
@@ -46,6 +48,7 @@ export class OnnxGraphLayer extends Layer {
     const unsupported: string[] = [];
     for (const node of graph.nodes) {
       if (node.opType === 'Constant' || node.opType === 'ConstantOfShape') {
+        this.atLoad.add(node);
         const problem = this.addConstant(node);
         if (problem) unsupported.push(`node '${node.name}' (${node.opType}) ${problem}`);
         continue;
@@ -53,6 +56,14 @@ export class OnnxGraphLayer extends Layer {
       const op = ONNX_OPS[node.opType];
       if (!op) {
         unsupported.push(`node '${node.name}': op ${node.opType} is not supported (opset ${graph.opset}); kdgpu imports ${SUPPORTED_ONNX_OPS.join(', ')}`);
+        continue;
+      }
+      // Every input a constant: ops that can, run now and their output is a constant too.
+      if (canFold(op) && node.inputs.every((name) => name === '' || this.constants.has(name))) {
+        const folded = op.fold(node, this.opContext());
+        if (typeof folded === 'string') unsupported.push(`node '${node.name}' (${node.opType}, opset ${graph.opset}) has ${folded}`);
+        else this.constants.set(node.outputs[0]!, { ...folded, name: node.outputs[0]! });
+        this.atLoad.add(node);
         continue;
       }
       const problem = op.check(node, this.opContext());
@@ -102,7 +113,7 @@ export class OnnxGraphLayer extends Layer {
     const shapes = new Map<string, Shape>([[this.inputName, input]]);
     this.planned = [];
     for (const node of this.graph.nodes) {
-      if (node.opType === 'Constant' || node.opType === 'ConstantOfShape') continue;
+      if (this.atLoad.has(node)) continue;
       const activations = node.inputs.map((name, i) => (name !== '' && !this.constants.has(name) ? i : -1)).filter((i) => i >= 0);
       const inputs = activations.map((i) => {
         const shape = shapes.get(node.inputs[i]!);

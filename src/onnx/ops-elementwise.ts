@@ -11,9 +11,17 @@ import { formatShape, type Shape } from '../graph/tensor.js';
 import { abs, exp, floor, log, neg, reciprocal, sign, sqrt } from '../ops/activations.js';
 import { addBroadcast, type BinaryKind, broadcastShapes, div, maximum, minimum, mulBroadcast, pow, prelu, repeat, slice, sub, sumRepeats } from '../ops/broadcast.js';
 import { reshape } from '../ops/elementwise.js';
-import { sliceAxis } from '../ops/layout.js';
+import { concat, sliceAxis } from '../ops/layout.js';
 import type { OnnxNode, OnnxTensor } from './decode.js';
 import type { OnnxOp, OpContext, RunContext } from './ops.js';
+
+/**
+ * An op that can run at load when every input is a constant (BatchNorm folded into
+ * Unsqueeze + Mul + Add by some exporters): the output constant, or why not.
+ */
+export interface FoldingOnnxOp extends OnnxOp {
+  fold(node: OnnxNode, c: OpContext): Omit<OnnxTensor, 'name'> | string;
+}
 
 /** An op with several outputs (Split): shapes and tensors for every output, in order. */
 export interface MultiOutputOnnxOp extends OnnxOp {
@@ -110,20 +118,61 @@ function operandTensors<T extends AnyTensor>(node: OnnxNode, x: T[], run: RunCon
   return out;
 }
 
-/** Constant operands must be float tensors; at least one operand must be computed. */
+/** Constant operands of an op on computed tensors must be float tensors (all-constant ones fold at load). */
 function checkOperands(node: OnnxNode, c: OpContext): string | undefined {
-  const inputs = node.inputs.filter((name) => name !== '');
-  const constants = inputs.map((name) => c.constant(name)).filter((t): t is OnnxTensor => t !== undefined);
-  if (constants.length === inputs.length) return 'only constant operands (kdgpu does not fold constants)';
+  const constants = node.inputs.map((name) => c.constant(name)).filter((t): t is OnnxTensor => t !== undefined);
   const integer = constants.find((t) => !t.floats);
   return integer ? `an integer constant operand '${integer.name}' (only float constants)` : undefined;
+}
+
+/** Float64 functions of the binary kinds, for folding constants (rounded to f32 after). */
+const BINARY_VALUES: Record<BinaryKind, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: (a, b) => a ** b,
+  max: Math.max,
+  min: Math.min,
+  prelu: (a, b) => (a >= 0 ? a : a * b),
+};
+
+/** Values of a constant at row-major index `i` of `out` (numpy broadcast, right-aligned). */
+function broadcastRead(dims: readonly number[], values: ArrayLike<number>, out: readonly number[], i: number): number {
+  let index = 0;
+  let rest = i;
+  let stride = 1;
+  for (let k = out.length - 1; k >= 0; k--) {
+    const c = rest % out[k]!;
+    rest = Math.floor(rest / out[k]!);
+    const j = k - (out.length - dims.length);
+    if (j >= 0) {
+      index += (dims[j] === 1 ? 0 : c) * stride;
+      stride *= dims[j]!;
+    }
+  }
+  return values[index]!;
+}
+
+/** Binary ops on constants: float results (f32), or integer ones when every operand is an integer tensor. */
+function foldBinary(kind: BinaryKind, node: OnnxNode, c: OpContext): Omit<OnnxTensor, 'name'> | string {
+  const operands = node.inputs.filter((name) => name !== '').map((name) => c.constant(name)!);
+  const integer = operands.every((t) => t.ints);
+  const rankA = operands[0]!.dims.length;
+  const dims = operands.map((t, k) => (k === 1 ? legacyDims(node, c.opset, t.dims, rankA) : t.dims));
+  const out = dims.reduce<number[]>((s, d) => broadcastShapes(node.opType, s, d), []);
+  const values = operands.map((t) => (t.ints ?? t.floats!) as ArrayLike<number>);
+  const f = integer && kind === 'div' ? (a: number, b: number) => Math.trunc(a / b) : BINARY_VALUES[kind];
+  const result = Array.from({ length: product(out) }, (_, i) => values.slice(1).reduce((acc, v, k) => f(acc, broadcastRead(dims[k + 1]!, v, out, i)), broadcastRead(dims[0]!, values[0]!, out, i)));
+  return integer ? { dims: out, ints: result } : { dims: out, floats: Float32Array.from(result) };
 }
 
 const BINARY: Record<BinaryKind, <T extends AnyTensor>(a: T, b: T) => T> = { add: addBroadcast, sub, mul: mulBroadcast, div, pow, max: maximum, min: minimum, prelu };
 
 /** Add, Sub, …: two operands; Max, Min, Sum: one or more, folded left to right. */
-function broadcasting(kind: BinaryKind, variadic: boolean): OnnxOp {
+function broadcasting(kind: BinaryKind, variadic: boolean): FoldingOnnxOp {
   return {
+    fold: (node, c) => foldBinary(kind, node, c),
     check(node, c) {
       const count = node.inputs.filter((name) => name !== '').length;
       if (variadic ? count < 1 : count !== 2) return `${count} inputs (${variadic ? 'at least 1' : 'exactly 2'})`;
@@ -137,7 +186,15 @@ function broadcasting(kind: BinaryKind, variadic: boolean): OnnxOp {
   };
 }
 
-const unary = (f: <T extends AnyTensor>(x: T) => T): OnnxOp => ({ check: () => undefined, shape: (_n, [x]) => x!, apply: (_n, [x]) => f(x!) });
+const unary = (f: <T extends AnyTensor>(x: T) => T, value: (v: number) => number): FoldingOnnxOp => ({
+  check: () => undefined,
+  shape: (_n, [x]) => x!,
+  apply: (_n, [x]) => f(x!),
+  fold(node, c) {
+    const t = c.constant(node.inputs[0]!)!;
+    return t.floats ? { dims: t.dims, floats: t.floats.map(value) } : 'an integer constant input (only float constants)';
+  },
+});
 
 /** PRelu's slope dims: before opset 7 a [C] slope is per channel (axis 1), later numpy rules. */
 function slopeDims(dims: readonly number[], sample: Shape, opset: number): number[] {
@@ -177,7 +234,27 @@ function axesOf(node: OnnxNode, opset: number, inputFrom: number, constant: (nam
 
 const reshapeTo = <T extends AnyTensor>(x: T, run: RunContext<T>): T => reshape(x, [run.batch, ...run.outputShape]);
 
-const squeezeOp: OnnxOp = {
+/** Squeeze or Unsqueeze of a constant: the same values under new dims (its own axes: no batch). */
+function foldDims(node: OnnxNode, c: OpContext, squeeze: boolean): Omit<OnnxTensor, 'name'> | string {
+  const t = c.constant(node.inputs[0]!)!;
+  const axes = axesOf(node, c.opset, 13, c.constant);
+  if (axes === null || (!squeeze && !axes)) return axes === null ? 'axes that are not a constant' : 'no axes';
+  const rank = t.dims.length + (squeeze ? 0 : axes!.length);
+  const normal = axes?.map((a) => (a < 0 ? a + rank : a));
+  if (normal?.some((a) => a < 0 || a >= rank)) return `axes [${axes}] outside a rank-${rank} constant`;
+  let dims: number[];
+  if (squeeze) {
+    dims = t.dims.filter((d, k) => (normal ? !normal.includes(k) : d !== 1));
+    if (normal?.some((a) => t.dims[a] !== 1)) return `axes [${axes}] that are not of extent 1 in the constant ${formatShape(t.dims)}`;
+  } else {
+    const rest = [...t.dims];
+    dims = Array.from({ length: rank }, (_, k) => (normal!.includes(k) ? 1 : rest.shift()!));
+  }
+  return t.ints ? { dims, ints: t.ints } : { dims, floats: t.floats! };
+}
+
+const squeezeOp: FoldingOnnxOp = {
+  fold: (node, c) => foldDims(node, c, true),
   check: (node, c) => (axesOf(node, c.opset, 13, c.constant) === null ? 'axes that are not a constant' : undefined),
   shape(node, [x], c) {
     const rank = x!.length + 1;
@@ -189,7 +266,8 @@ const squeezeOp: OnnxOp = {
   apply: (_n, [x], run) => reshapeTo(x!, run),
 };
 
-const unsqueezeOp: OnnxOp = {
+const unsqueezeOp: FoldingOnnxOp = {
+  fold: (node, c) => foldDims(node, c, false),
   check(node, c) {
     const axes = axesOf(node, c.opset, 13, c.constant);
     return axes ? undefined : axes === null ? 'axes that are not a constant' : 'no axes';
@@ -295,6 +373,7 @@ function slicePlan(node: OnnxNode, sample: Shape, c: { opset: number; constant(n
   const starts = new Array<number>(rank).fill(0);
   const steps = new Array<number>(rank).fill(1);
   const lengths = [0, ...sample];
+  if (rank > 6) throw new Error(`a rank-${rank} input (Slice runs on at most 6 axes)`);
   const axes = spec.axes ?? spec.starts!.map((_, i) => i);
   axes.forEach((a, i) => {
     const axis = a < 0 ? a + rank : a;
@@ -368,6 +447,47 @@ const tileOp: OnnxOp = {
   apply: (_node, [x], run) => repeat(x!, [run.batch, ...run.outputShape]),
 };
 
+/** Gather's constant indices along a per-sample axis, made non-negative and checked. */
+function gatherPlan(node: OnnxNode, sample: Shape, c: { constant(name: string): OnnxTensor | undefined }) {
+  const rank = sample.length + 1;
+  const axis = axisOf(int(node, 'axis', 0), rank);
+  const extent = sample[axis - 1]!;
+  const indices = c.constant(node.inputs[1]!)!;
+  const picks = indices.ints!.map((i) => (i < 0 ? i + extent : i));
+  const bad = picks.findIndex((i) => i < 0 || i >= extent);
+  if (bad >= 0) throw new Error(`index ${indices.ints![bad]} is outside axis ${axis} of extent ${extent}`);
+  return { axis, picks, shape: [...sample.slice(0, axis - 1), ...indices.dims, ...sample.slice(axis)] };
+}
+
+/**
+ * Gather of a computed tensor along a per-sample axis at constant indices (x[:, 2],
+ * x[:, [0, 3]]): one strided slice when the indices step evenly, else one slice per index
+ * joined by concat; both differentiable.
+ */
+const gatherOp: OnnxOp = {
+  check(node, c) {
+    if (c.constant(node.inputs[0]!)) return 'constant data (an embedding lookup: only computed data at constant indices)';
+    const indices = c.constant(node.inputs[1]!);
+    if (!indices?.ints) return 'indices that are not an integer constant';
+    return indices.ints.length === 0 ? 'no indices (empty tensors are not supported)' : undefined;
+  },
+  shape: (node, [x], c) => {
+    const { shape } = gatherPlan(node, x!, c);
+    if (shape.length === 0) throw new Error('a scalar sample (kdgpu tensors keep at least one axis besides the batch)');
+    return shape;
+  },
+  apply(node, [x], run) {
+    const { axis, picks } = gatherPlan(node, x!.shape.slice(1), run);
+    const step = picks.length > 1 ? picks[1]! - picks[0]! : 1;
+    const even = step !== 0 && picks.every((p, k) => p === picks[0]! + k * step);
+    const along = (value: number, other: (d: number) => number) => x!.shape.map((d, k) => (k === axis ? value : other(d)));
+    const gathered = even
+      ? slice(x!, along(picks[0]!, () => 0), along(step, () => 1), along(picks.length, (d) => d))
+      : concat(picks.map((p) => sliceAxis(x!, axis, p, 1)), axis);
+    return gathered.shape.slice(1).join() === run.outputShape.join() ? gathered : reshapeTo(gathered, run);
+  },
+};
+
 export const ONNX_ELEMENTWISE_OPS: Record<string, OnnxOp> = {
   Add: broadcasting('add', false),
   Sub: broadcasting('sub', false),
@@ -377,14 +497,14 @@ export const ONNX_ELEMENTWISE_OPS: Record<string, OnnxOp> = {
   Max: broadcasting('max', true),
   Min: broadcasting('min', true),
   Sum: broadcasting('add', true),
-  Neg: unary(neg),
-  Exp: unary(exp),
-  Log: unary(log),
-  Sqrt: unary(sqrt),
-  Abs: unary(abs),
-  Reciprocal: unary(reciprocal),
-  Sign: unary(sign),
-  Floor: unary(floor),
+  Neg: unary(neg, (v) => -v),
+  Exp: unary(exp, Math.exp),
+  Log: unary(log, Math.log),
+  Sqrt: unary(sqrt, Math.sqrt),
+  Abs: unary(abs, Math.abs),
+  Reciprocal: unary(reciprocal, (v) => 1 / v),
+  Sign: unary(sign, Math.sign),
+  Floor: unary(floor, Math.floor),
   PRelu: preluOp,
   Squeeze: squeezeOp,
   Unsqueeze: unsqueezeOp,
@@ -394,7 +514,13 @@ export const ONNX_ELEMENTWISE_OPS: Record<string, OnnxOp> = {
   Slice: sliceOp,
   Expand: expandOp,
   Tile: tileOp,
+  Gather: gatherOp,
 };
+
+/** Whether an op can run at load on constant inputs. */
+export function canFold(op: OnnxOp): op is FoldingOnnxOp {
+  return 'fold' in op;
+}
 
 /** Whether an op computes several outputs (graph-layer asks for all of them). */
 export function isMultiOutput(op: OnnxOp): op is MultiOutputOnnxOp {
