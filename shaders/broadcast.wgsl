@@ -2,7 +2,8 @@
 // Every tensor is seen through up to RANK = 6 axes, right-aligned (leading axes of extent 1);
 // TypeScript merges and drops axes first (src/ops/broadcast.ts), so larger ranks fit.
 //   binary:          out[c] = f(a[Σ c_k·a_stride_k], b[Σ c_k·b_stride_k]) over the output
-//                    coordinates c (a stride is 0 on an axis the operand broadcasts along).
+//                    coordinates c (a stride is 0 on an axis the operand broadcasts along;
+//                    `rank`: the trailing axes in use, the others are padding).
 //                    kind: 0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 max, 6 min,
 //                    7 prelu (a ≥ 0 ? a : b·a)
 //   binary_backward: out[c] = dc[c] · ∂f/∂a (which 0) or ∂f/∂b (which 1) at that element, over
@@ -25,7 +26,7 @@
 const RANK = 6u;
 
 struct BinaryParams {
-  size: u32, kind: u32, which: u32,
+  size: u32, kind: u32, which: u32, rank: u32,
   dim_0: u32, dim_1: u32, dim_2: u32, dim_3: u32, dim_4: u32, dim_5: u32,
   a_stride_0: u32, a_stride_1: u32, a_stride_2: u32, a_stride_3: u32, a_stride_4: u32, a_stride_5: u32,
   b_stride_0: u32, b_stride_1: u32, b_stride_2: u32, b_stride_3: u32, b_stride_4: u32, b_stride_5: u32,
@@ -137,7 +138,8 @@ fn binary_offsets(i: u32) -> vec2u {
   var sb = array<u32, RANK>(p.b_stride_0, p.b_stride_1, p.b_stride_2, p.b_stride_3, p.b_stride_4, p.b_stride_5);
   var rest = i;
   var offsets = vec2u(0u, 0u);
-  for (var k = i32(RANK) - 1; k >= 0; k--) {
+  // Only the axes in use (the leading ones are padding of extent 1).
+  for (var k = i32(RANK) - 1; k >= i32(RANK - p.rank); k--) {
     let c = rest % dims[k];
     rest /= dims[k];
     offsets += c * vec2u(sa[k], sb[k]);

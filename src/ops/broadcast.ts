@@ -92,7 +92,7 @@ function binaryGeometry(op: string, a: Shape, b: Shape, out: Shape): Record<stri
   const dims = groups.map((g) => sizeOf(g.map((k) => out[k]!)));
   const inner = (s: number[]) => groups.map((g) => s[g[g.length - 1]!]!);
   const shapes = `${formatShape(a)} with ${formatShape(b)}`;
-  return { ...fields('dim', padded(dims, 1, op, shapes)), ...fields('a_stride', padded(inner(sa), 0, op, shapes)), ...fields('b_stride', padded(inner(sb), 0, op, shapes)) };
+  return { rank: dims.length, ...fields('dim', padded(dims, 1, op, shapes)), ...fields('a_stride', padded(inner(sa), 0, op, shapes)), ...fields('b_stride', padded(inner(sb), 0, op, shapes)) };
 }
 
 function expectF32(op: string, inputs: readonly TensorSpec[], names: readonly string[]): void {
