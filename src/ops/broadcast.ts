@@ -122,7 +122,7 @@ const binaryOp: OpDef<BinaryAttrs> = {
     [a!, b!].map((operand, which) => {
       // d(a + b) is dc itself; every other rule scales dc elementwise first.
       const full = kind === 'add' ? dc! : apply(binaryBackwardOp, [dc!, a!, b!], { kind, which })[0]!;
-      return sumTo(full, operand.shape);
+      return sumRepeats(full, operand.shape);
     }),
 };
 
@@ -356,11 +356,6 @@ export function repeat<T extends AnyTensor>(x: T, shape: Shape, factor = 1): T {
 export function sumRepeats<T extends AnyTensor>(x: T, shape: Shape, factor = 1): T {
   if (shape.join() === x.shape.join() && factor === 1) return x;
   return apply(sumRepeatsOp, [x], { shape: [...shape], factor })[0]! as T;
-}
-
-/** The sum of x over the axes it was broadcast along to reach its shape from `shape`. */
-export function sumTo<T extends AnyTensor>(x: T, shape: Shape): T {
-  return sumRepeats(x, shape);
 }
 
 /**
