@@ -19,7 +19,11 @@
 //   slice:           out[c] = x[Σ (start_k + c_k·step_k)·in_stride_k]  (steps may be negative)
 //   unslice:         out[c] = dy[q] where every c_k = start_k + q_k·step_k with 0 ≤ q_k <
 //                    dy_dim_k, else 0 (slice's gradient)
-// Bindings: one uniform per entry at binding 0, inputs (a, b, dc, x) then out. Flat row-major f32.
+//   gather_rows:     out[r, j] = table[indices[r], j] for a table [rows, row] (indices are f32
+//                    holding integers; negative ones count from the end; one outside the
+//                    table gives zeros): an embedding lookup
+// Bindings: one uniform per entry at binding 0, inputs (a, b, dc, x; table, indices) and out.
+// Flat row-major f32.
 // Dispatch: one invocation per output element, 256 per workgroup (sum_repeats: 64), grid
 // folded into 2-D past 65535 workgroups (index = x + y · workgroup size · nx).
 
@@ -278,4 +282,22 @@ fn unslice(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
     stride *= dy_dims[k];
   }
   out[i] = select(0.0, dc[min(offset, arrayLength(&dc) - 1u)], inside);
+}
+
+struct GatherParams { size: u32, rows: u32, row: u32 }
+
+@group(0) @binding(0) var<uniform> gather_params: GatherParams;
+@group(0) @binding(6) var<storage, read> table: array<f32>;
+@group(0) @binding(7) var<storage, read> indices: array<f32>;
+
+@compute @workgroup_size(256)
+fn gather_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups, 256u);
+  let p = gather_params;
+  if (i >= p.size) { return; }
+  let r = i / p.row;
+  var index = i32(round(indices[r]));
+  if (index < 0) { index += i32(p.rows); }
+  let inside = index >= 0 && index < i32(p.rows);
+  out[i] = select(0.0, table[u32(clamp(index, 0, i32(p.rows) - 1)) * p.row + i % p.row], inside);
 }

@@ -31,7 +31,7 @@ export { relu, reluBackward, add, mul, scale, broadcastScalar, reshape, accumula
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { pad2d, concat, sliceAxis, transpose, type Pads2d } from './ops/layout.js';
 export { sigmoid, tanh, leakyRelu, elu, selu, softplus, softsign, hardSigmoid, hardSwish, clip, neg, exp, log, sqrt, abs, reciprocal, sign, floor, ACTIVATION_KINDS, type ActivationName } from './ops/activations.js';
-export { addBroadcast, sub, mulBroadcast, div, pow, maximum, minimum, prelu, repeat, sumRepeats, slice, broadcastShapes, BINARY_KINDS, type BinaryKind } from './ops/broadcast.js';
+export { addBroadcast, sub, mulBroadcast, div, pow, maximum, minimum, prelu, repeat, sumRepeats, slice, gatherRows, broadcastShapes, BINARY_KINDS, type BinaryKind } from './ops/broadcast.js';
 export { sum, mean, columnSum } from './ops/reduce.js';
 export { accuracy, argmaxCorrect } from './ops/accuracy.js';
 export { softmaxCrossEntropy, softmaxCrossEntropyPerRow } from './losses/softmax-cross-entropy.js';

@@ -1,15 +1,15 @@
 // Shader-level tests of shaders/broadcast.wgsl (binary, binary_backward, repeat, sum_repeats,
-// slice, unslice) against float64 references on random inputs, finite-difference checks of
+// slice, unslice, gather_rows) against float64 references on random inputs, finite-difference checks of
 // every gradient rule, and the shape errors.
 // Tolerances (|err| ≤ atol + rtol·|expected|):
 //   add, sub, mul, max, min, prelu: one f32 rounding, rtol 1.2e-7, atol 0;
 //   div: WGSL allows 2.5 ulp, rtol 4e-7; pow: integer exponents are ≤ 12 products, rtol 2e-6,
 //   others exp2/log2 in f32, rtol 2e-5;
-//   repeat, slice, unslice: exact copies (times a factor), rtol 1.2e-7;
+//   repeat, slice, unslice, gather_rows: exact copies (times a factor), rtol 1.2e-7;
 //   sums (sum_repeats, broadcast gradients): atol 1e-6·Σ|terms| (blocked f32 sums).
 import { describe, expect, it } from 'vitest';
 import { compile, Graph, gradients, mul, Random, type SymbolicTensor, sum, Tensor } from '../src/index.js';
-import { type BinaryKind, broadcastShapes, div, maximum, minimum, mulBroadcast, pow, prelu, repeat, slice, sub, sumRepeats, addBroadcast } from '../src/ops/broadcast.js';
+import { type BinaryKind, broadcastShapes, div, gatherRows, maximum, minimum, mulBroadcast, pow, prelu, repeat, slice, sub, sumRepeats, addBroadcast } from '../src/ops/broadcast.js';
 import { checkGradients } from './support/finite-difference.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, randomArray } from './support/reference.js';
@@ -347,5 +347,37 @@ describe('broadcast.wgsl slice and unslice', () => {
     expect(() => slice(x, [0, 0], [1, 0], [3, 1])).toThrow('do not fit axis 1');
     expect(() => slice(x, [0], [1], [3])).toThrow('slice: needs a start, step and length per axis of [3, 4]');
     x.dispose();
+  });
+});
+
+describe('broadcast.wgsl gather_rows', () => {
+  it('looks up rows at f32 indices (negative from the end, outside the table: zeros) like float64', async () => {
+    const ctx = gpu();
+    const [rows, row] = [7, 6];
+    const table = randomArray(random, rows * row);
+    const ids = Float32Array.from({ length: 300 }, (_, i) => (i % 17) - 8); // −8 … 8: both ends fall outside
+    const t = Tensor.from(ctx, table, [rows, 2, 3]);
+    const x = Tensor.from(ctx, ids, [3, 100]);
+    const y = gatherRows(x, t);
+    expect(y.shape).toEqual([3, 100, 2, 3]);
+    const expected = Float64Array.from({ length: ids.length * row }, (_, i) => {
+      let id = ids[Math.floor(i / row)]!;
+      if (id < 0) id += rows;
+      return id >= 0 && id < rows ? table[id * row + (i % row)]! : 0;
+    });
+    expectClose(await y.read(), expected, { atol: 0, rtol: 0 }, 'gather_rows');
+    for (const v of [t, x, y]) v.dispose();
+  });
+
+  it('has no gradient rule, and says so; a rank-1 table fails naming its shape', async () => {
+    const ctx = gpu();
+    const graph = new Graph(ctx);
+    const ids = graph.input('ids', [2]);
+    const table = graph.constant(randomArray(random, 6), [3, 2]);
+    expect(() => gradients(sum(gatherRows(ids, table)), [ids])).toThrow("cannot differentiate through 'gather_rows': it has no gradient rule");
+    graph.dispose();
+    const flat = Tensor.from(ctx, new Float32Array(3).fill(1), [3]);
+    expect(() => gatherRows(flat, flat)).toThrow('gather_rows: the table [3] needs rows of at least one value ([rows, ...row])');
+    flat.dispose();
   });
 });

@@ -35,8 +35,8 @@ const attribute = (name: string, value: Attr) =>
       ? { name, type: ONNX_ATTRIBUTE.INT, i: value }
       : { name: name.replace(/^f_/, ''), type: ONNX_ATTRIBUTE.FLOAT, f: value };
 
-/** An ONNX model: one float input [batch, ...inputShape] named 'x', output 'y'. */
-function onnxModel(opset: number, nodes: NodeSpec[], constants: Record<string, ConstSpec>, inputShape: number[], batch: number | string = 'batch'): Uint8Array {
+/** An ONNX model: one input [batch, ...inputShape] named 'x' (float unless `inputType`), output 'y'. */
+function onnxModel(opset: number, nodes: NodeSpec[], constants: Record<string, ConstSpec>, inputShape: number[], inputType: number = ONNX_DTYPE.FLOAT): Uint8Array {
   const initializer = Object.entries(constants).map(([name, c]) =>
     c.ints
       ? { name, dims: c.dims, data_type: ONNX_DTYPE.INT64, int64_data: c.ints }
@@ -44,7 +44,7 @@ function onnxModel(opset: number, nodes: NodeSpec[], constants: Record<string, C
   );
   const valueInfo = (name: string, dims: (number | string)[]) => ({
     name,
-    type: { tensor_type: { elem_type: ONNX_DTYPE.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) } } },
+    type: { tensor_type: { elem_type: inputType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) } } },
   });
   const message = onnxTypes.ModelProto.fromObject({
     ir_version: 7,
@@ -59,7 +59,7 @@ function onnxModel(opset: number, nodes: NodeSpec[], constants: Record<string, C
         attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
       })),
       initializer,
-      input: [valueInfo('x', [batch, ...inputShape])],
+      input: [valueInfo('x', ['batch', ...inputShape])],
       output: [{ name: 'y' }],
     },
   });
@@ -206,9 +206,24 @@ describe('loadOnnx: Gather at constant indices', () => {
     model.dispose();
   });
 
-  it('refuses constant data (an embedding lookup), the batch axis and indices out of range, naming node, op and opset', async () => {
-    const table = onnxModel(13, [{ op: 'Gather', inputs: ['table', 'x'] }], { table: { dims: [4, 3], floats: floats(12) } }, [2]);
-    await expect(loadOnnx(gpu(), table, { inputShape: [2] })).rejects.toThrow("node 'gather0' (Gather, opset 13) has constant data (an embedding lookup: only computed data at constant indices)");
+  it("of a constant table at computed indices (an embedding lookup) gives onnxruntime's outputs", async () => {
+    const table = floats(20);
+    const bytes = onnxModel(13, [{ op: 'Gather', inputs: ['table', 'x'] }], { table: { dims: [5, 2, 2], floats: table } }, [3], ONNX_DTYPE.INT64);
+    const ids = [4, 0, -1, 2, 2, 1];
+    const model = await loadOnnx(gpu(), bytes, { inputShape: [3] });
+    const x = Tensor.from(gpu(), Float32Array.from(ids), [2, 3]);
+    const y = model.call(x, { training: false });
+    expect(y.shape).toEqual([2, 3, 2, 2]);
+    const session = await ort.InferenceSession.create(bytes);
+    const theirs = (await session.run({ x: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [2, 3]) })).y!.data as Float32Array;
+    expectMatch(await y.read(), theirs);
+    for (const t of [x, y]) t.dispose();
+    model.dispose();
+    const axis1 = onnxModel(13, [{ op: 'Gather', inputs: ['table', 'x'], attrs: { axis: 1 } }], { table: { dims: [5, 4], floats: floats(20) } }, [3]);
+    await expect(loadOnnx(gpu(), axis1, { inputShape: [3] })).rejects.toThrow("node 'gather0' (Gather, opset 13) has axis 1 on a constant table (only 0: an embedding lookup)");
+  });
+
+  it('refuses the batch axis and indices out of range, naming node, op and opset', async () => {
     const batch = onnxModel(13, [{ op: 'Gather', inputs: ['x', 'i'] }], { i: { dims: [1], ints: [0] } }, [2]);
     await expect(loadOnnx(gpu(), batch, { inputShape: [2] })).rejects.toThrow("node 'gather0' (Gather, opset 13) on input [2]: axis 0 is the batch axis");
     const outside = onnxModel(13, [{ op: 'Gather', inputs: ['x', 'i'], attrs: { axis: 1 } }], { i: { dims: [1], ints: [-3] } }, [2]);

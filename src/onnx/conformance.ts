@@ -45,6 +45,8 @@ export async function runOnnxCase(ctx: GpuContext, name: string, model: Uint8Arr
       if (set.inputs.length !== graphInputs.length) return { ...row, result: 'fail', missing: `${set.inputs.length} input files for ${graphInputs.length} graph inputs` };
       const [input, ...others] = set.inputs.map((bytes, k) => decodeOnnxTensor(bytes, `${name}/input_${k}.pb`));
       const expected = decodeOnnxTensor(set.outputs[0]!, `${name}/output_0.pb`);
+      // kdgpu tensors are f32: integer inputs (token ids) go in as floats when that is exact.
+      if (input!.ints && input!.ints.every((v) => Math.abs(v) <= 2 ** 24)) input!.floats = Float32Array.from(input!.ints);
       if (!input!.floats || !expected.floats) return { ...row, result: 'unsupported', missing: 'integer input or output tensors' };
       const fixedInputs = Object.fromEntries(others.map((t, k) => [graphInputs[k + 1]!.name, t]));
       if (others.length > 0) {

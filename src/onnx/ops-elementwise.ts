@@ -9,7 +9,7 @@
 import type { AnyTensor } from '../graph/apply.js';
 import { formatShape, type Shape } from '../graph/tensor.js';
 import { abs, exp, floor, log, neg, reciprocal, sign, sqrt } from '../ops/activations.js';
-import { addBroadcast, type BinaryKind, broadcastShapes, div, maximum, minimum, mulBroadcast, pow, prelu, repeat, slice, sub, sumRepeats } from '../ops/broadcast.js';
+import { addBroadcast, type BinaryKind, broadcastShapes, div, gatherRows, maximum, minimum, mulBroadcast, pow, prelu, repeat, slice, sub, sumRepeats } from '../ops/broadcast.js';
 import { reshape } from '../ops/elementwise.js';
 import { concat, sliceAxis } from '../ops/layout.js';
 import type { OnnxNode, OnnxTensor } from './decode.js';
@@ -464,19 +464,36 @@ function gatherPlan(node: OnnxNode, sample: Shape, c: { constant(name: string): 
  * x[:, [0, 3]]): one strided slice when the indices step evenly, else one slice per index
  * joined by concat; both differentiable.
  */
+/**
+ * Gather of a constant table at computed indices along axis 0 (an embedding lookup; the
+ * indices arrive as f32 holding integers). No gradient flows into the indices.
+ */
+const embeddingOp: OnnxOp = {
+  check(node, c) {
+    const table = c.constant(node.inputs[0]!)!;
+    if (int(node, 'axis', 0) !== 0) return `axis ${int(node, 'axis', 0)} on a constant table (only 0: an embedding lookup)`;
+    if (!table.floats || table.dims.length < 2) return 'a table that is not a float constant of rank ≥ 2';
+    return c.constant(node.inputs[1]!) ? 'constant data and indices' : undefined;
+  },
+  shape: (node, [indices], c) => [...indices!, ...c.constant(node.inputs[0]!)!.dims.slice(1)],
+  apply: (_node, [indices], run) => gatherRows(indices!, run.weight(0)),
+};
+
 const gatherOp: OnnxOp = {
   check(node, c) {
-    if (c.constant(node.inputs[0]!)) return 'constant data (an embedding lookup: only computed data at constant indices)';
+    if (c.constant(node.inputs[0]!)) return embeddingOp.check(node, c);
     const indices = c.constant(node.inputs[1]!);
     if (!indices?.ints) return 'indices that are not an integer constant';
     return indices.ints.length === 0 ? 'no indices (empty tensors are not supported)' : undefined;
   },
   shape: (node, [x], c) => {
+    if (c.constant(node.inputs[0]!)) return embeddingOp.shape(node, [x!], c);
     const { shape } = gatherPlan(node, x!, c);
     if (shape.length === 0) throw new Error('a scalar sample (kdgpu tensors keep at least one axis besides the batch)');
     return shape;
   },
   apply(node, [x], run) {
+    if (run.isConstant(0)) return embeddingOp.apply(node, [x!], run);
     const { axis, picks } = gatherPlan(node, x!.shape.slice(1), run);
     const step = picks.length > 1 ? picks[1]! - picks[0]! : 1;
     const even = step !== 0 && picks.every((p, k) => p === picks[0]! + k * step);

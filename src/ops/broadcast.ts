@@ -366,3 +366,34 @@ export function sumRepeats<T extends AnyTensor>(x: T, shape: Shape, factor = 1):
 export function slice<T extends AnyTensor>(x: T, starts: readonly number[], steps: readonly number[], lengths: readonly number[]): T {
   return apply(sliceOp, [x], { starts: [...starts], steps: [...steps], shape: [...lengths] })[0]! as T;
 }
+
+const gatherRowsOp: OpDef = {
+  name: 'gather_rows',
+  outputs([indices, table]) {
+    expectF32('gather_rows', [indices!, table!], ['indices', 'table']);
+    if (table!.shape.length < 2) throw new Error(`gather_rows: the table ${formatShape(table!.shape)} needs rows of at least one value ([rows, ...row])`);
+    return [{ shape: [...indices!.shape, ...table!.shape.slice(1)], dtype: 'f32' }];
+  },
+  kernels: ({ inputs: [indices, table], outputs: [y] }) => [
+    {
+      shader: broadcastShader,
+      entry: 'gather_rows',
+      params: { size: sizeOf(y!.shape), rows: table!.shape[0]!, row: sizeOf(table!.shape.slice(1)) },
+      buffers: { indices: indices!, table: table!, out: y! },
+      workgroups: grid1d(sizeOf(y!.shape), 256),
+    },
+  ],
+  // Indices are discrete (no gradient); a table gradient would need a scatter-add, and an
+  // imported table is a constant: no gradient rule.
+  grad: null,
+};
+
+/**
+ * Rows of `table` [rows, ...row] at `indices` (f32 holding integers; negative ones count
+ * from the end, one outside the table gives zeros): an embedding lookup, output
+ * [...indices.shape, ...row]. Not differentiable in either input.
+ * @example gatherRows(tokenIds, embeddingTable) // [N, T] ids, [V, D] table → [N, T, D]
+ */
+export function gatherRows<T extends AnyTensor>(indices: T, table: T): T {
+  return apply(gatherRowsOp, [indices, table], {})[0]! as T;
+}
