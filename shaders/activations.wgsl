@@ -3,6 +3,8 @@
 //   3 elu (x > 0 ? x : α·(eˣ−1)) 4 selu (γ·elu with ONNX's α, γ) 5 softplus log(1+eˣ)
 //   6 softsign x/(1+|x|)        7 hard_sigmoid clamp(α·x+β, 0, 1)
 //   8 hard_swish x·clamp(x/6+½, 0, 1)                      9 clip clamp(x, α, β)
+//   10 neg −x   11 exp eˣ   12 log ln x   13 sqrt √x   14 abs |x|   15 reciprocal 1/x
+//   16 sign     17 floor    (16, 17: derivative 0; abs′(0) = 0, as PyTorch)
 //   activation_forward:  out[i] = f(x[i])
 //   activation_backward: out[i] = dy[i]·f′(x[i])  (x is the forward input; at kinks the
 //                        derivative of the branch taken for that x, as PyTorch does)
@@ -43,6 +45,14 @@ fn forward(v: f32) -> f32 {
     case 6u: { return v / (1.0 + abs(v)); }
     case 7u: { return clamp(a * v + b, 0.0, 1.0); }
     case 8u: { return v * clamp(v / 6.0 + 0.5, 0.0, 1.0); }
+    case 10u: { return -v; }
+    case 11u: { return exp(v); }
+    case 12u: { return log(v); }
+    case 13u: { return sqrt(v); }
+    case 14u: { return abs(v); }
+    case 15u: { return 1.0 / v; }
+    case 16u: { return sign(v); }
+    case 17u: { return floor(v); }
     default: { return clamp(v, a, b); }
   }
 }
@@ -60,6 +70,13 @@ fn derivative(v: f32) -> f32 {
     case 6u: { let d = 1.0 + abs(v); return 1.0 / (d * d); }
     case 7u: { let z = a * v + b; return select(0.0, a, z > 0.0 && z < 1.0); }
     case 8u: { return select(select(0.0, 1.0, v >= 3.0), v / 3.0 + 0.5, v > -3.0 && v < 3.0); }
+    case 10u: { return -1.0; }
+    case 11u: { return exp(v); }
+    case 12u: { return 1.0 / v; }
+    case 13u: { return 0.5 / sqrt(v); }
+    case 14u: { return sign(v); }
+    case 15u: { return -1.0 / (v * v); }
+    case 16u, 17u: { return 0.0; }
     default: { return select(0.0, 1.0, v >= a && v <= b); }
   }
 }

@@ -2,7 +2,7 @@
 // float64 references on random inputs, and finite-difference checks of every gradient.
 // Tolerance: exp/log/tanh in f32 on a software GPU: atol 2e-6, rtol 2e-5.
 import { describe, it } from 'vitest';
-import { clip, elu, hardSigmoid, hardSwish, leakyRelu, Random, selu, sigmoid, softplus, softsign, tanh, Tensor } from '../src/index.js';
+import { abs, clip, elu, exp, floor, hardSigmoid, hardSwish, leakyRelu, log, neg, Random, reciprocal, selu, sigmoid, sign, softplus, softsign, sqrt, tanh, Tensor } from '../src/index.js';
 import { checkGradients } from './support/finite-difference.js';
 import { useGpu } from './support/gpu.js';
 import { expectClose, randomArray } from './support/reference.js';
@@ -13,7 +13,11 @@ const tol = { atol: 2e-6, rtol: 2e-5 };
 const SELU = { alpha: 1.6732632423543772, gamma: 1.0507009873554805 };
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
 
-type Case = { name: string; run: (x: Tensor) => Tensor; f: (v: number) => number; df: (v: number) => number; kinks: number[] };
+/** `domain` maps the random inputs in [-8, 8] into the function's domain (log, sqrt: x > 0). */
+type Case = { name: string; run: (x: Tensor) => Tensor; f: (v: number) => number; df: (v: number) => number; kinks: number[]; domain?: (v: number) => number };
+const positive = (v: number) => 0.05 + Math.abs(v);
+const awayFromZero = (v: number) => (v < 0 ? v - 0.25 : v + 0.25);
+const integers = Array.from({ length: 17 }, (_, i) => i - 8);
 const cases: Case[] = [
   { name: 'sigmoid', run: sigmoid, f: sig, df: (v) => sig(v) * (1 - sig(v)), kinks: [] },
   { name: 'tanh', run: tanh, f: Math.tanh, df: (v) => 1 - Math.tanh(v) ** 2, kinks: [] },
@@ -26,6 +30,14 @@ const cases: Case[] = [
   { name: 'hardSwish', run: hardSwish, f: (v) => v * Math.min(1, Math.max(0, v / 6 + 0.5)), df: (v) => (v <= -3 ? 0 : v >= 3 ? 1 : v / 3 + 0.5), kinks: [-3, 3] },
   { name: 'clip(0, 6) (ReLU6)', run: (x) => clip(x, 0, 6), f: (v) => Math.min(6, Math.max(0, v)), df: (v) => (v >= 0 && v <= 6 ? 1 : 0), kinks: [0, 6] },
   { name: 'clip(-0.5) (no upper bound)', run: (x) => clip(x, -0.5), f: (v) => Math.max(-0.5, v), df: (v) => (v >= -0.5 ? 1 : 0), kinks: [-0.5] },
+  { name: 'neg', run: neg, f: (v) => -v, df: () => -1, kinks: [] },
+  { name: 'exp', run: exp, f: Math.exp, df: Math.exp, kinks: [] },
+  { name: 'log', run: log, f: Math.log, df: (v) => 1 / v, kinks: [], domain: positive },
+  { name: 'sqrt', run: sqrt, f: Math.sqrt, df: (v) => 0.5 / Math.sqrt(v), kinks: [], domain: positive },
+  { name: 'abs', run: abs, f: Math.abs, df: Math.sign, kinks: [0] },
+  { name: 'reciprocal', run: reciprocal, f: (v) => 1 / v, df: (v) => -1 / (v * v), kinks: [], domain: awayFromZero },
+  { name: 'sign (gradient 0)', run: sign, f: Math.sign, df: () => 0, kinks: [0] },
+  { name: 'floor (gradient 0)', run: floor, f: Math.floor, df: () => 0, kinks: integers },
 ];
 
 /** Values in [-8, 8] at least 0.05 from every kink, so finite differences are valid. */
@@ -40,7 +52,7 @@ describe('activations.wgsl', () => {
     it(`${c.name}: forward and backward match float64 on 70,001 elements (2-D grid)`, async () => {
       const ctx = gpu();
       const n = 70_001;
-      const xs = inputs(n, c.kinks);
+      const xs = inputs(n, c.kinks).map(c.domain ?? ((v) => v));
       const dys = randomArray(random, n);
       const x = Tensor.from(ctx, xs, [n]);
       const y = c.run(x);
@@ -62,7 +74,7 @@ describe('activations.wgsl', () => {
     });
 
     it(`${c.name}: gradient matches central finite differences`, async () => {
-      await checkGradients(gpu(), ([x]) => c.run(x as never) as never, [{ name: 'x', shape: [5, 7], data: inputs(35, c.kinks).map((v) => v / 3) }], { samples: 10, eps: 1e-3 });
+      await checkGradients(gpu(), ([x]) => c.run(x as never) as never, [{ name: 'x', shape: [5, 7], data: inputs(35, c.kinks).map(c.domain ?? ((v) => v / 3)) }], { samples: 10, eps: 1e-3 });
     });
   }
 });

@@ -7,6 +7,7 @@ import { formatShape, type Shape, Tensor } from '../graph/tensor.js';
 import { Layer } from '../nn/layer.js';
 import type { OnnxGraphData, OnnxNode, OnnxTensor } from './decode.js';
 import { ONNX_OPS, type OpContext, SUPPORTED_ONNX_OPS } from './ops.js';
+import { canFold, isMultiOutput } from './ops-elementwise.js';
 
 interface PlannedNode {
   node: OnnxNode;
@@ -23,6 +24,8 @@ interface PlannedNode {
 export class OnnxGraphLayer extends Layer {
   readonly kind = 'onnx';
   private readonly constants = new Map<string, OnnxTensor>();
+  /** Nodes computed at load (Constant, ConstantOfShape, folded ops): their outputs are constants. */
+  private readonly atLoad = new Set<OnnxNode>();
   private planned: PlannedNode[] = [];
   private weights = new Map<string, Tensor>();
   private zeros = new Map<number, Tensor>();
@@ -30,13 +33,22 @@ export class OnnxGraphLayer extends Layer {
   private ctx?: GpuContext;
   private readonly input: OnnxGraphData['inputs'][number];
 
-  constructor(private readonly graph: OnnxGraphData, name = 'onnx') {
+  /**
+   * `fixedInputs`: values for graph inputs other than the image input, fixed for the
+   * layer's life (they act as constants: no gradient flows into them).
+   */
+  constructor(private readonly graph: OnnxGraphData, name = 'onnx', fixedInputs: Readonly<Record<string, Pick<OnnxTensor, 'dims' | 'floats' | 'ints'>>> = {}) {
     super(name);
     for (const [key, tensor] of graph.initializers) this.constants.set(key, tensor);
+    for (const [key, tensor] of Object.entries(fixedInputs)) {
+      if (!graph.inputs.some((i) => i.name === key)) throw new Error(`${graph.source}: fixedInputs names '${key}', which is not an input of the graph (inputs: ${graph.inputs.map((i) => i.name).join(', ')})`);
+      this.constants.set(key, { ...tensor, name: key });
+    }
     if (graph.outputs.length !== 1) throw new Error(`${graph.source}: the graph has ${graph.outputs.length} outputs; kdgpu imports models with one output (the logits)`);
     const unsupported: string[] = [];
     for (const node of graph.nodes) {
       if (node.opType === 'Constant' || node.opType === 'ConstantOfShape') {
+        this.atLoad.add(node);
         const problem = this.addConstant(node);
         if (problem) unsupported.push(`node '${node.name}' (${node.opType}) ${problem}`);
         continue;
@@ -46,6 +58,14 @@ export class OnnxGraphLayer extends Layer {
         unsupported.push(`node '${node.name}': op ${node.opType} is not supported (opset ${graph.opset}); kdgpu imports ${SUPPORTED_ONNX_OPS.join(', ')}`);
         continue;
       }
+      // Every input a constant: ops that can, run now and their output is a constant too.
+      if (canFold(op) && node.inputs.every((name) => name === '' || this.constants.has(name))) {
+        const folded = op.fold(node, this.opContext());
+        if (typeof folded === 'string') unsupported.push(`node '${node.name}' (${node.opType}, opset ${graph.opset}) has ${folded}`);
+        else this.constants.set(node.outputs[0]!, { ...folded, name: node.outputs[0]! });
+        this.atLoad.add(node);
+        continue;
+      }
       const problem = op.check(node, this.opContext());
       if (problem) unsupported.push(`node '${node.name}' (${node.opType}, opset ${graph.opset}) has ${problem}`);
     }
@@ -53,7 +73,7 @@ export class OnnxGraphLayer extends Layer {
     // Older exporters also list weights (initializers, constant nodes) as graph inputs.
     this.input = graph.inputs.find((i) => !this.constants.has(i.name))!;
     const inputs = graph.inputs.filter((i) => !this.constants.has(i.name));
-    if (inputs.length !== 1) throw new Error(`${graph.source}: the graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); kdgpu imports models with one image input`);
+    if (inputs.length !== 1) throw new Error(`${graph.source}: the graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); kdgpu imports models with one image input (give the others values with fixedInputs)`);
   }
 
   /** Constant and ConstantOfShape (with a constant shape) become constants at load. */
@@ -93,21 +113,22 @@ export class OnnxGraphLayer extends Layer {
     const shapes = new Map<string, Shape>([[this.inputName, input]]);
     this.planned = [];
     for (const node of this.graph.nodes) {
-      if (node.opType === 'Constant' || node.opType === 'ConstantOfShape') continue;
+      if (this.atLoad.has(node)) continue;
       const activations = node.inputs.map((name, i) => (name !== '' && !this.constants.has(name) ? i : -1)).filter((i) => i >= 0);
       const inputs = activations.map((i) => {
         const shape = shapes.get(node.inputs[i]!);
         if (!shape) throw new Error(`${this.graph.source}: node '${node.name}' reads '${node.inputs[i]}', which no earlier node computes (the graph is not in topological order or is damaged)`);
         return shape;
       });
-      let outputShape: Shape;
+      let outputShapes: Shape[];
       try {
-        outputShape = ONNX_OPS[node.opType]!.shape(node, inputs, this.opContext());
+        const op = ONNX_OPS[node.opType]!;
+        outputShapes = isMultiOutput(op) ? op.outputShapes(node, inputs, this.opContext()) : [op.shape(node, inputs, this.opContext())];
       } catch (error) {
-        throw new Error(`${this.graph.source}: node '${node.name}' (${node.opType}) on input ${inputs.map(formatShape).join(', ')}: ${(error as Error).message}`);
+        throw new Error(`${this.graph.source}: node '${node.name}' (${node.opType}, opset ${this.graph.opset}) on input ${inputs.map(formatShape).join(', ')}: ${(error as Error).message}`);
       }
-      shapes.set(node.outputs[0]!, outputShape);
-      this.planned.push({ node, activations, outputShape });
+      outputShapes.forEach((shape, k) => node.outputs[k] && shapes.set(node.outputs[k], shape));
+      this.planned.push({ node, activations, outputShape: outputShapes[0]! });
     }
     const output = shapes.get(this.graph.outputs[0]!);
     if (!output) throw new Error(`${this.graph.source}: no node computes the graph output '${this.graph.outputs[0]}'`);
@@ -147,7 +168,10 @@ export class OnnxGraphLayer extends Layer {
         batch,
         outputShape,
       };
-      values.set(node.outputs[0]!, ONNX_OPS[node.opType]!.apply(node, activations.map((i) => values.get(node.inputs[i]!)!), run));
+      const op = ONNX_OPS[node.opType]!;
+      const inputs = activations.map((i) => values.get(node.inputs[i]!)!);
+      const outputs = isMultiOutput(op) ? op.applyOutputs(node, inputs, run) : [op.apply(node, inputs, run)];
+      outputs.forEach((t, k) => node.outputs[k] && values.set(node.outputs[k], t));
     }
     return values.get(this.graph.outputs[0]!)!;
   }

@@ -3,7 +3,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { Shape } from '../graph/tensor.js';
 import { sequential, type Sequential } from '../nn/sequential.js';
 import { Standardize } from '../nn/standardize.js';
-import { decodeOnnx } from './decode.js';
+import { decodeOnnx, type OnnxTensor } from './decode.js';
 import { OnnxGraphLayer } from './graph-layer.js';
 
 export interface LoadOnnxOptions {
@@ -19,6 +19,13 @@ export interface LoadOnnxOptions {
    * and attacks stay in pixel units.
    */
   normalization?: { mean: number; std: number };
+  /**
+   * Values for the graph's other inputs, by name (float or integer data, ONNX dims): they
+   * are fixed at load and act as constants (no gradient flows into them), so a model with
+   * several inputs runs with the remaining one as its image input.
+   * @example { fixedInputs: { shape: { dims: [2], ints: [3, 4] } } }
+   */
+  fixedInputs?: Readonly<Record<string, Pick<OnnxTensor, 'dims' | 'floats' | 'ints'>>>;
 }
 
 /**
@@ -41,7 +48,7 @@ export async function loadOnnx(ctx: GpuContext, bytesOrPath: Uint8Array | string
   } else {
     bytes = bytesOrPath;
   }
-  const layer = new OnnxGraphLayer(decodeOnnx(bytes, source), 'onnx');
+  const layer = new OnnxGraphLayer(decodeOnnx(bytes, source), 'onnx', options.fixedInputs);
   const inputShape = options.inputShape ?? layer.declaredInputShape;
   if (!inputShape) throw new Error(`${source}: the input '${layer.inputName}' has symbolic dims; pass { inputShape: [channels, height, width] }`);
   const layers = options.normalization ? [new Standardize(options.normalization.mean, options.normalization.std), layer] : [layer];

@@ -6,13 +6,13 @@ import type { Shape } from '../graph/tensor.js';
 import { clip, elu, hardSigmoid, hardSwish, leakyRelu, selu, sigmoid, softplus, softsign, tanh } from '../ops/activations.js';
 import { batchNorm } from '../ops/batch-norm.js';
 import { conv2d } from '../ops/conv2d.js';
-import { add, relu, reshape } from '../ops/elementwise.js';
+import { relu, reshape } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import { concat, pad2d, type Pads2d, sliceAxis, transpose } from '../ops/layout.js';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pooling.js';
-import { broadcastAxis } from '../ops/reduce-axis.js';
 import { logSoftmax, softmax } from '../ops/softmax.js';
 import type { AttributeValue, OnnxNode, OnnxTensor } from './decode.js';
+import { ONNX_ELEMENTWISE_OPS } from './ops-elementwise.js';
 
 /** What an op sees: per-sample shapes of activations (batch excluded), constants by name. */
 export interface OpContext {
@@ -374,33 +374,7 @@ export const ONNX_OPS: Record<string, OnnxOp> = {
     shape: (node, [x], c) => reshapeTarget(node, x!, c),
     apply: (_n, [x], run) => reshape(x!, [run.batch, ...run.outputShape]),
   },
-  Add: {
-    check(node, c) {
-      const constants = node.inputs.filter((name) => c.constant(name));
-      if (constants.length === 0) return undefined;
-      const k = c.constant(constants[0]!)!;
-      return constants.length === 1 && k.floats && k.dims.length === 1 ? undefined : 'a constant operand other than a 1-D bias over the last axis';
-    },
-    shape(node, inputs, c) {
-      if (inputs.length === 2 && inputs[0]!.join() !== inputs[1]!.join()) throw new Error(`operands of shapes [${inputs[0]}] and [${inputs[1]}] (only equal shapes, or a bias over the last axis)`);
-      const bias = node.inputs.map((name) => c.constant(name)).find(Boolean);
-      if (bias && (inputs[0]!.length !== 1 || bias.dims[0] !== inputs[0]![0])) throw new Error(`a bias of ${bias.dims[0]} values added to samples of shape [${inputs[0]}] (only a bias over [batch, features])`);
-      return inputs[0]!;
-    },
-    apply(_node, x, run) {
-      if (x.length === 2) return add(x[0]!, x[1]!);
-      const biasInput = run.isConstant(0) ? 0 : 1;
-      return add(x[0]!, broadcastAxis(run.weight(biasInput), [run.batch, ...run.outputShape], 0));
-    },
-  },
-  Sum: {
-    check: (node, c) => (node.inputs.some((name) => c.constant(name)) ? 'constant operands' : undefined),
-    shape(_n, inputs) {
-      if (inputs.some((s) => s.join() !== inputs[0]!.join())) throw new Error('operands of different shapes');
-      return inputs[0]!;
-    },
-    apply: (_n, x) => x.slice(1).reduce((sum, t) => add(sum, t), x[0]!),
-  },
+  ...ONNX_ELEMENTWISE_OPS,
   // Inference: the identity. A node reading its mask output fails at load (nothing computes it).
   Dropout: passThrough,
   Identity: passThrough,

@@ -19,6 +19,14 @@ export const ACTIVATION_KINDS = {
   hardSigmoid: 7,
   hardSwish: 8,
   clip: 9,
+  neg: 10,
+  exp: 11,
+  log: 12,
+  sqrt: 13,
+  abs: 14,
+  reciprocal: 15,
+  sign: 16,
+  floor: 17,
 } as const;
 
 export type ActivationName = keyof typeof ACTIVATION_KINDS;
@@ -91,6 +99,23 @@ export const softsign = <T extends AnyTensor>(x: T): T => activation(x, 'softsig
 export const hardSigmoid = <T extends AnyTensor>(x: T, alpha = 0.2, beta = 0.5): T => activation(x, 'hardSigmoid', alpha, beta);
 /** x·clamp(x/6 + ½, 0, 1) (ONNX HardSwish, MobileNetV3). */
 export const hardSwish = <T extends AnyTensor>(x: T): T => activation(x, 'hardSwish');
+
+/** −x (ONNX Neg). */
+export const neg = <T extends AnyTensor>(x: T): T => activation(x, 'neg');
+/** eˣ (ONNX Exp). */
+export const exp = <T extends AnyTensor>(x: T): T => activation(x, 'exp');
+/** ln x, NaN below 0 (ONNX Log). */
+export const log = <T extends AnyTensor>(x: T): T => activation(x, 'log');
+/** √x, NaN below 0 (ONNX Sqrt). */
+export const sqrt = <T extends AnyTensor>(x: T): T => activation(x, 'sqrt');
+/** |x|; its gradient is sign(x), 0 at 0 (ONNX Abs). */
+export const abs = <T extends AnyTensor>(x: T): T => activation(x, 'abs');
+/** 1/x (ONNX Reciprocal). */
+export const reciprocal = <T extends AnyTensor>(x: T): T => activation(x, 'reciprocal');
+/** −1, 0 or 1 (ONNX Sign); its gradient is 0. */
+export const sign = <T extends AnyTensor>(x: T): T => activation(x, 'sign');
+/** ⌊x⌋ (ONNX Floor); its gradient is 0. */
+export const floor = <T extends AnyTensor>(x: T): T => activation(x, 'floor');
 
 /**
  * clamp(x, min, max) (ONNX Clip; ReLU6 is clip(x, 0, 6)). The gradient passes where
