@@ -43,7 +43,7 @@ describe('loadOnnx', () => {
     const before = await Promise.all([...teacher.parameters().values()].map((t) => t.read()));
     const mnist = await loadMnistFromDirectory();
     const student = seedCnn('student').build(ctx, [1, 28, 28], { seed: 3 });
-    const result = await distill(student, subset(mnist.train, 0, 256), { teacher, temperature: 4, alpha: 0.1, epochs: 1, batchSize: 32, optimizer: new Adam({ learningRate: 1e-3 }) });
+    const result = await distill(student, subset(mnist.train, 0, 256), { teacher, temperature: 4, hardWeight: 0.1, epochs: 1, batchSize: 32, optimizer: new Adam({ learningRate: 1e-3 }) });
     expect(Number.isFinite(result.history[0]!.loss)).toBe(true);
     const after = await Promise.all([...teacher.parameters().values()].map((t) => t.read()));
     expect(after).toEqual(before); // the teacher is a constant
