@@ -243,7 +243,7 @@ describe('kdgpu in headless Chromium', () => {
     }
     const footer = await page.locator('#comparison tfoot td').allTextContents();
     expect(footer[0]).toBe('KD − alone');
-    expect(await page.locator('#verdict').textContent()).toMatch(/Distillation \(T = 4, α = 0\.1\) (beat|lost to|tied with) the student alone/);
+    expect(await page.locator('#verdict').textContent()).toMatch(/Distillation \(T = 4, hard-loss weight 0\.1\) (beat|lost to|tied with) the student alone/);
 
     // The adversarial strips: 8 digits each, drawn (not blank).
     expect(result.shownAdversarial).toBe(8);
@@ -262,7 +262,7 @@ describe('kdgpu in headless Chromium', () => {
     await page.close();
   }, 180_000);
 
-  it('the demo page refuses an invalid T and retrains with the T, α and ε typed into the form', async () => {
+  it('the demo page refuses an invalid T and retrains with the T, hard-loss weight and ε typed into the form', async () => {
     const { page, errors } = await (await started).open('/examples/browser/index.html');
     await page.waitForFunction(() => document.body.dataset.state === 'idle');
     const fill = async (values: Record<string, string>) => {
@@ -280,7 +280,7 @@ describe('kdgpu in headless Chromium', () => {
     expect(result.state).toBe('done');
     expect(result.settings).toMatchObject({ images: 64, testImages: 50, epochs: 1, T: 2, hardWeight: 0.5, eps: 0.2 });
     expect(new URLSearchParams(result.search).get('T')).toBe('2');
-    expect(await page.locator('#verdict').textContent()).toContain('Distillation (T = 2, α = 0.5)');
+    expect(await page.locator('#verdict').textContent()).toContain('Distillation (T = 2, hard-loss weight 0.5)');
     expect(errors).toEqual([]);
     await page.close();
   });
