@@ -346,6 +346,17 @@ describe('conv2d*.wgsl general spacing: non-square kernels, unequal strides, asy
     ], { samples: 8 });
   });
 
+  it('conv2d_backward_input as a transposed convolution: gradients in dy and w by finite differences', async () => {
+    const random = new Random(19);
+    const spacing = { stride: [2, 3] as [number, number], padding: [1, 0, 2, 1] as [number, number, number, number], dilation: [1, 2] as [number, number] };
+    const inputShape = [2, 3, 7, 8];
+    // The forward convolution of [2, 3, 7, 8] with w [4, 3, 3, 2] and this spacing gives dy [2, 4, 4, 3].
+    await checkGradients(gpu(), ([dy, w]) => conv2dBackwardInput(dy!, w!, { inputShape, ...spacing }), [
+      { name: 'dy', shape: [2, 4, 4, 3], data: randomArray(random, 96, -0.5, 0.5) },
+      { name: 'w', shape: [4, 3, 3, 2], data: randomArray(random, 72, -0.5, 0.5) },
+    ], { samples: 10 });
+  });
+
   it('names the spacing in shape errors', () => {
     const x = Tensor.from(gpu(), new Float32Array(2 * 3 * 5 * 6).fill(0.5), [2, 3, 5, 6]);
     const w = Tensor.from(gpu(), new Float32Array(4 * 3 * 3 * 3).fill(0.5), [4, 3, 3, 3]);

@@ -5,7 +5,8 @@
 // dilations, asymmetric pads, auto_pad SAME_UPPER/SAME_LOWER/VALID, groups, no bias),
 // MaxPool (1-D, dilations, ceil mode, SAME_UPPER), AveragePool (count_include_pad 0 and 1,
 // ceil mode, SAME_LOWER, 1-D), Pad reflect/edge (2-D and 1-D), LRN, BatchNormalization on
-// [N, C, L] and [N, C, D, H, W]. Tolerance: |ours − expected| ≤ 1e-5 + 1e-4·|expected|
+// [N, C, L] and [N, C, D, H, W], ConvTranspose (1-D and 2-D, strides, pads, output_padding,
+// output_shape, auto_pad SAME_UPPER, groups, dilations). Tolerance: |ours − expected| ≤ 1e-5 + 1e-4·|expected|
 // (f32 sums of ≤ 50 products, pow in LRN). Then input gradients through a small imported
 // teacher chaining them, by finite differences, and the load-time refusals.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ function load(name: string) {
 
 describe('ONNX window ops match onnxruntime', () => {
   it('has every fixture case', () => {
-    expect(cases.length).toBe(22);
+    expect(cases.length).toBe(26);
   });
 
   for (const name of cases) {
@@ -58,9 +59,10 @@ describe('gradients through an imported teacher with window ops', () => {
     teacher.dispose();
   });
 
-  it('1-D Conv, MaxPool and AveragePool, reflect Pad, BatchNormalization: input gradients by finite differences', async () => {
+  it('1-D Conv, MaxPool and AveragePool, reflect Pad, BatchNormalization, LRN, ConvTranspose: input gradients by finite differences', async () => {
     const ctx = gpu();
-    for (const name of ['conv_1d_same_upper_groups', 'maxpool_1d', 'avgpool_1d_ceil', 'pad_reflect_1d', 'batchnorm_1d', 'lrn']) {
+    const names = ['conv_1d_same_upper_groups', 'maxpool_1d', 'avgpool_1d_ceil', 'pad_reflect_1d', 'batchnorm_1d', 'lrn', 'convtranspose_1d_groups_dilated', 'convtranspose_strided', 'pad_edge'];
+    for (const name of names) {
       const { model, input } = load(name);
       const imported = await loadOnnx(ctx, model, { source: name, inputShape: input.dims.slice(1) });
       const count = input.dims.reduce((a, b) => a * b, 1);

@@ -6,12 +6,13 @@
 import type { AnyTensor } from '../graph/apply.js';
 import type { Shape } from '../graph/tensor.js';
 import { batchNorm } from '../ops/batch-norm.js';
-import { conv2d } from '../ops/conv2d.js';
-import { reshape } from '../ops/elementwise.js';
+import { conv2d, conv2dBackwardInput } from '../ops/conv2d.js';
+import { add, reshape } from '../ops/elementwise.js';
 import { concat, pad2d, sliceAxis } from '../ops/layout.js';
 import { lrn } from '../ops/lrn.js';
 import { pad2dBorder } from '../ops/pad-border.js';
 import { avgPool2d, maxPool2d } from '../ops/pooling.js';
+import { broadcastAxis } from '../ops/reduce-axis.js';
 import type { OnnxNode, OnnxTensor } from './decode.js';
 import type { OnnxOp } from './ops.js';
 
@@ -285,7 +286,100 @@ const batchNormalization: OnnxOp = {
   },
 };
 
+/**
+ * ConvTranspose's 2-D window and output size for per-sample spatial input `spatial`:
+ * explicit pads (output (in − 1)·stride + output_padding + (k − 1)·dilation + 1 − pads), or
+ * the pads output_shape or auto_pad SAME_* (output in·stride) imply, split as ONNX says
+ * (SAME_UPPER: the smaller half first; otherwise the larger half first).
+ */
+function transposedWindow(node: OnnxNode, spatial: number[], kernel: number[]): { window: Window2d; out: number[] } {
+  const rank = spatial.length;
+  const strides = ints(node, 'strides') ?? Array(rank).fill(1);
+  const dilations = ints(node, 'dilations') ?? Array(rank).fill(1);
+  const outputPadding = ints(node, 'output_padding') ?? Array(rank).fill(0);
+  const autoPad = text(node, 'auto_pad', 'NOTSET');
+  const outputShape = ints(node, 'output_shape')?.slice(-rank);
+  const full = spatial.map((n, i) => strides[i]! * (n - 1) + outputPadding[i]! + (kernel[i]! - 1) * dilations[i]! + 1);
+  let pads = ints(node, 'pads') ?? Array(2 * rank).fill(0);
+  if (autoPad === 'VALID') pads = Array(2 * rank).fill(0);
+  if (outputShape || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const target = outputShape ?? spatial.map((n, i) => n * strides[i]!);
+    const total = full.map((f, i) => f - target[i]!);
+    if (total.some((t) => t < 0)) throw new Error(`output_shape [${target}] is larger than the ${full} the transposed convolution reaches`);
+    const small = total.map((t) => Math.floor(t / 2));
+    pads = autoPad === 'SAME_UPPER' ? [...small, ...total.map((t, i) => t - small[i]!)] : [...total.map((t, i) => t - small[i]!), ...small];
+  }
+  const out = full.map((f, i) => f - pads[i]! - pads[i + rank]!);
+  if (out.some((n) => n < 1)) throw new Error(`pads [${pads}] leave no output of the ${full} the transposed convolution reaches`);
+  const w = rank === 1
+    ? { kernel: [1, kernel[0]!] as [number, number], stride: [1, strides[0]!] as [number, number], dilation: [1, dilations[0]!] as [number, number], pads: [0, pads[0]!, 0, pads[1]!] as [number, number, number, number] }
+    : { kernel: [kernel[0]!, kernel[1]!] as [number, number], stride: [strides[0]!, strides[1]!] as [number, number], dilation: [dilations[0]!, dilations[1]!] as [number, number], pads: [pads[0]!, pads[1]!, pads[2]!, pads[3]!] as [number, number, number, number] };
+  return { window: w, out };
+}
+
+/**
+ * ConvTranspose (1-D and 2-D): the gradient of a convolution with the same weights
+ * ([inChannels, outChannels / group, kH, kW] is a forward convolution's [O, I, kH, kW]), run by
+ * conv2dBackwardInput, which is differentiable; groups as slices joined by concat; the bias
+ * is broadcast and added.
+ */
+const convTranspose: OnnxOp = {
+  check(node, c) {
+    const unknown = unknownAttributes(node, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'output_shape', 'pads', 'strides']);
+    if (unknown) return unknown;
+    const w = c.constant(node.inputs[1]!);
+    if (!w?.floats || (w.dims.length !== 3 && w.dims.length !== 4)) return 'a weight that is not a constant 3-D or 4-D float tensor (kdgpu runs 1-D and 2-D transposed convolutions)';
+    if (node.inputs[2] && !c.constant(node.inputs[2])?.floats) return 'a bias that is not a constant';
+    const group = int(node, 'group', 1);
+    if (!Number.isInteger(group) || group < 1 || w.dims[0]! % group !== 0) return `group ${group} (it must divide the ${w.dims[0]} input channels)`;
+    const rank = w.dims.length - 2;
+    const kernel = ints(node, 'kernel_shape');
+    if (kernel && kernel.join() !== w.dims.slice(2).join()) return `kernel_shape [${kernel}] that differs from the weight's [${w.dims.slice(2)}]`;
+    const strides = ints(node, 'strides') ?? Array(rank).fill(1);
+    const outputPadding = ints(node, 'output_padding');
+    if (outputPadding && (outputPadding.length !== rank || outputPadding.some((p, i) => p < 0 || p >= strides[i]!))) return `output_padding [${outputPadding}] (each must be below its stride)`;
+    const outputShape = ints(node, 'output_shape');
+    if (outputShape && outputShape.length !== rank && outputShape.length !== rank + 2) return `output_shape [${outputShape}] (${rank} spatial sizes expected)`;
+    return windowAttributeProblem(node, rank, w.dims.slice(2));
+  },
+  shape(node, [x], c) {
+    const w = c.constant(node.inputs[1]!)!;
+    if (x!.length !== w.dims.length - 1) throw new Error(`a ${w.dims.length - 2}-D weight [${w.dims}] on samples of shape [${x}]`);
+    if (x![0] !== w.dims[0]) throw new Error(`${x![0]} input channels, but the weight [${w.dims}] expects ${w.dims[0]}`);
+    const { out } = transposedWindow(node, x!.slice(1), w.dims.slice(2));
+    return [w.dims[1]! * int(node, 'group', 1), ...out];
+  },
+  apply(node, [x], run) {
+    const weightDims = run.weight(1).shape as number[];
+    const rank = weightDims.length - 2;
+    const { window } = transposedWindow(node, (x!.shape as number[]).slice(2), weightDims.slice(2));
+    const spacing = { stride: window.stride, padding: window.pads, dilation: window.dilation };
+    const input = as2d(x!);
+    const filter = <T extends AnyTensor>(w: T): T => (w.shape.length === 3 ? reshape(w, [w.shape[0]!, w.shape[1]!, 1, w.shape[2]!]) : w);
+    const [outChannels, ...outSpatial] = run.outputShape as number[];
+    const out2d = rank === 1 ? [1, outSpatial[0]!] : outSpatial;
+    const group = int(node, 'group', 1);
+    const transposed = <T extends AnyTensor>(part: T, w: T, channels: number): T => conv2dBackwardInput(part, filter(w), { inputShape: [run.batch, channels, out2d[0]!, out2d[1]!], ...spacing });
+    let y;
+    if (group === 1) {
+      y = transposed(input, run.weight(1), outChannels!);
+    } else {
+      const inPerGroup = weightDims[0]! / group;
+      const parts = Array.from({ length: group }, (_, g) => transposed(sliceAxis(input, 1, g * inPerGroup, inPerGroup), run.weightRows(1, g * inPerGroup, inPerGroup), outChannels! / group));
+      y = concat(parts, 1);
+    }
+    if (node.inputs[2]) {
+      // bias [C] → [C, H·W] → [N, C, H·W] → the output's shape.
+      const plane = out2d[0]! * out2d[1]!;
+      const spread = broadcastAxis(broadcastAxis(run.weight(2), [outChannels!, plane], 1), [run.batch, outChannels!, plane], 0);
+      y = add(y, reshape(spread, y.shape as number[]));
+    }
+    return fromAs2d(y, run.batch, run.outputShape);
+  },
+};
+
 export const WINDOW_OPS: Record<string, OnnxOp> = {
+  ConvTranspose: convTranspose,
   Conv: conv,
   MaxPool: pool('max'),
   AveragePool: pool('avg'),

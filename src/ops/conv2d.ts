@@ -178,7 +178,14 @@ function backwardInputGeometry(dy: TensorSpec, w: TensorSpec, attrs: BackwardInp
 
 const backwardInputOp: OpDef<BackwardInputAttrs> = {
   name: 'conv2d_backward_input',
-  grad: null,
+  // dx = Wᵀ·dy is bilinear: for an upstream gradient g, ⟨g, Wᵀ·dy⟩ = ⟨W·g, dy⟩, so dy's
+  // gradient is the forward convolution of g (no bias), and w's the filter gradient with
+  // dy as the output gradient and g as the input. This makes the op usable as a transposed
+  // convolution layer (ONNX ConvTranspose) that attacks differentiate through.
+  grad([g], [dy, w], _outputs, { inputShape: _shape, ...spacing }) {
+    const zeros = g!.graph.constant(new Float32Array(w!.shape[0]!), [w!.shape[0]!]);
+    return [conv2d(g!, w!, zeros, spacing), conv2dBackwardFilter(dy!, g!, { filterShape: w!.shape, ...spacing })];
+  },
   outputs([dy, w], attrs) {
     backwardInputGeometry(dy!, w!, attrs);
     return [{ shape: attrs.inputShape, dtype: 'f32' }];
@@ -283,8 +290,8 @@ export function conv2d<T extends AnyTensor>(x: T, w: T, bias: T, options: Conv2d
 /**
  * Gradient of conv2d with respect to its input: dy [batch, outChannels, Ho, Wo] and the
  * weights w give dx of `inputShape` (needed because Ho, Wo do not determine H, W when
- * stride > 1). This is also the transposed convolution of dy with w. Not itself
- * differentiable (no second derivatives).
+ * stride > 1). This is also the transposed convolution of dy with w, and is differentiable
+ * in dy and w as one (ONNX ConvTranspose).
  * @example const dx = conv2dBackwardInput(dy, w, { inputShape: x.shape, stride: 2, padding: 1 });
  */
 export function conv2dBackwardInput<T extends AnyTensor>(dy: T, w: T, options: Conv2dBackwardInputOptions): T {
