@@ -74,6 +74,31 @@ describe('gradients through an imported teacher with window ops', () => {
 
 });
 
+describe('Gemm weights over the binding limit are split into column blocks', () => {
+  // window_teacher ends in a Gemm with a [3, 125] weight (transB): 1500 bytes as one tensor.
+  for (const [limit, widths] of [[1000, [2, 1]], [500, [1, 1, 1]]] as const) {
+    it(`maxWeightBytes ${limit}: blocks of ${widths.join(' + ')} columns give onnxruntime's output and the input gradient`, async () => {
+      const ctx = gpu();
+      const { model, input, expected } = load('window_teacher');
+      const teacher = await loadOnnx(ctx, model, { source: 'window_teacher', inputShape: [2, 9, 9], maxWeightBytes: limit });
+      const blocks = [...teacher.parameters()].filter(([key]) => key.includes(':columns'));
+      expect(blocks.map(([, t]) => t.shape)).toEqual(widths.map((w) => [125, w]));
+      const x = Tensor.from(ctx, input.floats!, input.dims);
+      expectClose(await teacher.call(x, { training: false }).read(), Float64Array.from(expected.floats!), { atol: 1e-5, rtol: 1e-4 }, 'y');
+      const data = new Random(4).shuffle(Float32Array.from({ length: 324 }, (_, i) => (i - 162) * 0.006));
+      await checkGradients(ctx, ([t]) => teacher.call(t!, { training: false }), [{ name: 'x', shape: [2, 2, 9, 9], data }], { samples: 8, eps: 1e-3 });
+      teacher.dispose();
+    });
+  }
+
+  it('fails naming the node when one column is over the limit', async () => {
+    const { model } = load('window_teacher');
+    await expect(loadOnnx(gpu(), model, { source: 'window_teacher', inputShape: [2, 9, 9], maxWeightBytes: 400 })).rejects.toThrow(
+      "node 'fc' (Gemm): one column of its [125, 3] weight needs 500 bytes, over the 400-byte binding limit",
+    );
+  });
+});
+
 describe('ONNX window ops refused at load', () => {
   it('names each node, its op and opset, and what it has', async () => {
     const path = join(root, 'unsupported.onnx');

@@ -19,6 +19,12 @@ export interface LoadOnnxOptions {
    * and attacks stay in pixel units.
    */
   normalization?: { mean: number; std: number };
+  /**
+   * The largest Gemm weight kept as one GPU tensor, in bytes (default: the device's
+   * maxStorageBufferBindingSize, 128 MiB by default); larger ones (VGG's fc6) are split
+   * into column blocks whose products are joined.
+   */
+  maxWeightBytes?: number;
 }
 
 /**
@@ -41,7 +47,7 @@ export async function loadOnnx(ctx: GpuContext, bytesOrPath: Uint8Array | string
   } else {
     bytes = bytesOrPath;
   }
-  const layer = new OnnxGraphLayer(decodeOnnx(bytes, source), 'onnx');
+  const layer = new OnnxGraphLayer(decodeOnnx(bytes, source), 'onnx', options.maxWeightBytes);
   const inputShape = options.inputShape ?? layer.declaredInputShape;
   if (!inputShape) throw new Error(`${source}: the input '${layer.inputName}' has symbolic dims; pass { inputShape: [channels, height, width] }`);
   const layers = options.normalization ? [new Standardize(options.normalization.mean, options.normalization.std), layer] : [layer];

@@ -10,6 +10,7 @@ import { conv2d, conv2dBackwardInput } from '../ops/conv2d.js';
 import { add, reshape } from '../ops/elementwise.js';
 import { concat, pad2d, sliceAxis } from '../ops/layout.js';
 import { lrn } from '../ops/lrn.js';
+import { linear } from '../ops/matmul.js';
 import { pad2dBorder } from '../ops/pad-border.js';
 import { avgPool2d, maxPool2d } from '../ops/pooling.js';
 import { broadcastAxis } from '../ops/reduce-axis.js';
@@ -377,6 +378,21 @@ const convTranspose: OnnxOp = {
     return fromAs2d(y, run.batch, run.outputShape);
   },
 };
+
+/**
+ * x · W + bias for W given as column blocks [K, n₀], [K, n₁], … (a Gemm weight too large for
+ * one GPU tensor): one linear per block with its slice of the bias, joined along the features.
+ */
+export function blockedLinear<T extends AnyTensor>(x: T, blocks: T[], bias: T): T {
+  let start = 0;
+  const parts = blocks.map((w) => {
+    const width = w.shape[1]!;
+    const y = linear(x, w, sliceAxis(bias, 0, start, width));
+    start += width;
+    return y;
+  });
+  return parts.length === 1 ? parts[0]! : concat(parts, 1);
+}
 
 export const WINDOW_OPS: Record<string, OnnxOp> = {
   ConvTranspose: convTranspose,

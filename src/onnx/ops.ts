@@ -12,7 +12,7 @@ import { globalAvgPool } from '../ops/pooling.js';
 import { broadcastAxis } from '../ops/reduce-axis.js';
 import { logSoftmax, softmax } from '../ops/softmax.js';
 import type { AttributeValue, OnnxNode, OnnxTensor } from './decode.js';
-import { WINDOW_OPS } from './ops-window.js';
+import { blockedLinear, WINDOW_OPS } from './ops-window.js';
 
 /** What an op sees: per-sample shapes of activations (batch excluded), constants by name. */
 export interface OpContext {
@@ -30,6 +30,11 @@ export interface RunContext<T extends AnyTensor> {
    * their own GPU tensor, made once and kept (a grouped convolution's per-group weights).
    */
   weightRows(index: number, start: number, count: number): T;
+  /**
+   * The node's constant input `index` as column blocks [rows, width] in order, when it was
+   * too large for one GPU tensor (a Gemm weight over the binding limit); otherwise undefined.
+   */
+  weightColumns(index: number): T[] | undefined;
   /** A GPU vector of `length` zeros (a missing bias). */
   zeros(length: number): T;
   /** Whether the node's input `index` is a constant. */
@@ -89,7 +94,9 @@ const gemm: OnnxOp = {
     return { dims: [cols, rows], floats: out };
   },
   apply(node, [x], run) {
-    return linear(x!, run.weight(1), node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!));
+    const bias = node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!);
+    const blocks = run.weightColumns(1);
+    return blocks ? blockedLinear(x!, blocks, bias) : linear(x!, run.weight(1), bias);
   },
 };
 
