@@ -6,7 +6,8 @@
 // MaxPool (1-D, dilations, ceil mode, SAME_UPPER), AveragePool (count_include_pad 0 and 1,
 // ceil mode, SAME_LOWER, 1-D), Pad reflect/edge (2-D and 1-D), LRN, BatchNormalization on
 // [N, C, L] and [N, C, D, H, W], ConvTranspose (1-D and 2-D, strides, pads, output_padding,
-// output_shape, auto_pad SAME_UPPER, groups, dilations). Tolerance: |ours − expected| ≤ 1e-5 + 1e-4·|expected|
+// output_shape, auto_pad SAME_UPPER, groups, dilations), and a Gemm whose weight is a Reshape
+// of a constant (folded at load, as Inception v1's classifier needs). Tolerance: |ours − expected| ≤ 1e-5 + 1e-4·|expected|
 // (f32 sums of ≤ 50 products, pow in LRN). Then input gradients through a small imported
 // teacher chaining them, by finite differences, and the load-time refusals.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ function load(name: string) {
 
 describe('ONNX window ops match onnxruntime', () => {
   it('has every fixture case', () => {
-    expect(cases.length).toBe(26);
+    expect(cases.length).toBe(27);
   });
 
   for (const name of cases) {

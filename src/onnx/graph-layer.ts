@@ -42,7 +42,7 @@ export class OnnxGraphLayer extends Layer {
     if (graph.outputs.length !== 1) throw new Error(`${graph.source}: the graph has ${graph.outputs.length} outputs; kdgpu imports models with one output (the logits)`);
     const unsupported: string[] = [];
     for (const node of graph.nodes) {
-      if (node.opType === 'Constant' || node.opType === 'ConstantOfShape') {
+      if (node.opType === 'Constant' || node.opType === 'ConstantOfShape' || this.foldsReshape(node)) {
         const problem = this.addConstant(node);
         if (problem) unsupported.push(`node '${node.name}' (${node.opType}) ${problem}`);
         continue;
@@ -62,8 +62,34 @@ export class OnnxGraphLayer extends Layer {
     if (inputs.length !== 1) throw new Error(`${graph.source}: the graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); kdgpu imports models with one image input`);
   }
 
-  /** Constant and ConstantOfShape (with a constant shape) become constants at load. */
+  /** Nodes computed at load (constants): skipped when the graph runs. */
+  private readonly folded = new Set<OnnxNode>();
+
+  /** A Reshape of a constant float tensor by a constant shape (Inception v1's classifier weight). */
+  private foldsReshape(node: OnnxNode): boolean {
+    if (node.opType !== 'Reshape') return false;
+    const data = this.constants.get(node.inputs[0]!);
+    return Boolean(data?.floats && this.constants.get(node.inputs[1]!)?.ints);
+  }
+
+  /** Constant, ConstantOfShape (with a constant shape) and Reshape of a constant become constants at load. */
   private addConstant(node: OnnxNode): string | undefined {
+    this.folded.add(node);
+    if (node.opType === 'Reshape') {
+      const data = this.constants.get(node.inputs[0]!)!;
+      const spec = this.constants.get(node.inputs[1]!)!.ints!;
+      const count = data.dims.reduce((a, b) => a * b, 1);
+      // 0 copies the input's dim (allowzero is not supported), −1 takes what is left.
+      const dims = spec.map((d, i) => (d === 0 ? data.dims[i]! : d));
+      const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+      const resolved = dims.map((d) => (d === -1 ? count / known : d));
+      if (node.attributes.get('allowzero')) return 'has allowzero 1 on a constant (only 0)';
+      if (dims.filter((d) => d === -1).length > 1 || resolved.reduce((a, b) => a * b, 1) !== count || resolved.some((d) => !Number.isInteger(d) || d < 0)) {
+        return `has a constant of shape [${data.dims}] reshaped to [${spec}], which does not fit`;
+      }
+      this.constants.set(node.outputs[0]!, { name: node.outputs[0]!, dims: resolved, floats: data.floats });
+      return undefined;
+    }
     const value = node.attributes.get('value');
     const tensor = typeof value === 'object' && !Array.isArray(value) ? value : undefined;
     if (node.opType === 'Constant') {
@@ -99,7 +125,7 @@ export class OnnxGraphLayer extends Layer {
     const shapes = new Map<string, Shape>([[this.inputName, input]]);
     this.planned = [];
     for (const node of this.graph.nodes) {
-      if (node.opType === 'Constant' || node.opType === 'ConstantOfShape') continue;
+      if (this.folded.has(node)) continue;
       const activations = node.inputs.map((name, i) => (name !== '' && !this.constants.has(name) ? i : -1)).filter((i) => i >= 0);
       const inputs = activations.map((i) => {
         const shape = shapes.get(node.inputs[i]!);
