@@ -201,6 +201,11 @@ describe('avg_pool.wgsl general windows: non-square, strides per axis, pads, cei
     });
   });
 
+  it('refuses a dilation', () => {
+    const x = Tensor.from(gpu(), randomArray(new Random(3), 2 * 2 * 6 * 6), [2, 2, 6, 6]);
+    expect(() => avgPool2d(x, { size: 2, dilation: 2 } as never)).toThrow(/avg_pool2d: dilation 2 \(average pooling has no dilation\)/);
+  });
+
   for (const index of [1, 4]) {
     const c = generalCases[index]!;
     it(`gradient by finite differences: ${name(c)}`, async () => {

@@ -287,6 +287,8 @@ export function maxPool2dBackward<T extends AnyTensor>(dy: T, argmax: T, options
  * @example const pooled = avgPool2d(features, { size: 3, stride: 1, padding: 1, countIncludePad: false });
  */
 export function avgPool2d<T extends AnyTensor>(x: T, options: AvgPoolOptions): T {
+  const dilation = (options as MaxPoolOptions).dilation;
+  if (dilation !== undefined && [dilation].flat().some((d) => d !== 1)) throw new Error(`avg_pool2d: dilation ${JSON.stringify(dilation)} (average pooling has no dilation)`);
   return apply(avgPoolOp, [x], poolAttrs('avg_pool2d', options))[0]!;
 }
 
