@@ -114,6 +114,7 @@ function windowParams(inputShape: Shape, pooled: Shape, a: PoolAttrs) {
   return {
     planes: n * c, in_h: inH, in_w: inW, out_h: pooled[2]!, out_w: pooled[3]!, size_h: a.sizeH, size_w: a.sizeW, stride_h: a.strideH, stride_w: a.strideW,
     pad_top: a.padTop, pad_left: a.padLeft, pad_bottom: a.padBottom, pad_right: a.padRight, include_pad: Number(a.includePad),
+    all_inside: Number(windowsInside(a, inputShape, pooled)),
   };
 }
 
@@ -152,9 +153,13 @@ function maxPoolCall(entry: string, inputShape: Shape, pooled: Shape, a: PoolAtt
  * both axes), no padding or dilation, and every window inside the map (not so in ceil mode).
  */
 function tiledBackward(a: PoolAttrs, inputShape: Shape, pooled: Shape): boolean {
+  return windowsInside(a, inputShape, pooled) && a.dilationH === 1 && a.dilationW === 1 && a.strideH >= a.sizeH && a.strideW >= a.sizeW;
+}
+
+/** No padding, and every (undilated) window inside the map: not so with ceil-mode overhang. */
+function windowsInside(a: PoolAttrs, inputShape: Shape, pooled: Shape): boolean {
   const inside = (pooled[2]! - 1) * a.strideH + a.sizeH <= inputShape[2]! && (pooled[3]! - 1) * a.strideW + a.sizeW <= inputShape[3]!;
-  const unpadded = a.padTop + a.padLeft + a.padBottom + a.padRight === 0;
-  return unpadded && a.dilationH === 1 && a.dilationW === 1 && a.strideH >= a.sizeH && a.strideW >= a.sizeW && inside;
+  return inside && a.padTop + a.padLeft + a.padBottom + a.padRight === 0;
 }
 
 /** Outputs: [0] pooled values; [1] u32 flat index into x of each maximum (for backward). */
