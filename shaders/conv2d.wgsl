@@ -38,7 +38,7 @@ struct Step { tap: Tap, k: u32 }
 
 fn row_context(m: u32) -> Window { return window_at(sliding(), m); }
 fn column_context(o: u32) -> u32 { return o * forward_size().K; }
-fn first_step() -> Step { return Step(Tap(0, 0, 0, 0, 0), 0u); }
+fn first_step() -> Step { return Step(Tap(0, 0, 0), 0u); }
 fn next_step(s: Step) -> Step { return Step(next_tap(sliding(), s.tap), s.k + 1u); }
 
 // im2col(x)[m, k]: output pixel m seen through filter tap k.

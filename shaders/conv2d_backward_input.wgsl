@@ -48,11 +48,11 @@ struct Step { tap: Tap, channel: u32 }
 fn row_context(m: u32) -> Window { return window_at(sliding(), m); }
 fn column_context(c: u32) -> u32 { return c * KERNEL_HEIGHT * KERNEL_WIDTH; }
 
-fn first_step() -> Step { return Step(Tap(0, 0, 0, 0, 0), 0u); }
+fn first_step() -> Step { return Step(Tap(0, 0, 0), 0u); }
 
 fn next_step(s: Step) -> Step {
   let tap = next_tap(sliding(), s.tap);
-  return Step(tap, s.channel + select(0u, 1u, tap.row == 0 && tap.column == 0));
+  return Step(tap, s.channel + select(0u, 1u, tap.ky == 0 && tap.kx == 0));
 }
 
 // dy at the output pixel that phase pixel m reaches through tap k, or 0 in the padding.
@@ -64,8 +64,8 @@ fn load_a(window: Window, s: Step) -> f32 {
 // w[o, c, ky, kx] for tap (o, j', i') of this phase.
 fn load_b(s: Step, filter_start: u32) -> f32 {
   let p = params;
-  let ky = p.firstTapRow + p.tapStepRow * (p.tapRows - 1u - u32(s.tap.row));
-  let kx = p.firstTapColumn + p.tapStepColumn * (p.tapColumns - 1u - u32(s.tap.column));
+  let ky = p.firstTapRow + p.tapStepRow * (p.tapRows - 1u - u32(s.tap.ky));
+  let kx = p.firstTapColumn + p.tapStepColumn * (p.tapColumns - 1u - u32(s.tap.kx));
   return w[(s.channel * p.inChannels * KERNEL_HEIGHT + ky) * KERNEL_WIDTH + filter_start + kx];
 }
 

@@ -77,9 +77,11 @@ struct Sliding {
 // padding; only ever used plus a tap that lands inside the image).
 struct Window { start: i32, top: i32, left: i32 }
 
-// One filter tap (channel, row, column): its offset from a window's start, its position
-// (ky, kx) = (row·dilation_h, column·dilation_w) within the window, and (row, column).
-struct Tap { offset: i32, ky: i32, kx: i32, row: i32, column: i32 }
+// One filter tap (channel, ky, kx): its offset from a window's start (dilated) and (ky, kx),
+// undilated. Three fields, as before dilations: the k loop carries a Tap, and on lavapipe
+// more live registers there cost time; where the dilation is an override constant of 1
+// the multiplications below fold away.
+struct Tap { offset: i32, ky: i32, kx: i32 }
 
 fn window_at(s: Sliding, pixel: u32) -> Window {
   let grid_plane = s.grid_height * s.grid_width;
@@ -110,26 +112,21 @@ fn next_window(s: Sliding, w: Window) -> Window {
 fn tap_at(s: Sliding, index: u32) -> Tap {
   let taps = s.kernel_height * s.kernel_width;
   let within = index % taps;
-  let row = within / s.kernel_width;
-  let column = within % s.kernel_width;
-  let ky = row * s.dilation_h;
-  let kx = column * s.dilation_w;
-  return Tap(i32((index / taps * s.height + ky) * s.width + kx), i32(ky), i32(kx), i32(row), i32(column));
+  let ky = within / s.kernel_width;
+  let kx = within % s.kernel_width;
+  return Tap(i32((index / taps * s.height + ky * s.dilation_h) * s.width + kx * s.dilation_w), i32(ky), i32(kx));
 }
 
 // The next filter tap (row-major over channels, rows, columns): additions only.
 fn next_tap(s: Sliding, t: Tap) -> Tap {
   let dilation_h = i32(s.dilation_h);
   let dilation_w = i32(s.dilation_w);
-  var next = Tap(t.offset + dilation_w, t.ky, t.kx + dilation_w, t.row, t.column + 1);
-  if (next.column == i32(s.kernel_width)) {
-    next.column = 0;
+  var next = Tap(t.offset + dilation_w, t.ky, t.kx + 1);
+  if (next.kx == i32(s.kernel_width)) {
     next.kx = 0;
-    next.row += 1;
-    next.ky += dilation_h;
+    next.ky += 1;
     next.offset += dilation_h * i32(s.width) - i32(s.kernel_width) * dilation_w;
-    if (next.row == i32(s.kernel_height)) {
-      next.row = 0;
+    if (next.ky == i32(s.kernel_height)) {
       next.ky = 0;
       next.offset += (i32(s.height) - i32(s.kernel_height) * dilation_h) * i32(s.width);
     }
@@ -140,6 +137,6 @@ fn next_tap(s: Sliding, t: Tap) -> Tap {
 // Flat index into the source of what window w sees through tap t, or −1 in the padding.
 fn source_index(s: Sliding, w: Window, t: Tap) -> i32 {
   // Negative coordinates wrap to large u32s, so one comparison per axis checks both ends.
-  let inside = u32(w.top + t.ky) < s.height && u32(w.left + t.kx) < s.width;
+  let inside = u32(w.top + t.ky * i32(s.dilation_h)) < s.height && u32(w.left + t.kx * i32(s.dilation_w)) < s.width;
   return select(-1, w.start + t.offset, inside);
 }
