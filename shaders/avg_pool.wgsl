@@ -1,18 +1,41 @@
-// avg_pool.wgsl — average pooling over NCHW feature maps (square window, no padding).
-//   avg_pool_forward:         out[p, oh, ow] = mean of the size×size window at (oh·stride, ow·stride)
-//   avg_pool_backward:        dx[p, h, w] = Σ dy[p, oh, ow] / size² over the windows covering
-//                             (h, w) (a gather per input: no atomics, overlaps are fine)
+// avg_pool.wgsl — average pooling over NCHW feature maps.
+//   avg_pool_forward:         out[p, oh, ow] = (Σ of x over the size_h×size_w window at
+//                             (oh·stride_h − pad_top, ow·stride_w − pad_left), positions
+//                             outside the map adding 0) / count(oh, ow)
+//   avg_pool_backward:        dx[p, h, w] = Σ dy[p, oh, ow] / count(oh, ow) over the windows
+//                             covering (h, w) (a gather per input: no atomics, overlaps are fine)
 //   global_avg_pool_forward:  out[p] = mean of plane p (H·W values)
 //   global_avg_pool_backward: dx[p, h, w] = dy[p] / (H·W)
-// p = n·C + c indexes the planes; x/dx are [N, C, H, W]; pooled maps are [N, C, Ho, Wo] with
-// Ho = (H − size) / stride + 1 (floor), likewise Wo; global pooling gives [N, C].
-// Bindings: params at binding 0 ({planes, in_h, in_w, out_h, out_w, size, stride} for the
-// windowed entries, {planes, plane_size} for the global ones); then x or dy (read), then
-// out or dx (write).
+// count(oh, ow): the window's positions inside the padded map [−pad_top, in_h + pad_bottom)
+// × [−pad_left, in_w + pad_right) when include_pad is 1 (ONNX count_include_pad 1, PyTorch's
+// default), else those inside the map itself (count_include_pad 0); a ceil-mode window's
+// overhang past the padded map never counts.
+// p = n·C + c indexes the planes; x/dx are [N, C, H, W]; pooled maps are [N, C, Ho, Wo]
+// (Ho, Wo from TypeScript: floor or ceil mode); global pooling gives [N, C].
+// Bindings: params at binding 0 (PoolParams for the windowed entries, {planes, plane_size}
+// for the global ones); then x or dy (read), then out or dx (write).
 // Dispatch: 256 invocations per workgroup, one per output element (forward) or input
 // element (backward); folded into 2D past 65535 workgroups (index = x + y · 256 · nx).
 
-struct PoolParams { planes: u32, in_h: u32, in_w: u32, out_h: u32, out_w: u32, size: u32, stride: u32 }
+struct PoolParams {
+  planes: u32,
+  in_h: u32,
+  in_w: u32,
+  out_h: u32,
+  out_w: u32,
+  size_h: u32,
+  size_w: u32,
+  stride_h: u32,
+  stride_w: u32,
+  pad_top: u32,
+  pad_left: u32,
+  pad_bottom: u32,
+  pad_right: u32,
+  include_pad: u32,
+  // 1 when every window lies inside the map (no padding, no ceil-mode overhang): no bounds
+  // checks, and every count is size_h·size_w (TypeScript decides).
+  all_inside: u32,
+}
 struct GlobalParams { planes: u32, plane_size: u32 }
 
 @group(0) @binding(0) var<uniform> params: PoolParams;
@@ -26,45 +49,83 @@ fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * 256u;
 }
 
-// First output row (or column) whose window covers input row i: ceil((i − size + 1) / stride).
-fn first_window(i: u32) -> u32 {
-  if (i + 1u < params.size) { return 0u; }
-  return (i + 1u - params.size + params.stride - 1u) / params.stride;
+// The windows (first, last) along one axis covering padded coordinate i (input coordinate +
+// pad): ceil((i − size + 1) / stride) … min(i / stride, count − 1).
+fn covering(i: u32, size: u32, stride: u32, count: u32) -> vec2u {
+  let first = select(0u, (i + 1u - size + stride - 1u) / stride, i + 1u >= size);
+  return vec2u(first, min(i / stride, count - 1u));
+}
+
+// Window start `start` (may be negative) along an axis of `n` values padded by pad_before,
+// pad_after: how many of its `size` positions count.
+fn counted(start: i32, size: u32, n: u32, pad_before: u32, pad_after: u32) -> u32 {
+  let low = select(-i32(pad_before), 0, params.include_pad == 0u);
+  let high = select(i32(n + pad_after), i32(n), params.include_pad == 0u);
+  return u32(min(start + i32(size), high) - max(start, low));
+}
+
+fn window_count(oh: u32, ow: u32) -> f32 {
+  let p = params;
+  let rows = counted(i32(oh * p.stride_h) - i32(p.pad_top), p.size_h, p.in_h, p.pad_top, p.pad_bottom);
+  let columns = counted(i32(ow * p.stride_w) - i32(p.pad_left), p.size_w, p.in_w, p.pad_left, p.pad_right);
+  return f32(rows * columns);
 }
 
 @compute @workgroup_size(256)
 fn avg_pool_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let o = flat_index(gid, groups);
-  if (o >= params.planes * params.out_h * params.out_w) { return; }
-  let ow = o % params.out_w;
-  let oh = (o / params.out_w) % params.out_h;
-  let plane = o / (params.out_w * params.out_h);
-  let corner = plane * params.in_h * params.in_w + oh * params.stride * params.in_w + ow * params.stride;
+  let p = params;
+  if (o >= p.planes * p.out_h * p.out_w) { return; }
+  let ow = o % p.out_w;
+  let oh = (o / p.out_w) % p.out_h;
+  let plane_start = o / (p.out_w * p.out_h) * p.in_h * p.in_w;
   var acc = 0.0;
-  for (var kh = 0u; kh < params.size; kh++) {
-    for (var kw = 0u; kw < params.size; kw++) {
-      acc += x[corner + kh * params.in_w + kw];
+  if (p.all_inside == 1u) {
+    let corner = plane_start + oh * p.stride_h * p.in_w + ow * p.stride_w;
+    for (var kh = 0u; kh < p.size_h; kh++) {
+      for (var kw = 0u; kw < p.size_w; kw++) { acc += x[corner + kh * p.in_w + kw]; }
+    }
+    out[o] = acc / f32(p.size_h * p.size_w);
+    return;
+  }
+  let top = i32(oh * p.stride_h) - i32(p.pad_top);
+  let left = i32(ow * p.stride_w) - i32(p.pad_left);
+  for (var kh = 0u; kh < p.size_h; kh++) {
+    let row = top + i32(kh);
+    if (u32(row) >= p.in_h) { continue; }
+    for (var kw = 0u; kw < p.size_w; kw++) {
+      let column = left + i32(kw);
+      if (u32(column) >= p.in_w) { continue; }
+      acc += x[plane_start + u32(row) * p.in_w + u32(column)];
     }
   }
-  out[o] = acc / f32(params.size * params.size);
+  out[o] = acc / window_count(oh, ow);
 }
 
 @compute @workgroup_size(256)
 fn avg_pool_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
-  if (i >= params.planes * params.in_h * params.in_w) { return; }
-  let w = i % params.in_w;
-  let h = (i / params.in_w) % params.in_h;
-  let plane = i / (params.in_w * params.in_h);
-  let last_h = min(h / params.stride, params.out_h - 1u);
-  let last_w = min(w / params.stride, params.out_w - 1u);
+  let p = params;
+  if (i >= p.planes * p.in_h * p.in_w) { return; }
+  let w = i % p.in_w;
+  let h = (i / p.in_w) % p.in_h;
+  let plane = i / (p.in_w * p.in_h);
+  let rows = covering(h + p.pad_top, p.size_h, p.stride_h, p.out_h);
+  let columns = covering(w + p.pad_left, p.size_w, p.stride_w, p.out_w);
   var acc = 0.0;
-  for (var oh = first_window(h); oh <= last_h; oh++) {
-    for (var ow = first_window(w); ow <= last_w; ow++) {
-      acc += dy[(plane * params.out_h + oh) * params.out_w + ow];
+  if (p.all_inside == 1u) {
+    for (var oh = rows.x; oh <= rows.y; oh++) {
+      for (var ow = columns.x; ow <= columns.y; ow++) { acc += dy[(plane * p.out_h + oh) * p.out_w + ow]; }
+    }
+    dx[i] = acc / f32(p.size_h * p.size_w);
+    return;
+  }
+  for (var oh = rows.x; oh <= rows.y; oh++) {
+    for (var ow = columns.x; ow <= columns.y; ow++) {
+      acc += dy[(plane * p.out_h + oh) * p.out_w + ow] / window_count(oh, ow);
     }
   }
-  dx[i] = acc / f32(params.size * params.size);
+  dx[i] = acc;
 }
 
 @compute @workgroup_size(256)

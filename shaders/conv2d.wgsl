@@ -1,6 +1,6 @@
 // conv2d.wgsl — 2-D convolution forward as implicit GEMM, with a fused bias + ReLU epilogue:
-//   y[n, o, oy, ox] = act(bias[o] + Σ_{c, ky, kx} w[o, c, ky, kx] · x[n, c, oy·s − p + ky, ox·s − p + kx])
-// with x zero outside the image, act = ReLU when RELU, else identity. NCHW, f32.
+//   y[n, o, oy, ox] = act(bias[o] + Σ_{c, ky, kx} w[o, c, ky, kx] · x[n, c, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw])
+// (strides sh, sw, top/left pads pt, pl, dilations dh, dw) with x zero outside the image, act = ReLU when RELU, else identity. NCHW, f32.
 // As GEMM (loop in gemm_core.wgsl, index helpers in conv2d_geometry.wgsl, both appended by
 // TypeScript): rows M = batch·outHeight·outWidth (output pixels), columns N = outChannels,
 // K = inChannels·kernelHeight·kernelWidth (filter taps). A = im2col(x), gathered on the fly
@@ -27,7 +27,7 @@ fn forward_size() -> GemmSize {
 // The filter window slides over x, one position per output pixel.
 fn sliding() -> Sliding {
   let p = params;
-  return Sliding(p.inChannels, p.inHeight, p.inWidth, p.outHeight, p.outWidth, KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE, i32(p.padding), i32(p.padding));
+  return Sliding(p.inChannels, p.inHeight, p.inWidth, p.outHeight, p.outWidth, KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE_H, STRIDE_W, DILATION_H, DILATION_W, i32(p.padTop), i32(p.padLeft));
 }
 
 // Row m (an output pixel): its window on x. Column o: where w's row o starts. k: the

@@ -1,5 +1,5 @@
 // conv2d_backward_filter.wgsl — gradient of conv2d with respect to its weights as implicit GEMM:
-//   dw[o, c, ky, kx] = Σ_{n, oy, ox} dy[n, o, oy, ox] · x[n, c, oy·s − p + ky, ox·s − p + kx]
+//   dw[o, c, ky, kx] = Σ_{n, oy, ox} dy[n, o, oy, ox] · x[n, c, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw]
 // with x zero outside the image. NCHW, f32.
 // As GEMM (loop in gemm_core.wgsl, index helpers in conv2d_geometry.wgsl, both appended by
 // TypeScript): dw = dyᵀ · im2col(x) with rows M = outChannels, columns
@@ -27,7 +27,7 @@ fn backward_filter_size() -> GemmSize {
 // The filter window slides over x, one position per output pixel.
 fn sliding() -> Sliding {
   let p = params;
-  return Sliding(p.inChannels, p.inHeight, p.inWidth, p.outHeight, p.outWidth, KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE, i32(p.padding), i32(p.padding));
+  return Sliding(p.inChannels, p.inHeight, p.inWidth, p.outHeight, p.outWidth, KERNEL_HEIGHT, KERNEL_WIDTH, STRIDE_H, STRIDE_W, DILATION_H, DILATION_W, i32(p.padTop), i32(p.padLeft));
 }
 
 // Row o: where channel o's plane starts within an image of dy. Column t: the filter tap.

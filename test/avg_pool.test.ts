@@ -3,6 +3,9 @@
 // avg_pool2d / global_avg_pool gradient rules against finite differences.
 // Tolerances: windowed entries sum ≤ size² (or ⌈size/stride⌉²) f32 terms: atol 1e-6,
 // rtol 1e-5; the global mean is a compensated sum over H·W terms: atol 1e-6, rtol 1e-5.
+// General windows (non-square, strides per axis, [top, left, bottom, right] pads, ceil mode,
+// count_include_pad 0 and 1) against a reference that divides each window by its count
+// (positions inside the padded map, or inside the map only): same tolerance.
 import { describe, expect, it } from 'vitest';
 import { Random, Tensor } from '../src/index.js';
 import { avgPool2d, avgPool2dBackward, globalAvgPool, globalAvgPoolBackward } from '../src/ops/pooling.js';
@@ -119,4 +122,96 @@ describe('average pooling gradient rules vs finite differences', () => {
       samples: 12,
     });
   });
+});
+
+interface GeneralCase {
+  shape: Shape4;
+  size: [number, number];
+  stride: [number, number];
+  pads: [number, number, number, number];
+  ceil: boolean;
+  includePad: boolean;
+}
+
+function generalOut(n: number, k: number, s: number, before: number, after: number, ceil: boolean): number {
+  const room = n + before + after - k;
+  const out = (ceil ? Math.ceil(room / s) : Math.floor(room / s)) + 1;
+  return ceil && (out - 1) * s >= n + before ? out - 1 : out;
+}
+
+/** Float64 forward and backward: each window's sum over the map, divided by its count. */
+function generalReference(x: Float32Array, dy: Float32Array | undefined, c: GeneralCase) {
+  const [n, ch, h, w] = c.shape;
+  const outH = generalOut(h, c.size[0], c.stride[0], c.pads[0], c.pads[2], c.ceil);
+  const outW = generalOut(w, c.size[1], c.stride[1], c.pads[1], c.pads[3], c.ceil);
+  const y = new Float64Array(n * ch * outH * outW);
+  const dx = new Float64Array(x.length);
+  let o = 0;
+  for (let p = 0; p < n * ch; p++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++, o++) {
+        const taps: number[] = [];
+        let counted = 0;
+        for (let kh = 0; kh < c.size[0]; kh++) {
+          const row = oh * c.stride[0] - c.pads[0] + kh;
+          for (let kw = 0; kw < c.size[1]; kw++) {
+            const column = ow * c.stride[1] - c.pads[1] + kw;
+            const inMap = row >= 0 && row < h && column >= 0 && column < w;
+            const inPadded = row >= -c.pads[0] && row < h + c.pads[2] && column >= -c.pads[1] && column < w + c.pads[3];
+            if (inMap) taps.push((p * h + row) * w + column);
+            if (c.includePad ? inPadded : inMap) counted++;
+          }
+        }
+        for (const i of taps) {
+          y[o] = y[o]! + x[i]! / counted;
+          if (dy) dx[i] = dx[i]! + dy[o]! / counted;
+        }
+      }
+    }
+  }
+  return { y, dx, outShape: [n, ch, outH, outW] };
+}
+
+const generalCases: GeneralCase[] = [
+  { shape: [2, 3, 7, 9], size: [2, 3], stride: [2, 3], pads: [0, 0, 0, 0], ceil: false, includePad: true },
+  { shape: [2, 2, 9, 8], size: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], ceil: false, includePad: false }, // ShuffleNet/Inception branch pool
+  { shape: [2, 2, 9, 8], size: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], ceil: false, includePad: true },
+  { shape: [1, 3, 10, 11], size: [3, 3], stride: [2, 2], pads: [0, 0, 0, 0], ceil: true, includePad: true }, // overhang never counts
+  { shape: [1, 2, 9, 10], size: [3, 2], stride: [2, 1], pads: [1, 0, 2, 1], ceil: true, includePad: false },
+  { shape: [1, 2, 9, 10], size: [3, 2], stride: [2, 1], pads: [1, 0, 2, 1], ceil: true, includePad: true },
+  { shape: [3, 4, 1, 15], size: [1, 3], stride: [1, 2], pads: [0, 1, 0, 1], ceil: false, includePad: false }, // 1-D as H = 1
+];
+
+describe('avg_pool.wgsl general windows: non-square, strides per axis, pads, ceil mode, count_include_pad', () => {
+  const options = (c: GeneralCase) => ({ size: c.size, stride: c.stride, padding: c.pads, ceilMode: c.ceil, countIncludePad: c.includePad });
+  const name = (c: GeneralCase) => `x [${c.shape}] size [${c.size}] stride [${c.stride}] pads [${c.pads}]${c.ceil ? ' ceil' : ''} count_include_pad ${Number(c.includePad)}`;
+  generalCases.forEach((c, index) => {
+    it(name(c), async () => {
+      const ctx = gpu();
+      const random = new Random(600 + index);
+      const xData = randomArray(random, c.shape.reduce((a, b) => a * b));
+      const { outShape } = generalReference(xData, undefined, c);
+      const dyData = randomArray(random, outShape.reduce((a, b) => a * b));
+      const ref = generalReference(xData, dyData, c);
+      const y = avgPool2d(Tensor.from(ctx, xData, c.shape), options(c));
+      expect(y.shape).toEqual(ref.outShape);
+      expectClose(await y.read(), ref.y, tolerance, 'y');
+      const dx = avgPool2dBackward(Tensor.from(ctx, dyData, ref.outShape), { ...options(c), inputShape: c.shape });
+      expectClose(await dx.read(), ref.dx, tolerance, 'dx');
+    });
+  });
+
+  it('refuses a dilation', () => {
+    const x = Tensor.from(gpu(), randomArray(new Random(3), 2 * 2 * 6 * 6), [2, 2, 6, 6]);
+    expect(() => avgPool2d(x, { size: 2, dilation: 2 } as never)).toThrow(/avg_pool2d: dilation 2 \(average pooling has no dilation\)/);
+  });
+
+  for (const index of [1, 4]) {
+    const c = generalCases[index]!;
+    it(`gradient by finite differences: ${name(c)}`, async () => {
+      await checkGradients(gpu(), ([x]) => avgPool2d(x!, options(c)), [
+        { name: 'x', shape: c.shape, data: randomArray(new Random(13), c.shape.reduce((a, b) => a * b)) },
+      ], { samples: 12 });
+    });
+  }
 });

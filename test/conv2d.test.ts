@@ -6,7 +6,10 @@
 // and, through the first three, the shared loop shaders/gemm_core.wgsl (4×4 blocks per
 // invocation for the small cases, 8×8 for products of 2^26 and more) and index helpers
 // shaders/conv2d_geometry.wgsl, stride phases of the backward input pass included. Then
-// conv2d's gradient rule by finite differences, and the shape errors.
+// conv2d's gradient rule by finite differences, and the shape errors. The general cases
+// (non-square kernels, unequal strides, [top, left, bottom, right] pads, dilations, and
+// the backward input phases that stride and dilation sharing a factor leave without taps)
+// run through the same references.
 // Tolerance: |err| ≤ 1e-5·√K + 1e-4·|expected|, K the number of summed products
 // (f32 accumulation of K terms of size ≤ 1), as for gemm.wgsl.
 import { describe, expect, it } from 'vitest';
@@ -29,7 +32,28 @@ interface Case {
   kernel: number;
   stride: number;
   padding: number;
+  /** Overrides: kernel width (kernel is then the height), stride across, pads, dilations [H, W]. */
+  kernelWidth?: number;
+  strideWidth?: number;
+  pads?: [number, number, number, number];
+  dilation?: [number, number];
 }
+
+/** The case's spacing in full: kernel [kH, kW], stride [sH, sW], pads [t, l, b, r], dilation [dH, dW]. */
+function full(c: Case) {
+  return {
+    kernel: [c.kernel, c.kernelWidth ?? c.kernel] as const,
+    stride: [c.stride, c.strideWidth ?? c.stride] as [number, number],
+    pads: c.pads ?? ([c.padding, c.padding, c.padding, c.padding] as [number, number, number, number]),
+    dilation: c.dilation ?? ([1, 1] as [number, number]),
+  };
+}
+
+/** conv2d's options for a case. */
+const spacingOf = (c: Case) => {
+  const f = full(c);
+  return { stride: f.stride, padding: f.pads, dilation: f.dilation };
+};
 
 // Covers kernel 1, 3, 5; stride 1, 2; padding 0, 1, 2; batch 1, 7; channels 1, 3, 17 (in
 // and out), mostly non-square images, and strides that leave input rows/columns unseen.
@@ -52,12 +76,16 @@ const cases: Case[] = [
 ];
 
 function outSize(c: Case): [number, number] {
-  const out = (n: number) => Math.floor((n + 2 * c.padding - c.kernel) / c.stride) + 1;
-  return [out(c.height), out(c.width)];
+  const f = full(c);
+  const out = (n: number, axis: 0 | 1) => Math.floor((n + f.pads[axis]! + f.pads[axis + 2]! - (f.kernel[axis] - 1) * f.dilation[axis]! - 1) / f.stride[axis]!) + 1;
+  return [out(c.height, 0), out(c.width, 1)];
 }
 
 function describeCase(c: Case): string {
-  return `x ${c.batch}×${c.inChannels}×${c.height}×${c.width} * w ${c.outChannels}×${c.inChannels}×${c.kernel}×${c.kernel} stride ${c.stride} padding ${c.padding}`;
+  const f = full(c);
+  const general = c.kernelWidth !== undefined || c.strideWidth !== undefined || c.pads !== undefined || c.dilation !== undefined;
+  const spacing = general ? `stride [${f.stride}] pads [${f.pads}] dilation [${f.dilation}]` : `stride ${c.stride} padding ${c.padding}`;
+  return `x ${c.batch}×${c.inChannels}×${c.height}×${c.width} * w ${c.outChannels}×${c.inChannels}×${f.kernel[0]}×${f.kernel[1]} ${spacing}`;
 }
 
 const tolerance = (terms: number) => ({ atol: 1e-5 * Math.sqrt(terms), rtol: 1e-4 });
@@ -69,20 +97,21 @@ const tolerance = (terms: number) => ({ atol: 1e-5 * Math.sqrt(terms), rtol: 1e-
  */
 function forEachTap(c: Case, visit: (yIndex: number, xIndex: number, wIndex: number, o: number) => void): void {
   const [outHeight, outWidth] = outSize(c);
-  const k = c.kernel;
+  const f = full(c);
+  const [kh, kw] = f.kernel;
   for (let n = 0; n < c.batch; n++) {
     for (let o = 0; o < c.outChannels; o++) {
       for (let oy = 0; oy < outHeight; oy++) {
         for (let ox = 0; ox < outWidth; ox++) {
           const yIndex = ((n * c.outChannels + o) * outHeight + oy) * outWidth + ox;
           for (let ch = 0; ch < c.inChannels; ch++) {
-            for (let ky = 0; ky < k; ky++) {
-              const iy = oy * c.stride - c.padding + ky;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * f.stride[0] - f.pads[0] + ky * f.dilation[0];
               if (iy < 0 || iy >= c.height) continue;
-              for (let kx = 0; kx < k; kx++) {
-                const ix = ox * c.stride - c.padding + kx;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * f.stride[1] - f.pads[1] + kx * f.dilation[1];
                 if (ix < 0 || ix >= c.width) continue;
-                visit(yIndex, ((n * c.inChannels + ch) * c.height + iy) * c.width + ix, ((o * c.inChannels + ch) * k + ky) * k + kx, o);
+                visit(yIndex, ((n * c.inChannels + ch) * c.height + iy) * c.width + ix, ((o * c.inChannels + ch) * kh + ky) * kw + kx, o);
               }
             }
           }
@@ -96,7 +125,7 @@ function shapes(c: Case) {
   const [outHeight, outWidth] = outSize(c);
   return {
     x: [c.batch, c.inChannels, c.height, c.width],
-    w: [c.outChannels, c.inChannels, c.kernel, c.kernel],
+    w: [c.outChannels, c.inChannels, c.kernel, c.kernelWidth ?? c.kernel],
     y: [c.batch, c.outChannels, outHeight, outWidth],
   };
 }
@@ -254,6 +283,95 @@ describe('conv2d*.wgsl with 8×8 blocks per invocation (GEMM products of 2^26 an
   });
 });
 
+describe('conv2d*.wgsl general spacing: non-square kernels, unequal strides, asymmetric pads, dilations', () => {
+  const general: Case[] = [
+    { batch: 2, inChannels: 3, height: 7, width: 11, outChannels: 5, kernel: 3, kernelWidth: 5, stride: 1, strideWidth: 2, padding: 0, pads: [0, 2, 1, 1] },
+    { batch: 1, inChannels: 4, height: 9, width: 8, outChannels: 6, kernel: 3, stride: 1, padding: 2, dilation: [2, 2] },
+    { batch: 3, inChannels: 5, height: 6, width: 9, outChannels: 4, kernel: 1, kernelWidth: 7, stride: 1, padding: 0, pads: [0, 3, 0, 3] },
+    { batch: 1, inChannels: 5, height: 9, width: 6, outChannels: 7, kernel: 7, kernelWidth: 1, stride: 1, padding: 0, pads: [3, 0, 3, 0] },
+    // Stride 2 and dilation 2 share a factor: half the phases are reached by no tap.
+    { batch: 2, inChannels: 3, height: 10, width: 9, outChannels: 5, kernel: 3, stride: 2, padding: 1, dilation: [2, 2] },
+    { batch: 2, inChannels: 2, height: 13, width: 12, outChannels: 3, kernel: 2, kernelWidth: 4, stride: 3, strideWidth: 2, padding: 0, pads: [2, 0, 0, 1], dilation: [2, 3] },
+    // A 1-D convolution as H = 1.
+    { batch: 4, inChannels: 3, height: 1, width: 17, outChannels: 6, kernel: 1, kernelWidth: 5, stride: 1, strideWidth: 2, padding: 0, pads: [0, 2, 0, 1], dilation: [1, 2] },
+    { batch: 1, inChannels: 2, height: 17, width: 15, outChannels: 3, kernel: 3, stride: 4, padding: 0, pads: [3, 1, 2, 0], dilation: [6, 6] },
+    // Strides wider than the kernel leave input pixels no tap reaches.
+    { batch: 2, inChannels: 3, height: 8, width: 7, outChannels: 2, kernel: 1, stride: 3, padding: 0, pads: [1, 0, 0, 2] },
+    { batch: 3, inChannels: 9, height: 12, width: 10, outChannels: 11, kernel: 3, stride: 1, padding: 0, pads: [1, 1, 1, 1], dilation: [1, 3] },
+  ];
+  const taps = (c: Case) => c.kernel * (c.kernelWidth ?? c.kernel);
+  general.forEach((c, i) => {
+    it(`forward ${describeCase(c)}${i % 2 ? ' relu' : ''}`, async () => {
+      const ctx = gpu();
+      const data = caseData(c, 800 + i);
+      const s = shapes(c);
+      expect(direct3x3Shape(convGeometry('test', s.x, s.w, spacingOf(c)))).toBe(false);
+      const x = Tensor.from(ctx, data.x, s.x);
+      const w = Tensor.from(ctx, data.w, s.w);
+      const bias = Tensor.from(ctx, data.bias, [c.outChannels]);
+      const y = conv2d(x, w, bias, { ...spacingOf(c), relu: i % 2 === 1 });
+      expect(y.shape).toEqual(s.y);
+      expectClose(await y.read(), forwardReference(c, data.x, data.w, data.bias, i % 2 === 1), tolerance(c.inChannels * taps(c)), 'y');
+      for (const t of [x, w, bias, y]) t.dispose();
+    });
+    it(`backward input ${describeCase(c)}`, async () => {
+      const ctx = gpu();
+      const data = caseData(c, 900 + i);
+      const s = shapes(c);
+      const dy = Tensor.from(ctx, data.dy, s.y);
+      const w = Tensor.from(ctx, data.w, s.w);
+      const dx = conv2dBackwardInput(dy, w, { inputShape: s.x, ...spacingOf(c) });
+      expectClose(await dx.read(), backwardInputReference(c, data.dy, data.w), tolerance(c.outChannels * taps(c)), 'dx');
+      for (const t of [dy, w, dx]) t.dispose();
+    });
+    it(`backward filter ${describeCase(c)}`, async () => {
+      const ctx = gpu();
+      const data = caseData(c, 1000 + i);
+      const s = shapes(c);
+      const dy = Tensor.from(ctx, data.dy, s.y);
+      const x = Tensor.from(ctx, data.x, s.x);
+      const dw = conv2dBackwardFilter(dy, x, { filterShape: s.w, ...spacingOf(c) });
+      expectClose(await dw.read(), backwardFilterReference(c, data.dy, data.x), tolerance(count(s.y) / c.outChannels), 'dw');
+      for (const t of [dy, x, dw]) t.dispose();
+    });
+  });
+
+  it('gradients by finite differences: 2×3 kernel, stride [2, 1], pads [1, 0, 0, 2], dilation [2, 1]', async () => {
+    const random = new Random(17);
+    const options = { stride: [2, 1] as [number, number], padding: [1, 0, 0, 2] as [number, number, number, number], dilation: [2, 1] as [number, number] };
+    await checkGradients(gpu(), ([x, w, b]) => conv2d(x!, w!, b!, options), [
+      { name: 'x', shape: [2, 2, 6, 5], data: randomArray(random, 120, -0.3, 0.3) },
+      { name: 'w', shape: [3, 2, 2, 3], data: randomArray(random, 36, -0.3, 0.3) },
+      { name: 'b', shape: [3], data: randomArray(random, 3) },
+    ], { samples: 8 });
+  });
+
+  it('conv2d_backward_input as a transposed convolution: gradients in dy and w by finite differences', async () => {
+    const random = new Random(19);
+    const spacing = { stride: [2, 3] as [number, number], padding: [1, 0, 2, 1] as [number, number, number, number], dilation: [1, 2] as [number, number] };
+    const inputShape = [2, 3, 7, 8];
+    // The forward convolution of [2, 3, 7, 8] with w [4, 3, 3, 2] and this spacing gives dy [2, 4, 4, 3].
+    await checkGradients(gpu(), ([dy, w]) => conv2dBackwardInput(dy!, w!, { inputShape, ...spacing }), [
+      { name: 'dy', shape: [2, 4, 4, 3], data: randomArray(random, 96, -0.5, 0.5) },
+      { name: 'w', shape: [4, 3, 3, 2], data: randomArray(random, 72, -0.5, 0.5) },
+    ], { samples: 10 });
+  });
+
+  it('names the spacing in shape errors', () => {
+    const x = Tensor.from(gpu(), new Float32Array(2 * 3 * 5 * 6).fill(0.5), [2, 3, 5, 6]);
+    const w = Tensor.from(gpu(), new Float32Array(4 * 3 * 3 * 3).fill(0.5), [4, 3, 3, 3]);
+    const bias = Tensor.from(gpu(), new Float32Array(4).fill(0.5), [4]);
+    expect(() => conv2d(x, w, bias, { dilation: 3 })).toThrow(/conv2d: the 3×3 kernel \(7×7 dilated by \[3, 3\]\) of w \[4, 3, 3, 3\] is larger than the 5×6 input/);
+    expect(() => conv2d(x, w, bias, { padding: [1, 0, 0] as never })).toThrow(/conv2d: padding must be a non-negative integer, got \[1, 0, 0\]/);
+    expect(() => conv2d(x, w, bias, { dilation: [1, 0] })).toThrow(/conv2d: dilation must be a positive integer, got \[1, 0\]/);
+    expect(conv2d(x, w, bias, { stride: [2, 1], padding: [0, 1, 1, 0], dilation: [1, 2] }).shape).toEqual([2, 4, 2, 3]);
+    const dy = Tensor.from(gpu(), new Float32Array(2 * 4 * 3 * 3).fill(0.5), [2, 4, 3, 3]);
+    expect(() => conv2dBackwardInput(dy, w, { inputShape: [2, 3, 5, 6], stride: [2, 1], padding: [0, 1, 1, 0], dilation: [1, 2] })).toThrow(
+      /dy \[2, 4, 3, 3\] must have the convolution's output shape \[2, 4, 2, 3\] \(input \[2, 3, 5, 6\], w \[4, 3, 3, 3\], stride \[2, 1\], padding \[0, 1, 1, 0\], dilation \[1, 2\]\)/,
+    );
+  });
+});
+
 describe('conv2d_3x3.wgsl: direct 3×3 stride-1 forward (devices with subgroups of ≥ 8 lanes)', () => {
   // Tiles of 2×4 pixels × 8 channels: output sizes and channel counts off those multiples,
   // tile counts off the workgroup's 64, padding 0–2, a single-pixel output.
@@ -286,6 +404,8 @@ describe('conv2d_3x3.wgsl: direct 3×3 stride-1 forward (devices with subgroups 
     expect(direct3x3Shape(geometry(3, 2, 1))).toBe(false);
     expect(direct3x3Shape(geometry(5, 1, 2))).toBe(false);
     expect(direct3x3Shape(geometry(1, 1, 0))).toBe(false);
+    expect(direct3x3Shape(convGeometry('test', [1, 2, 9, 9], [4, 2, 3, 3], { stride: 1, padding: [1, 1, 0, 0] }))).toBe(false);
+    expect(direct3x3Shape(convGeometry('test', [1, 2, 9, 9], [4, 2, 3, 3], { stride: 1, padding: 1, dilation: 2 }))).toBe(false);
   });
 
   it('runs where the device has subgroups of at least 8 lanes', () => {

@@ -128,3 +128,106 @@ describe('max_pool2d gradient rule vs finite differences', () => {
     });
   }
 });
+
+// General windows: [sizeH, sizeW], [strideH, strideW], pads [top, left, bottom, right],
+// dilations, ceil mode. The reference visits each window's taps and skips positions outside
+// the map; in ceil mode the output is rounded up, less a last window that would start in
+// the bottom/right padding (PyTorch's and onnxruntime's rule).
+interface GeneralCase {
+  shape: [number, number, number, number];
+  size: [number, number];
+  stride: [number, number];
+  pads: [number, number, number, number];
+  dilation: [number, number];
+  ceil: boolean;
+}
+
+function generalOut(n: number, k: number, s: number, d: number, before: number, after: number, ceil: boolean): number {
+  const room = n + before + after - (d * (k - 1) + 1);
+  const out = (ceil ? Math.ceil(room / s) : Math.floor(room / s)) + 1;
+  return ceil && (out - 1) * s >= n + before ? out - 1 : out;
+}
+
+function generalReference(x: Float32Array, c: GeneralCase) {
+  const [n, ch, h, w] = c.shape;
+  const outH = generalOut(h, c.size[0], c.stride[0], c.dilation[0], c.pads[0], c.pads[2], c.ceil);
+  const outW = generalOut(w, c.size[1], c.stride[1], c.dilation[1], c.pads[1], c.pads[3], c.ceil);
+  const values = new Float64Array(n * ch * outH * outW);
+  const argmax = new Uint32Array(values.length);
+  let o = 0;
+  for (let p = 0; p < n * ch; p++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++, o++) {
+        let best = -Infinity;
+        let bestIndex = -1;
+        for (let kh = 0; kh < c.size[0]; kh++) {
+          const row = oh * c.stride[0] - c.pads[0] + kh * c.dilation[0];
+          if (row < 0 || row >= h) continue;
+          for (let kw = 0; kw < c.size[1]; kw++) {
+            const column = ow * c.stride[1] - c.pads[1] + kw * c.dilation[1];
+            if (column < 0 || column >= w) continue;
+            const i = (p * h + row) * w + column;
+            if (x[i]! > best) [best, bestIndex] = [x[i]!, i];
+          }
+        }
+        values[o] = best;
+        argmax[o] = bestIndex;
+      }
+    }
+  }
+  return { values, argmax, outH, outW };
+}
+
+const generalCases: GeneralCase[] = [
+  { shape: [2, 3, 7, 9], size: [2, 3], stride: [2, 3], pads: [0, 0, 0, 0], dilation: [1, 1], ceil: false }, // non-square, tiled backward
+  { shape: [2, 2, 9, 8], size: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], dilation: [1, 1], ceil: false }, // ResNet's stem pool
+  { shape: [1, 3, 10, 11], size: [3, 3], stride: [2, 2], pads: [0, 0, 0, 0], dilation: [1, 1], ceil: true }, // GoogLeNet/SqueezeNet ceil mode
+  { shape: [2, 2, 8, 7], size: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], dilation: [1, 1], ceil: true }, // ceil: last window hangs over the edge
+  { shape: [1, 2, 9, 10], size: [3, 2], stride: [1, 2], pads: [1, 0, 2, 1], dilation: [1, 1], ceil: false }, // asymmetric pads
+  { shape: [2, 2, 11, 12], size: [2, 3], stride: [1, 2], pads: [0, 1, 1, 1], dilation: [2, 3], ceil: false }, // dilations
+  { shape: [1, 2, 12, 13], size: [3, 3], stride: [3, 2], pads: [1, 2, 1, 2], dilation: [2, 2], ceil: true }, // all at once
+  { shape: [3, 4, 1, 15], size: [1, 3], stride: [1, 2], pads: [0, 1, 0, 1], dilation: [1, 1], ceil: true }, // 1-D as H = 1
+];
+
+const describeGeneral = (c: GeneralCase) => `x [${c.shape}] size [${c.size}] stride [${c.stride}] pads [${c.pads}] dilation [${c.dilation}]${c.ceil ? ' ceil' : ''}`;
+const generalOptions = (c: GeneralCase) => ({ size: c.size, stride: c.stride, padding: c.pads, dilation: c.dilation, ceilMode: c.ceil });
+
+describe('max_pool.wgsl general windows: non-square, strides per axis, pads, dilations, ceil mode', () => {
+  generalCases.forEach((c, index) => {
+    it(describeGeneral(c), async () => {
+      const ctx = gpu();
+      const random = new Random(500 + index);
+      const count = c.shape.reduce((a, b) => a * b);
+      const xData = randomArray(random, count);
+      const ref = generalReference(xData, c);
+      const x = Tensor.from(ctx, xData, c.shape);
+      const pooledShape = [c.shape[0], c.shape[1], ref.outH, ref.outW];
+      const [y, argmax] = poisoned(ctx, [pooledShape, pooledShape], () => maxPool2dWithArgmax(x, generalOptions(c)));
+      expect(y.shape).toEqual(pooledShape);
+      expectClose(await y.read(), ref.values, { atol: 0, rtol: 0 }, 'max');
+      expect(Array.from(await argmax.read())).toEqual(Array.from(ref.argmax));
+      const dy = Tensor.from(ctx, randomArray(random, ref.values.length), y.shape);
+      const dyData = await dy.read();
+      const [dx] = poisoned(ctx, [c.shape], () => [maxPool2dBackward(dy, argmax, { ...generalOptions(c), inputShape: c.shape })]);
+      const dxRef = new Float64Array(count);
+      ref.argmax.forEach((i, o) => (dxRef[i] = dxRef[i]! + dyData[o]!));
+      expectClose(await dx.read(), dxRef, { atol: 1e-6, rtol: 1e-6 }, 'dx');
+    });
+  });
+
+  for (const index of [1, 3, 6]) {
+    const c = generalCases[index]!;
+    it(`gradient by finite differences: ${describeGeneral(c)}`, async () => {
+      const count = c.shape.reduce((a, b) => a * b);
+      await checkGradients(gpu(), ([x]) => maxPool2d(x!, generalOptions(c)), [{ name: 'x', shape: c.shape, data: wellSeparated(new Random(9), count) }], { samples: 12 });
+    });
+  }
+
+  it('rejects padding as wide as the window and names the padded size', () => {
+    const x = Tensor.from(gpu(), randomArray(new Random(1), 2 * 3 * 6 * 6), [2, 3, 6, 6]);
+    expect(() => maxPool2d(x, { size: 2, padding: 2 })).toThrow(/max_pool2d: padding 2 must be smaller than the 2×2 window on each side/);
+    expect(() => maxPool2d(x, { size: [3, 7], padding: [0, 0, 0, 0] })).toThrow(/max_pool2d: a 3×7 window does not fit in x \[2, 3, 6, 6\]/);
+    expect(() => maxPool2d(x, { size: 3, dilation: 3 })).toThrow(/a 3×3 window \(7×7 dilated\) does not fit/);
+    expect(maxPool2d(x, { size: 3, stride: 2, ceilMode: true }).shape).toEqual([2, 3, 3, 3]);
+  });
+});

@@ -30,24 +30,34 @@ export class OnnxGraphLayer extends Layer {
   private weights = new Map<string, Tensor>();
   private zeros = new Map<number, Tensor>();
   private blocks = new Map<string, Tensor>();
+  /** Gemm weights over the binding limit, as column blocks (weightColumns). */
+  private columnBlocks = new Map<string, Tensor[]>();
   private ctx?: GpuContext;
   private readonly input: OnnxGraphData['inputs'][number];
+  private readonly maxWeightBytes?: number;
 
   /**
    * `fixedInputs`: values for graph inputs other than the image input, fixed for the
-   * layer's life (they act as constants: no gradient flows into them).
+   * layer's life (they act as constants: no gradient flows into them). `maxWeightBytes`: the
+   * largest weight kept as one GPU tensor (default: the device's maxStorageBufferBindingSize);
+   * a larger Gemm weight is split into column blocks.
    */
-  constructor(private readonly graph: OnnxGraphData, name = 'onnx', fixedInputs: Readonly<Record<string, Pick<OnnxTensor, 'dims' | 'floats' | 'ints'>>> = {}) {
+  constructor(
+    private readonly graph: OnnxGraphData,
+    name = 'onnx',
+    options: { fixedInputs?: Readonly<Record<string, Pick<OnnxTensor, 'dims' | 'floats' | 'ints'>>>; maxWeightBytes?: number } = {},
+  ) {
     super(name);
     for (const [key, tensor] of graph.initializers) this.constants.set(key, tensor);
-    for (const [key, tensor] of Object.entries(fixedInputs)) {
+    this.maxWeightBytes = options.maxWeightBytes;
+    for (const [key, tensor] of Object.entries(options.fixedInputs ?? {})) {
       if (!graph.inputs.some((i) => i.name === key)) throw new Error(`${graph.source}: fixedInputs names '${key}', which is not an input of the graph (inputs: ${graph.inputs.map((i) => i.name).join(', ')})`);
       this.constants.set(key, { ...tensor, name: key });
     }
     if (graph.outputs.length !== 1) throw new Error(`${graph.source}: the graph has ${graph.outputs.length} outputs; kdgpu imports models with one output (the logits)`);
     const unsupported: string[] = [];
     for (const node of graph.nodes) {
-      if (node.opType === 'Constant' || node.opType === 'ConstantOfShape') {
+      if (node.opType === 'Constant' || node.opType === 'ConstantOfShape' || this.foldsReshape(node)) {
         this.atLoad.add(node);
         const problem = this.addConstant(node);
         if (problem) unsupported.push(`node '${node.name}' (${node.opType}) ${problem}`);
@@ -76,8 +86,30 @@ export class OnnxGraphLayer extends Layer {
     if (inputs.length !== 1) throw new Error(`${graph.source}: the graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); kdgpu imports models with one image input (give the others values with fixedInputs)`);
   }
 
-  /** Constant and ConstantOfShape (with a constant shape) become constants at load. */
+  /** A Reshape of a constant float tensor by a constant shape (Inception v1's classifier weight). */
+  private foldsReshape(node: OnnxNode): boolean {
+    if (node.opType !== 'Reshape') return false;
+    const data = this.constants.get(node.inputs[0]!);
+    return Boolean(data?.floats && this.constants.get(node.inputs[1]!)?.ints);
+  }
+
+  /** Constant, ConstantOfShape (with a constant shape) and Reshape of a constant become constants at load. */
   private addConstant(node: OnnxNode): string | undefined {
+    if (node.opType === 'Reshape') {
+      const data = this.constants.get(node.inputs[0]!)!;
+      const spec = this.constants.get(node.inputs[1]!)!.ints!;
+      const count = data.dims.reduce((a, b) => a * b, 1);
+      // 0 copies the input's dim (allowzero is not supported), −1 takes what is left.
+      const dims = spec.map((d, i) => (d === 0 ? data.dims[i]! : d));
+      const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+      const resolved = dims.map((d) => (d === -1 ? count / known : d));
+      if (node.attributes.get('allowzero')) return 'has allowzero 1 on a constant (only 0)';
+      if (dims.filter((d) => d === -1).length > 1 || resolved.reduce((a, b) => a * b, 1) !== count || resolved.some((d) => !Number.isInteger(d) || d < 0)) {
+        return `has a constant of shape [${data.dims}] reshaped to [${spec}], which does not fit`;
+      }
+      this.constants.set(node.outputs[0]!, { name: node.outputs[0]!, dims: resolved, floats: data.floats });
+      return undefined;
+    }
     const value = node.attributes.get('value');
     const tensor = typeof value === 'object' && !Array.isArray(value) ? value : undefined;
     if (node.opType === 'Constant') {
@@ -141,8 +173,13 @@ export class OnnxGraphLayer extends Layer {
     for (const { node } of this.planned) {
       node.inputs.forEach((name, i) => {
         const constant = this.constants.get(name);
-        if (!constant?.floats || this.weights.has(this.weightKey(node, i))) return;
+        if (!constant?.floats || this.weights.has(this.weightKey(node, i)) || this.columnBlocks.has(this.weightKey(node, i))) return;
         const prepared = ONNX_OPS[node.opType]!.prepare?.(node, i, constant) ?? { dims: constant.dims, floats: constant.floats };
+        const limit = this.maxWeightBytes ?? ctx.limits.maxStorageBufferBindingSize;
+        if (node.opType === 'Gemm' && i === 1 && prepared.floats.length * 4 > limit) {
+          this.columnBlocks.set(this.weightKey(node, i), splitColumns(ctx, node, prepared.dims as [number, number], prepared.floats, limit));
+          return;
+        }
         this.weights.set(this.weightKey(node, i), Tensor.from(ctx, prepared.floats, prepared.dims.length > 0 ? prepared.dims : [1]));
       });
     }
@@ -159,7 +196,8 @@ export class OnnxGraphLayer extends Layer {
     const batch = x.shape[0]!;
     for (const { node, activations, outputShape } of this.planned) {
       const run = {
-        weight: (index: number) => this.weights.get(this.weightKey(node, index)) as AnyTensor as T,
+        weight: (index: number) => this.weightOf(node, index) as AnyTensor as T,
+        weightColumns: (index: number) => this.columnBlocks.get(this.weightKey(node, index)) as AnyTensor[] | undefined as T[] | undefined,
         weightRows: (index: number, start: number, count: number) => this.rowsOf(node, index, start, count) as AnyTensor as T,
         zeros: (length: number) => this.zerosOf(length) as AnyTensor as T,
         isConstant: (index: number) => this.constants.has(node.inputs[index]!),
@@ -174,6 +212,12 @@ export class OnnxGraphLayer extends Layer {
       outputs.forEach((t, k) => node.outputs[k] && values.set(node.outputs[k], t));
     }
     return values.get(this.graph.outputs[0]!)!;
+  }
+
+  private weightOf(node: OnnxNode, index: number): Tensor {
+    const key = this.weightKey(node, index);
+    if (this.columnBlocks.has(key)) throw new Error(`node '${node.name}' (${node.opType}): its input ${index} was split into column blocks (over the ${this.maxWeightBytes ?? this.ctx!.limits.maxStorageBufferBindingSize}-byte binding limit); read them with weightColumns`);
+    return this.weights.get(key)!;
   }
 
   private rowsOf(node: OnnxNode, index: number, start: number, count: number): Tensor {
@@ -196,7 +240,8 @@ export class OnnxGraphLayer extends Layer {
 
   /** The imported weights by their ONNX initializer names (frozen: a teacher is a constant). */
   override parameters(): Record<string, Tensor> {
-    return Object.fromEntries(this.weights);
+    const blocks = [...this.columnBlocks].flatMap(([key, parts]) => parts.map((t, j) => [`${key}:columns${j}`, t] as const));
+    return Object.fromEntries([...this.weights, ...blocks]);
   }
 
   override dispose(): void {
@@ -204,5 +249,25 @@ export class OnnxGraphLayer extends Layer {
     for (const t of [...this.zeros.values(), ...this.blocks.values()]) t.dispose();
     this.zeros.clear();
     this.blocks.clear();
+    this.columnBlocks.clear();
   }
+}
+
+/**
+ * A [rows, columns] weight over the binding limit as GPU tensors of whole columns, each within
+ * `limit` bytes (a multiple of 4 columns where possible, for the GEMM's vector loads). VGG's
+ * fc6 ([25088, 4096], 392 MiB) becomes four blocks under a 128 MiB limit.
+ */
+function splitColumns(ctx: GpuContext, node: OnnxNode, [rows, columns]: [number, number], floats: Float32Array, limit: number): Tensor[] {
+  let width = Math.floor(limit / (rows * 4));
+  if (width < 1) throw new Error(`node '${node.name}' (Gemm): one column of its [${rows}, ${columns}] weight needs ${rows * 4} bytes, over the ${limit}-byte binding limit`);
+  if (width >= 4) width -= width % 4;
+  const blocks: Tensor[] = [];
+  for (let start = 0; start < columns; start += width) {
+    const count = Math.min(width, columns - start);
+    const block = new Float32Array(rows * count);
+    for (let r = 0; r < rows; r++) block.set(floats.subarray(r * columns + start, r * columns + start + count), r * count);
+    blocks.push(Tensor.from(ctx, block, [rows, count]));
+  }
+  return blocks;
 }

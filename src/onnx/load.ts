@@ -26,6 +26,12 @@ export interface LoadOnnxOptions {
    * @example { fixedInputs: { shape: { dims: [2], ints: [3, 4] } } }
    */
   fixedInputs?: Readonly<Record<string, Pick<OnnxTensor, 'dims' | 'floats' | 'ints'>>>;
+  /**
+   * The largest Gemm weight kept as one GPU tensor, in bytes (default: the device's
+   * maxStorageBufferBindingSize, 128 MiB by default); larger ones (VGG's fc6) are split
+   * into column blocks whose products are joined.
+   */
+  maxWeightBytes?: number;
 }
 
 /**
@@ -48,7 +54,7 @@ export async function loadOnnx(ctx: GpuContext, bytesOrPath: Uint8Array | string
   } else {
     bytes = bytesOrPath;
   }
-  const layer = new OnnxGraphLayer(decodeOnnx(bytes, source), 'onnx', options.fixedInputs);
+  const layer = new OnnxGraphLayer(decodeOnnx(bytes, source), 'onnx', { fixedInputs: options.fixedInputs, maxWeightBytes: options.maxWeightBytes });
   const inputShape = options.inputShape ?? layer.declaredInputShape;
   if (!inputShape) throw new Error(`${source}: the input '${layer.inputName}' has symbolic dims; pass { inputShape: [channels, height, width] }`);
   const layers = options.normalization ? [new Standardize(options.normalization.mean, options.normalization.std), layer] : [layer];

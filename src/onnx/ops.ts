@@ -4,15 +4,14 @@
 import type { AnyTensor } from '../graph/apply.js';
 import type { Shape } from '../graph/tensor.js';
 import { clip, elu, hardSigmoid, hardSwish, leakyRelu, selu, sigmoid, softplus, softsign, tanh } from '../ops/activations.js';
-import { batchNorm } from '../ops/batch-norm.js';
-import { conv2d } from '../ops/conv2d.js';
 import { relu, reshape } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
-import { concat, pad2d, type Pads2d, sliceAxis, transpose } from '../ops/layout.js';
-import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pooling.js';
+import { concat, transpose } from '../ops/layout.js';
+import { globalAvgPool } from '../ops/pooling.js';
 import { logSoftmax, softmax } from '../ops/softmax.js';
 import type { AttributeValue, OnnxNode, OnnxTensor } from './decode.js';
 import { ONNX_ELEMENTWISE_OPS } from './ops-elementwise.js';
+import { blockedLinear, WINDOW_OPS } from './ops-window.js';
 
 /** What an op sees: per-sample shapes of activations (batch excluded), constants by name. */
 export interface OpContext {
@@ -30,6 +29,11 @@ export interface RunContext<T extends AnyTensor> {
    * their own GPU tensor, made once and kept (a grouped convolution's per-group weights).
    */
   weightRows(index: number, start: number, count: number): T;
+  /**
+   * The node's constant input `index` as column blocks [rows, width] in order, when it was
+   * too large for one GPU tensor (a Gemm weight over the binding limit); otherwise undefined.
+   */
+  weightColumns(index: number): T[] | undefined;
   /** A GPU vector of `length` zeros (a missing bias). */
   zeros(length: number): T;
   /** Whether the node's input `index` is a constant. */
@@ -56,84 +60,9 @@ export interface OnnxOp {
 const ints = (node: OnnxNode, name: string): number[] | undefined => node.attributes.get(name) as number[] | undefined;
 const int = (node: OnnxNode, name: string, fallback: number): number => (node.attributes.get(name) as number | undefined) ?? fallback;
 const float = (node: OnnxNode, name: string, fallback: number): number => (node.attributes.get(name) as number | undefined) ?? fallback;
-const allEqual = (values: number[]) => values.every((v) => v === values[0]);
-
-/**
- * Square window, equal strides, no dilation, explicit pads: what kdgpu's conv and pools
- * run (any non-negative pads: unequal ones become a pad2d before the op). `pooling` adds
- * average pooling's rule: padded windows must count the padding (count_include_pad 1).
- */
-function windowCheck(node: OnnxNode, pooling: 'max' | 'avg' | undefined): string | undefined {
-  const kernel = ints(node, 'kernel_shape');
-  if (kernel && (kernel.length !== 2 || !allEqual(kernel))) return `kernel_shape [${kernel}] (only square 2-D kernels are supported)`;
-  const strides = ints(node, 'strides') ?? [1, 1];
-  if (strides.length !== 2 || !allEqual(strides)) return `strides [${strides}] (only equal strides on 2-D maps)`;
-  const pads = ints(node, 'pads') ?? [0, 0, 0, 0];
-  if (pads.length !== 4 || pads.some((v) => v < 0)) return `pads [${pads}] (only non-negative pads of 2-D maps)`;
-  if (pooling === 'avg' && pads.some((v) => v > 0) && int(node, 'count_include_pad', 0) !== 1) return `pads [${pads}] with count_include_pad 0 (padded averages must count the padding)`;
-  const dilations = ints(node, 'dilations') ?? [1, 1];
-  if (dilations.some((d) => d !== 1)) return `dilations [${dilations}] (only 1)`;
-  const autoPad = node.attributes.get('auto_pad') as string | undefined;
-  if (autoPad && autoPad !== 'NOTSET') return `auto_pad ${autoPad} (only explicit pads)`;
-  if (int(node, 'ceil_mode', 0) !== 0) return 'ceil_mode 1 (only floor)';
-  return undefined;
-}
-
-/** ONNX pads [top, left, bottom, right] of a 2-D window op. */
-function padsOf(node: OnnxNode): Pads2d {
-  const [top = 0, left = 0, bottom = 0, right = 0] = ints(node, 'pads') ?? [];
-  return { top, left, bottom, right };
-}
-
-function windowShape(input: Shape, channels: number, kernel: number, stride: number, pads: Pads2d): Shape {
-  const out = (n: number, before: number, after: number) => Math.floor((n + before + after - kernel) / stride) + 1;
-  const shape = [channels, out(input[1]!, pads.top, pads.bottom), out(input[2]!, pads.left, pads.right)];
-  if (shape[1]! < 1 || shape[2]! < 1) throw new Error(`a ${kernel}×${kernel} window does not fit [${input}] with pads ${JSON.stringify(pads)}`);
-  return shape;
-}
-
-/** Equal pads go to the op itself; others are applied first with `value`. */
-function withPadding<T extends AnyTensor>(x: T, pads: Pads2d, value: number, inOp: boolean): { input: T; padding: number } {
-  const all = [pads.top, pads.left, pads.bottom, pads.right];
-  if (all.every((v) => v === 0)) return { input: x, padding: 0 };
-  if (inOp && allEqual(all)) return { input: x, padding: pads.top };
-  return { input: pad2d(x, pads, value), padding: 0 };
-}
-
 const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-/**
- * Conv, grouped ones (depthwise included) as one convolution per group on slices of the
- * channels, joined by concat: exact and differentiable, one dispatch set per group.
- */
-const conv: OnnxOp = {
-  check(node, c) {
-    const w = c.constant(node.inputs[1]!);
-    if (!w?.floats || w.dims.length !== 4) return 'a weight that is not a constant 4-D float tensor';
-    const group = int(node, 'group', 1);
-    if (!Number.isInteger(group) || group < 1 || w.dims[0]! % group !== 0) return `group ${group} (it must divide the ${w.dims[0]} output channels)`;
-    if (w.dims[2] !== w.dims[3]) return `a ${w.dims[2]}×${w.dims[3]} kernel (only square kernels)`;
-    return windowCheck(node, undefined);
-  },
-  shape(node, [x], c) {
-    const w = c.constant(node.inputs[1]!)!;
-    return windowShape(x!, w.dims[0]!, w.dims[2]!, ints(node, 'strides')?.[0] ?? 1, padsOf(node));
-  },
-  apply(node, [x], run) {
-    const { input, padding } = withPadding(x!, padsOf(node), 0, true);
-    const options = { stride: ints(node, 'strides')?.[0] ?? 1, padding };
-    const group = int(node, 'group', 1);
-    if (group === 1) return conv2d(input, run.weight(1), node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!), options);
-    const [outChannels, inPerGroup] = run.weight(1).shape as [number, number];
-    const outPerGroup = outChannels / group;
-    // Constant weights are split once (weightRows); only the input is sliced every run.
-    const groupBias = (g: number) => (node.inputs[2] ? run.weightRows(2, g * outPerGroup, outPerGroup) : run.zeros(outPerGroup));
-    const parts = Array.from({ length: group }, (_, g) =>
-      conv2d(sliceAxis(input, 1, g * inPerGroup, inPerGroup), run.weightRows(1, g * outPerGroup, outPerGroup), groupBias(g), options),
-    );
-    return concat(parts, 1);
-  },
-};
+// Conv, MaxPool and AveragePool (1-D and 2-D windows) live in ops-window.ts.
 
 const gemm: OnnxOp = {
   check(node, c) {
@@ -163,7 +92,9 @@ const gemm: OnnxOp = {
     return { dims: [cols, rows], floats: out };
   },
   apply(node, [x], run) {
-    return linear(x!, run.weight(1), node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!));
+    const bias = node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!);
+    const blocks = run.weightColumns(1);
+    return blocks ? blockedLinear(x!, blocks, bias) : linear(x!, run.weight(1), bias);
   },
 };
 
@@ -181,24 +112,6 @@ const matMul: OnnxOp = {
   },
 };
 
-// Max pooling pads with the most negative f32, so a padded position never wins a window.
-const LOWEST_F32 = -3.4028234663852886e38;
-
-const pool = (kind: 'max' | 'avg'): OnnxOp => ({
-  check(node) {
-    if (!ints(node, 'kernel_shape')) return 'no kernel_shape';
-    return windowCheck(node, kind);
-  },
-  shape(node, [x]) {
-    const k = ints(node, 'kernel_shape')![0]!;
-    return windowShape(x!, x![0]!, k, ints(node, 'strides')?.[0] ?? 1, padsOf(node));
-  },
-  apply(node, [x]) {
-    const options = { size: ints(node, 'kernel_shape')![0]!, stride: ints(node, 'strides')?.[0] ?? 1 };
-    const { input } = withPadding(x!, padsOf(node), kind === 'max' ? LOWEST_F32 : 0, false);
-    return kind === 'max' ? maxPool2d(input, options) : avgPool2d(input, options);
-  },
-});
 
 const passThrough: OnnxOp = {
   check: () => undefined,
@@ -260,36 +173,7 @@ function softmaxOp(log: boolean): OnnxOp {
   };
 }
 
-/** ONNX Pad's pads and value: attributes before opset 11, constant inputs from 11 on. */
-function padSpec(node: OnnxNode, constant: (name: string) => OnnxTensor | undefined): { pads: number[] | undefined; value: number } {
-  if (node.inputs.length > 1) {
-    const pads = constant(node.inputs[1]!)?.ints;
-    const valueInput = node.inputs[2] ? constant(node.inputs[2]) : undefined;
-    return { pads, value: valueInput?.floats?.[0] ?? valueInput?.ints?.[0] ?? (node.inputs[2] ? NaN : 0) };
-  }
-  return { pads: ints(node, 'pads'), value: float(node, 'value', 0) };
-}
-
 export const ONNX_OPS: Record<string, OnnxOp> = {
-  Pad: {
-    check(node, c) {
-      const mode = (node.attributes.get('mode') as string | undefined) ?? 'constant';
-      if (mode !== 'constant') return `mode '${mode}' (only constant)`;
-      const { pads, value } = padSpec(node, c.constant);
-      if (!pads || Number.isNaN(value)) return 'pads or a value that are not constants';
-      if (pads.length !== 8 || pads[0] !== 0 || pads[1] !== 0 || pads[4] !== 0 || pads[5] !== 0 || pads.some((v) => v < 0)) return `pads [${pads}] (only non-negative pads of H and W of an NCHW tensor)`;
-      return undefined;
-    },
-    shape(node, [x], c) {
-      if (x!.length !== 3) throw new Error(`input of rank ${x!.length + 1} (only NCHW)`);
-      const p = padSpec(node, c.constant).pads!;
-      return [x![0]!, x![1]! + p[2]! + p[6]!, x![2]! + p[3]! + p[7]!];
-    },
-    apply(node, [x], run) {
-      const { pads, value } = padSpec(node, run.constant);
-      return pad2d(x!, { top: pads![2]!, left: pads![3]!, bottom: pads![6]!, right: pads![7]! }, value);
-    },
-  },
   Transpose: {
     check: () => undefined,
     shape(node, [x]) {
@@ -343,26 +227,13 @@ export const ONNX_OPS: Record<string, OnnxOp> = {
     shape: (_n, [x]) => x!,
     apply: (node, [x], run) => clip(x!, ...clipBounds(node, run.constant)),
   },
-  Conv: conv,
   Gemm: gemm,
   MatMul: matMul,
   Relu: { check: () => undefined, shape: (_n, [x]) => x!, apply: (_n, [x]) => relu(x!) },
-  MaxPool: pool('max'),
-  AveragePool: pool('avg'),
   GlobalAveragePool: {
     check: () => undefined,
     shape: (_n, [x]) => [x![0]!, 1, 1],
     apply: (_n, [x], run) => reshape(globalAvgPool(x!), [run.batch, ...run.outputShape]),
-  },
-  BatchNormalization: {
-    check(node, c) {
-      const missing = node.inputs.slice(1, 5).filter((name) => !c.constant(name)?.floats);
-      if (missing.length > 0) return `statistics that are not constants (${missing.join(', ')})`;
-      if (int(node, 'training_mode', 0) !== 0) return 'training_mode 1 (imported models run in inference mode)';
-      return node.outputs.length > 1 && node.outputs.slice(1).some((o) => o !== '') ? 'running-statistics outputs (training mode)' : undefined;
-    },
-    shape: (_n, [x]) => x!,
-    apply: (node, [x], run) => batchNorm(x!, run.weight(1), run.weight(2), run.weight(3), run.weight(4), { training: false, eps: float(node, 'epsilon', 1e-5) }),
   },
   Flatten: {
     check: (node) => (int(node, 'axis', 1) === 1 ? undefined : `axis ${int(node, 'axis', 1)} (only 1)`),
@@ -378,6 +249,9 @@ export const ONNX_OPS: Record<string, OnnxOp> = {
   // Inference: the identity. A node reading its mask output fails at load (nothing computes it).
   Dropout: passThrough,
   Identity: passThrough,
+  // Window ops (ops-window.ts): Conv, ConvTranspose, MaxPool, AveragePool, Pad (constant,
+  // reflect, edge), LRN, BatchNormalization (1-D to 3-D maps).
+  ...WINDOW_OPS,
 };
 
 /** The op types the importer maps, for messages and the README. */

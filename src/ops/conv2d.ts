@@ -11,6 +11,7 @@ import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
 import { formatShape, type Shape, Tensor, type TensorSpec } from '../graph/tensor.js';
 import {
   type ConvGeometry,
+  type ConvPads,
   type ConvSpacing,
   convGeometry,
   expectBias,
@@ -35,10 +36,12 @@ const DIRECT_TILE = { rows: 2, columns: 4, channels: 8 };
 
 /**
  * Whether a forward pass of this geometry gets the transposed-weights scratch output that
- * the direct 3×3 kernel (shaders/conv2d_3x3.wgsl) uses: 3×3 filters at stride 1, any padding.
+ * the direct 3×3 kernel (shaders/conv2d_3x3.wgsl) uses: 3×3 filters at stride 1 without
+ * dilation, the same padding on all four sides.
  */
 export function direct3x3Shape(g: ConvGeometry): boolean {
-  return g.kernelHeight === 3 && g.kernelWidth === 3 && g.stride === 1;
+  const symmetric = g.padTop === g.padLeft && g.padTop === g.padBottom && g.padTop === g.padRight;
+  return g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && symmetric;
 }
 
 /**
@@ -62,7 +65,7 @@ function direct3x3Kernels(g: ConvGeometry, x: TensorSpec, w: TensorSpec, bias: T
   const rows = Math.ceil(tiles / groupHeight);
   if (rows > 65535) throw new Error(`conv2d: ${tiles} pixel tiles need ${rows} workgroups, over the limit of 65535; split the batch`);
   const transposeGroups = grid1d(g.inChannels * 9 * paddedOut(g), 64);
-  const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, padding } = g;
+  const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, padTop: padding } = g;
   const params = { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, padding, paddedOut: paddedOut(g), tilesHigh, tilesWide, workgroupsWide: transposeGroups[0] };
   return [
     { shader: direct3x3Shader, entry: 'conv2d_3x3_weights', params, buffers: { w, wt_out: wt }, workgroups: transposeGroups },
@@ -81,27 +84,33 @@ const X_LAYOUT = '[batch, inChannels, height, width]';
 const W_LAYOUT = '[outChannels, inChannels, kH, kW]';
 const DY_LAYOUT = '[batch, outChannels, outHeight, outWidth]';
 
-export interface Conv2dOptions {
-  /** Step between neighbouring output pixels, in input pixels (default 1). */
-  stride?: number;
-  /** Zero pixels added on every side of the input (default 0). */
-  padding?: number;
+/** Stride, padding and dilation of a convolution (shared by the forward and backward passes). */
+export interface Conv2dSpacingOptions {
+  /** Step between neighbouring output pixels, in input pixels: one for both axes or [along H, along W] (default 1). */
+  stride?: number | readonly [number, number];
+  /** Zero pixels added on every side of the input, or [top, left, bottom, right] (default 0). */
+  padding?: number | ConvPads;
+  /** Spacing between filter taps, in input pixels: one for both axes or [along H, along W] (default 1). */
+  dilation?: number | readonly [number, number];
+}
+
+export interface Conv2dOptions extends Conv2dSpacingOptions {
   /** Apply ReLU to the output, fused into the kernel (default false). */
   relu?: boolean;
 }
 
-/** The forward convolution's input shape [batch, inChannels, H, W], stride and padding. */
-export interface Conv2dBackwardInputOptions {
+/** The forward convolution's input shape [batch, inChannels, H, W], stride, padding and dilation. */
+export interface Conv2dBackwardInputOptions extends Conv2dSpacingOptions {
   inputShape: Shape;
-  stride?: number;
-  padding?: number;
 }
 
-/** The forward convolution's weight shape [outChannels, inChannels, kH, kW], stride and padding. */
-export interface Conv2dBackwardFilterOptions {
+/** The forward convolution's weight shape [outChannels, inChannels, kH, kW], stride, padding and dilation. */
+export interface Conv2dBackwardFilterOptions extends Conv2dSpacingOptions {
   filterShape: Shape;
-  stride?: number;
-  padding?: number;
+}
+
+function spacing(options: Conv2dSpacingOptions): ConvSpacing {
+  return { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1 };
 }
 
 interface ForwardAttrs extends ConvSpacing {
@@ -139,11 +148,11 @@ const conv2dOp: OpDef<ForwardAttrs> = {
       },
     ];
   },
-  grad([dy], [x, w], [y], { stride, padding, relu }) {
+  grad([dy], [x, w], [y], { stride, padding, dilation, relu }) {
     const dz = relu ? reluBackward(dy!, y!) : dy!;
     return [
-      conv2dBackwardInput(dz, w!, { inputShape: x!.shape, stride, padding }),
-      conv2dBackwardFilter(dz, x!, { filterShape: w!.shape, stride, padding }),
+      conv2dBackwardInput(dz, w!, { inputShape: x!.shape, stride, padding, dilation }),
+      conv2dBackwardFilter(dz, x!, { filterShape: w!.shape, stride, padding, dilation }),
       conv2dBackwardBias(dz),
     ];
   },
@@ -169,7 +178,14 @@ function backwardInputGeometry(dy: TensorSpec, w: TensorSpec, attrs: BackwardInp
 
 const backwardInputOp: OpDef<BackwardInputAttrs> = {
   name: 'conv2d_backward_input',
-  grad: null,
+  // dx = Wᵀ·dy is bilinear: for an upstream gradient g, ⟨g, Wᵀ·dy⟩ = ⟨W·g, dy⟩, so dy's
+  // gradient is the forward convolution of g (no bias), and w's the filter gradient with
+  // dy as the output gradient and g as the input. This makes the op usable as a transposed
+  // convolution layer (ONNX ConvTranspose) that attacks differentiate through.
+  grad([g], [dy, w], _outputs, { inputShape: _shape, ...spacing }) {
+    const zeros = g!.graph.constant(new Float32Array(w!.shape[0]!), [w!.shape[0]!]);
+    return [conv2d(g!, w!, zeros, spacing), conv2dBackwardFilter(dy!, g!, { filterShape: w!.shape, ...spacing })];
+  },
   outputs([dy, w], attrs) {
     backwardInputGeometry(dy!, w!, attrs);
     return [{ shape: attrs.inputShape, dtype: 'f32' }];
@@ -177,9 +193,11 @@ const backwardInputOp: OpDef<BackwardInputAttrs> = {
   kernels({ inputs: [dy, w], outputs: [dx] }, attrs, ctx) {
     const g = backwardInputGeometry(dy!, w!, attrs);
     // One dispatch per phase, so that no invocation multiplies by the taps that skip its pixel.
-    return inputPhases(g).map((phase) => {
-      const taps = Math.ceil(g.kernelHeight / g.stride) * Math.ceil(g.kernelWidth / g.stride);
-      const dispatch = gemmDispatch('conv2d_backward_input', g.batch * phase.rows * phase.columns, g.inChannels, g.outChannels * taps, ctx.profile.gemmTuning);
+    // The block size is chosen from the largest phase's taps, so that all phases share a pipeline.
+    const phases = inputPhases(g);
+    const taps = Math.max(...phases.map((p) => p.row.taps * p.column.taps));
+    return phases.map((phase) => {
+      const dispatch = gemmDispatch('conv2d_backward_input', g.batch * phase.row.size * phase.column.size, g.inChannels, g.outChannels * taps, ctx.profile.gemmTuning);
       return {
         shader: backwardInputShader,
         entry: 'conv2d_backward_input',
@@ -254,13 +272,15 @@ const backwardBiasOp: OpDef = {
 /**
  * 2-D convolution of NCHW images x [batch, inChannels, H, W] with weights
  * w [outChannels, inChannels, kH, kW], plus bias [outChannels], then ReLU when `relu` is
- * set (bias and ReLU fused into the kernel). Zero padding on every side; the output is
- * [batch, outChannels, ⌊(H + 2·padding − kH) / stride⌋ + 1, ⌊(W + 2·padding − kW) / stride⌋ + 1].
+ * set (bias and ReLU fused into the kernel). Zero padding (the same on every side, or
+ * [top, left, bottom, right]); strides and dilations per axis or one for both. The output is
+ * [batch, outChannels, ⌊(H + top + bottom − (kH − 1)·dilationH − 1) / strideH⌋ + 1, likewise across].
  * Differentiable in x, w and bias.
  * @example const h = conv2d(images, w1, b1, { padding: 1, relu: true }); // 3×3 "same" conv
+ * @example const h = conv2d(images, w, b, { stride: [1, 2], padding: [0, 1, 0, 1], dilation: [2, 1] });
  */
 export function conv2d<T extends AnyTensor>(x: T, w: T, bias: T, options: Conv2dOptions = {}): T {
-  const attrs = { stride: options.stride ?? 1, padding: options.padding ?? 0, relu: options.relu ?? false };
+  const attrs = { ...spacing(options), relu: options.relu ?? false };
   const [y, scratch] = apply(conv2dOp, [x, w, bias], attrs);
   // Eager: the transposed weights are no longer needed once the kernels are queued.
   if (scratch instanceof Tensor) scratch.dispose();
@@ -270,12 +290,12 @@ export function conv2d<T extends AnyTensor>(x: T, w: T, bias: T, options: Conv2d
 /**
  * Gradient of conv2d with respect to its input: dy [batch, outChannels, Ho, Wo] and the
  * weights w give dx of `inputShape` (needed because Ho, Wo do not determine H, W when
- * stride > 1). This is also the transposed convolution of dy with w. Not itself
- * differentiable (no second derivatives).
+ * stride > 1). This is also the transposed convolution of dy with w, and is differentiable
+ * in dy and w as one (ONNX ConvTranspose).
  * @example const dx = conv2dBackwardInput(dy, w, { inputShape: x.shape, stride: 2, padding: 1 });
  */
 export function conv2dBackwardInput<T extends AnyTensor>(dy: T, w: T, options: Conv2dBackwardInputOptions): T {
-  const attrs = { inputShape: options.inputShape, stride: options.stride ?? 1, padding: options.padding ?? 0 };
+  const attrs = { inputShape: options.inputShape, ...spacing(options) };
   return apply(backwardInputOp, [dy, w], attrs)[0]!;
 }
 
@@ -286,7 +306,7 @@ export function conv2dBackwardInput<T extends AnyTensor>(dy: T, w: T, options: C
  * @example const dw = conv2dBackwardFilter(dy, x, { filterShape: w.shape, padding: 1 });
  */
 export function conv2dBackwardFilter<T extends AnyTensor>(dy: T, x: T, options: Conv2dBackwardFilterOptions): T {
-  const attrs = { filterShape: options.filterShape, stride: options.stride ?? 1, padding: options.padding ?? 0 };
+  const attrs = { filterShape: options.filterShape, ...spacing(options) };
   return apply(backwardFilterOp, [dy, x], attrs)[0]!;
 }
 
