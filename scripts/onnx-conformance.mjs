@@ -75,5 +75,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const json = option('--json');
   if (json) writeFileSync(json, `${JSON.stringify(rows, null, 2)}\n`);
   const copyTo = option('--copy-passing');
-  if (copyTo) for (const r of rows.filter((row) => row.result === 'pass')) cpSync(join(root, r.suite, r.name), join(copyTo, r.suite, r.name), { recursive: true });
+  if (copyTo) {
+    for (const r of rows.filter((row) => row.result === 'pass')) {
+      // A light network is two files (model and expected output); the other cases are folders.
+      if (r.suite === 'light') for (const file of [`${r.name}.onnx`, `${r.name}_output_0.pb`]) cpSync(join(root, 'light', file), join(copyTo, 'light', file));
+      else cpSync(join(root, r.suite, r.name), join(copyTo, r.suite, r.name), { recursive: true });
+    }
+  }
 }

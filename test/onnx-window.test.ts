@@ -103,10 +103,10 @@ describe('Gemm weights over the binding limit are split into column blocks', () 
 describe('ONNX window ops: shapes that do not fit fail at build naming the node and shapes', () => {
   const attempt = (name: string, inputShape: number[]) => loadOnnx(gpu(), load(name).model, { source: name, inputShape });
   it('Conv: channels, rank; pools: a window larger than the map; Pad reflect: pads as long as the axis', async () => {
-    await expect(attempt('conv_1d', [5, 17])).rejects.toThrow("conv_1d: node 'conv' (Conv) on input [5, 17]: 5 input channels, but the weight [4,3,5] with group 1 expects 3");
+    await expect(attempt('conv_1d', [5, 17])).rejects.toThrow("conv_1d: node 'conv' (Conv, opset 13) on input [5, 17]: 5 input channels, but the weight [4,3,5] with group 1 expects 3");
     await expect(attempt('conv_1d', [3, 4, 17])).rejects.toThrow('a 1-D weight [4,3,5] on samples of shape [3,4,17]');
     await expect(attempt('conv_asymmetric_pads_dilations', [3, 9, 1])).rejects.toThrow('a 2×3 window (dilations [3,2]) does not fit [3,9,1] with pads [2,0,1,3]');
-    await expect(attempt('maxpool_ceil_googlenet', [3, 2, 13])).rejects.toThrow("maxpool_ceil_googlenet: node 'pool' (MaxPool) on input [3, 2, 13]: a 3×3 window (dilations [1,1]) does not fit [3,2,13] with pads [0,0,0,0]");
+    await expect(attempt('maxpool_ceil_googlenet', [3, 2, 13])).rejects.toThrow("maxpool_ceil_googlenet: node 'pool' (MaxPool, opset 13) on input [3, 2, 13]: a 3×3 window (dilations [1,1]) does not fit [3,2,13] with pads [0,0,0,0]");
     await expect(attempt('pad_reflect', [3, 4, 6])).rejects.toThrow('reflect pads [0,0,1,2,0,0,4,1] need each padded axis longer than its pads');
     await expect(attempt('batchnorm_1d', [5, 9])).rejects.toThrow('5 channels but statistics for 4');
     await expect(attempt('convtranspose_strided', [3, 5, 4])).rejects.toThrow('3 input channels, but the weight [4,3,3,3] expects 4');
