@@ -4,7 +4,8 @@
 // (a const or an override u32, a power of two ≤ 256), and `alias ReduceValue = f32;` (or
 // vec4f: four reductions at once). Every invocation of the workgroup must reach each call
 // (uniform control flow: the barriers are the workgroup's); every one gets the result.
-// A sum adds in a balanced tree (stride WG/2, WG/4, ..., 1), log2(lanes) roundings deep.
+// segment_reduce and workgroup_sum add in a balanced tree (stride lanes/2, lanes/4, ..., 1),
+// log2(lanes) roundings deep.
 
 var<workgroup> reduce_scratch: array<ReduceValue, WG>;
 
@@ -24,6 +25,28 @@ fn segment_reduce(segment: u32, lane: u32, lanes: u32, value: ReduceValue, take_
   let result = reduce_scratch[segment];
   workgroupBarrier(); // every invocation has read the result before the scratch is reused
   return result;
+}
+
+// The same for few lanes (≤ 32), with one barrier instead of log2(lanes): every lane reads
+// the segment's values itself. A sum adds them in groups of 8 in order, then the group
+// totals in order: ≤ 8 + lanes / 8 additions deep.
+fn segment_reduce_flat(segment: u32, lane: u32, lanes: u32, value: ReduceValue, take_max: bool) -> ReduceValue {
+  reduce_scratch[segment + lane] = value;
+  workgroupBarrier();
+  var total = reduce_scratch[segment];
+  if (take_max) {
+    for (var i = 1u; i < lanes; i++) { total = max(total, reduce_scratch[segment + i]); }
+  } else {
+    total = ReduceValue();
+    var part = ReduceValue();
+    for (var i = 0u; i < lanes; i++) {
+      part += reduce_scratch[segment + i];
+      if ((i & 7u) == 7u) { total += part; part = ReduceValue(); }
+    }
+    total += part;
+  }
+  workgroupBarrier(); // every invocation has read the values before the scratch is reused
+  return total;
 }
 
 fn workgroup_sum(lid: u32, value: ReduceValue) -> ReduceValue {
