@@ -10,9 +10,9 @@ const SERIES_LIMIT = 0.5;
 
 // ---- series -----------------------------------------------------------------------------
 
-// (e^x − 1 − x) / x², accurate for |x| < SERIES_LIMIT.
-fn exp_tail(x: f32) -> f32 {
-  var p = 1.0 / 3628800.0;
+// (e^x − 1 − x) / x² of each component, accurate for |x| < SERIES_LIMIT.
+fn exp_tail4(x: vec4f) -> vec4f {
+  var p = vec4f(1.0 / 3628800.0);
   p = p * x + 1.0 / 362880.0;
   p = p * x + 1.0 / 40320.0;
   p = p * x + 1.0 / 5040.0;
@@ -21,6 +21,11 @@ fn exp_tail(x: f32) -> f32 {
   p = p * x + 1.0 / 24.0;
   p = p * x + 1.0 / 6.0;
   return p * x + 0.5;
+}
+
+// The same for one value (the same operations on it as on each component above).
+fn exp_tail(x: f32) -> f32 {
+  return exp_tail4(vec4f(x)).x;
 }
 
 // log(1 + x) for x ≥ 0, via 2·atanh(x / (2 + x)) for small x (no 1 + x − 1 to cancel).
@@ -153,18 +158,6 @@ struct RowPass {
 fn row_pass(st: RowStats) -> RowPass {
   let shift = select(0.0, st.mean_r, st.use_phi);
   return RowPass(shift, exp(-shift) * st.inv_student_sum);
-}
-
-fn exp_tail4(x: vec4f) -> vec4f {
-  var p = vec4f(1.0 / 3628800.0);
-  p = p * x + 1.0 / 362880.0;
-  p = p * x + 1.0 / 40320.0;
-  p = p * x + 1.0 / 5040.0;
-  p = p * x + 1.0 / 720.0;
-  p = p * x + 1.0 / 120.0;
-  p = p * x + 1.0 / 24.0;
-  p = p * x + 1.0 / 6.0;
-  return p * x + 0.5;
 }
 
 // Σe^a, Σe^b, Σe^a·(a − b), Σ_{c ≠ y} e^{s − max s} of four classes (valid: inside the row).
