@@ -25,51 +25,44 @@ for (const [name, tree] of Object.entries(trees)) kdgpus[name] = await bundleKdg
 const ctx = await kdgpus.base.init();
 const contexts = { base: ctx, 'working tree': await kdgpus['working tree'].init({ device: ctx.device }) };
 
-/** One step per run() (the batch uploaded each time, as in the bench); sync reads the loss. */
-function stepRunner(plan, loss, batch, dispose) {
+/**
+ * The compiled step of `trained` (its parameters, Adam) on the loss that `lossOf(x, y)` builds
+ * from the batch inputs; one step per run() (the batch uploaded each time, as in the bench),
+ * sync reads the loss. `models` are disposed with it.
+ */
+function stepRunner(k, c, batch, trained, models, lossOf) {
+  const graph = new k.Graph(c);
+  const x = graph.input('x', [batch.size, ...k.IMAGE_SHAPE]);
+  const y = graph.input('y', [batch.size], 'u32');
+  const loss = lossOf(x, y);
+  const optimizer = new k.Adam({ learningRate: 1e-3 });
+  optimizer.minimize(loss, [...trained.parameters().values()]);
+  const plan = k.compile(graph, { fetch: [loss] });
   return {
     run: () => {
       plan.run({ x: batch.images, y: batch.labels });
     },
     sync: () => plan.read(loss),
-    dispose,
+    dispose() {
+      plan.dispose();
+      graph.dispose();
+      optimizer.dispose();
+      for (const m of models) m.dispose();
+    },
   };
 }
 
 function trainRunner(k, c, batch) {
   const model = k.kdgpuStudent(c, 1);
-  const graph = new k.Graph(c);
-  const x = graph.input('x', [batch.size, ...k.IMAGE_SHAPE]);
-  const y = graph.input('y', [batch.size], 'u32');
-  const loss = k.softmaxCrossEntropy(model.call(x, { training: true }), y);
-  const optimizer = new k.Adam({ learningRate: 1e-3 });
-  optimizer.minimize(loss, [...model.parameters().values()]);
-  const plan = k.compile(graph, { fetch: [loss] });
-  return stepRunner(plan, loss, batch, () => {
-    plan.dispose();
-    graph.dispose();
-    optimizer.dispose();
-    model.dispose();
-  });
+  return stepRunner(k, c, batch, model, [model], (x, y) => k.softmaxCrossEntropy(model.call(x, { training: true }), y));
 }
 
 function kdRunner(k, c, batch) {
   const teacher = k.kdgpuTeacher(c, 3);
   const student = k.kdgpuStudent(c, 4);
-  const graph = new k.Graph(c);
-  const x = graph.input('x', [batch.size, ...k.IMAGE_SHAPE]);
-  const y = graph.input('y', [batch.size], 'u32');
-  const loss = k.temperatureKl(student.call(x, { training: true }), teacher.call(x, { training: false }), { temperature: 4, hardWeight: 0.5, labels: y });
-  const optimizer = new k.Adam({ learningRate: 1e-3 });
-  optimizer.minimize(loss, [...student.parameters().values()]);
-  const plan = k.compile(graph, { fetch: [loss] });
-  return stepRunner(plan, loss, batch, () => {
-    plan.dispose();
-    graph.dispose();
-    optimizer.dispose();
-    student.dispose();
-    teacher.dispose();
-  });
+  return stepRunner(k, c, batch, student, [student, teacher], (x, y) =>
+    k.temperatureKl(student.call(x, { training: true }), teacher.call(x, { training: false }), { temperature: 4, hardWeight: 0.5, labels: y }),
+  );
 }
 
 for (const [label, make, seed] of [['train_step b64', trainRunner, 1], ['kd_step b64', kdRunner, 2]]) {
