@@ -3,8 +3,9 @@
 // against a git revision's, interleaved round by round in one process on one device, and a
 // plain copyBufferToBuffer of the same bytes (student + teacher logits) for reference.
 // Bundles src/index.ts twice (esbuild, into node_modules/.cache so that 'webgpu' resolves):
-// once as it is, once with shaders/temperature_kl.wgsl and src/losses/temperature-kl.ts
-// taken from the revision. Never touches dist/.
+// once as it is, once with shaders/temperature_kl.wgsl, shaders/lib/temperature_kl_math.wgsl
+// (where the revision has it) and src/losses/temperature-kl.ts taken from the revision; the
+// other shared parts in shaders/lib/ stay the working tree's. Never touches dist/.
 // Usage: node bench/kl-profile.mjs [--base REV | --no-base] [--rounds N] [--only REGEX]
 //   REV defaults to HEAD. Each workload: a warm-up, then N rounds (default 5) of 3 calls +
 //   sync per contender; prints the median wall time per call, its minimum, the median CPU
@@ -22,14 +23,15 @@ const skipBase = process.argv.includes('--no-base');
 
 const replaced = {
   [`${root}shaders/temperature_kl.wgsl`]: 'shaders/temperature_kl.wgsl',
+  [`${root}shaders/lib/temperature_kl_math.wgsl`]: 'shaders/lib/temperature_kl_math.wgsl',
   [`${root}src/losses/temperature-kl.ts`]: 'src/losses/temperature-kl.ts',
 };
 
-// esbuild plugin: temperature_kl.wgsl and temperature-kl.ts as they were at `revision`.
+// esbuild plugin: the KL's files as they were at `revision`.
 const fromRevision = (revision) => ({
   name: 'revision',
   setup(b) {
-    b.onLoad({ filter: /temperature[-_]kl\.(wgsl|ts)$/ }, (args) => {
+    b.onLoad({ filter: /temperature[-_]kl(_math)?\.(wgsl|ts)$/ }, (args) => {
       const path = replaced[args.path];
       if (!path) return undefined;
       const contents = execFileSync('git', ['show', `${revision}:${path}`], { cwd: root, encoding: 'utf8' });

@@ -4,6 +4,7 @@
 // Bindings: params {rows, classes}, logits (read), labels u32 (read),
 // predicted u32 [rows] (write), correct f32 [rows] (write).
 // Dispatch: one invocation per row, 64 per workgroup (x + y · 64 · nx past 65535 groups).
+// Shared parts (shaders/lib/): grid.
 
 struct Params { rows: u32, classes: u32 }
 
@@ -15,7 +16,7 @@ struct Params { rows: u32, classes: u32 }
 
 @compute @workgroup_size(64)
 fn argmax_correct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let row = gid.x + gid.y * groups.x * 64u;
+  let row = grid_index(gid, groups, 64u);
   if (row >= params.rows) { return; }
   let base = row * params.classes;
   var best = 0u;

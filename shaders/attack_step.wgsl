@@ -24,6 +24,7 @@
 // Dispatch: per-element entries 256 invocations per workgroup (x + y · 256 · nx past 65535
 // groups); per-image entries (l2_*) one workgroup of 256 per image (x + y · nx) with tree
 // reductions over a strided loop, so any image size works.
+// Shared parts (shaders/lib/): random (pcg4d), workgroup_reduce, grid.
 
 struct ElementParams { size: u32 }
 struct ImageParams { images: u32, image_size: u32 }
@@ -42,22 +43,8 @@ struct ImageParams { images: u32, image_size: u32 }
 @group(0) @binding(10) var<storage, read_write> best_key: array<f32>;
 
 const WG = 256u;
+alias ReduceValue = f32;
 const TWO_PI = 6.283185307179586;
-var<workgroup> scratch: array<f32, 256>;
-
-fn pcg4d(input: vec4u) -> vec4u {
-  var v = input * 1664525u + 1013904223u;
-  v.x += v.y * v.w;
-  v.y += v.z * v.x;
-  v.z += v.x * v.y;
-  v.w += v.y * v.z;
-  v ^= v >> vec4u(16u);
-  v.x += v.y * v.w;
-  v.y += v.z * v.x;
-  v.z += v.x * v.y;
-  v.w += v.y * v.z;
-  return v;
-}
 
 // Uniforms in [0, 1) from the top 24 bits of the hash of (index, purpose, step, seed).
 fn uniforms(index: u32, purpose: u32) -> vec4f {
@@ -65,44 +52,32 @@ fn uniforms(index: u32, purpose: u32) -> vec4f {
   return vec4f(bits >> vec4u(8u)) / 16777216.0;
 }
 
-fn reduce_sum(lid: u32, value: f32) -> f32 {
-  scratch[lid] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { scratch[lid] += scratch[lid + stride]; }
-    workgroupBarrier();
-  }
-  let result = scratch[0];
-  workgroupBarrier();
-  return result;
-}
-
 fn beats(wrong: f32, value: f32, best_wrong: f32, best_value: f32) -> bool {
   return wrong > best_wrong || (wrong == best_wrong && value > best_value);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn linf_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * WG;
+  let i = grid_index(gid, groups, WG);
   if (i >= element_params.size) { return; }
   let eps = budget[0];
   let moved = x_adv[i] + budget[1] * sign(grad[i]);
   x_adv[i] = clamp(clamp(moved, x[i] - eps, x[i] + eps), 0.0, 1.0);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn l2_step(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let image = wid.x + wid.y * groups.x;
+  let image = grid_group(wid, groups);
   if (image >= image_params.images) { return; } // uniform per workgroup
   let D = image_params.image_size;
   let base = image * D;
   var g2 = 0.0;
   for (var k = lid; k < D; k += WG) { g2 += grad[base + k] * grad[base + k]; }
-  let g_norm = sqrt(reduce_sum(lid, g2));
+  let g_norm = sqrt(workgroup_sum(lid, g2));
   let rate = select(0.0, budget[1] / g_norm, g_norm > 0.0);
   // Each invocation rewrites only its own elements, so the unprojected step can wait in x_adv.
   var d2 = 0.0;
@@ -112,7 +87,7 @@ fn l2_step(
     let delta = moved - x[base + k];
     d2 += delta * delta;
   }
-  let d_norm = sqrt(reduce_sum(lid, d2));
+  let d_norm = sqrt(workgroup_sum(lid, d2));
   let eps = budget[0];
   let shrink = select(1.0, eps / d_norm, d_norm > eps);
   for (var k = lid; k < D; k += WG) {
@@ -121,21 +96,21 @@ fn l2_step(
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn linf_random_start(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * WG;
+  let i = grid_index(gid, groups, WG);
   if (i >= element_params.size) { return; }
   let u = uniforms(i, 0u).x;
   x_adv[i] = clamp(x[i] + budget[0] * (2.0 * u - 1.0), 0.0, 1.0);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn l2_random_start(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let image = wid.x + wid.y * groups.x;
+  let image = grid_group(wid, groups);
   if (image >= image_params.images) { return; } // uniform per workgroup
   let D = image_params.image_size;
   let base = image * D;
@@ -147,7 +122,7 @@ fn l2_random_start(
     x_adv[base + k] = n;
     n2 += n * n;
   }
-  let n_norm = sqrt(reduce_sum(lid, n2));
+  let n_norm = sqrt(workgroup_sum(lid, n2));
   let radius = budget[0] * uniforms(image, 2u).x;
   let factor = select(0.0, radius / n_norm, n_norm > 0.0);
   for (var k = lid; k < D; k += WG) {
@@ -155,17 +130,17 @@ fn l2_random_start(
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn keep_best_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * WG;
+  let i = grid_index(gid, groups, WG);
   if (i >= image_params.images * image_params.image_size) { return; }
   let k = i / image_params.image_size;
   if (beats(1.0 - correct[k], loss[k], best_key[2u * k], best_key[2u * k + 1u])) { best[i] = candidate[i]; }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn keep_best_keys(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let k = gid.x + gid.y * groups.x * WG;
+  let k = grid_index(gid, groups, WG);
   if (k >= image_params.images) { return; }
   let wrong = 1.0 - correct[k];
   if (beats(wrong, loss[k], best_key[2u * k], best_key[2u * k + 1u])) {

@@ -16,6 +16,7 @@
 // Dispatch: attention_map and attention_map_backward_positions: one workgroup of 256 per
 // sample (strided over positions); attention_map_backward_features: one invocation per
 // element of A, 256 per workgroup, folded into 2-D past 65535 workgroups (x + y · 256 · nx).
+// Shared parts (shaders/lib/): pairwise_sum, workgroup_reduce, grid.
 
 struct Params { batch: u32, channels: u32, positions: u32 }
 
@@ -30,61 +31,17 @@ struct Params { batch: u32, channels: u32, positions: u32 }
 @group(0) @binding(8) var<storage, read_write> d_features: array<f32>;
 
 const WG = 256u;
+alias ReduceValue = f32;
+const PAIRWISE_LEVELS = 32u;
 const EPS = 1e-12;
-var<workgroup> scratch: array<f32, WG>;
 
-struct PairwiseSum { partial: array<f32, 32>, depth: u32, count: u32 }
-
-fn pairwise_add(acc: ptr<function, PairwiseSum>, value: f32) {
-  var carry = value;
-  (*acc).count += 1u;
-  var bits = (*acc).count;
-  while ((bits & 1u) == 0u) {
-    (*acc).depth -= 1u;
-    carry += (*acc).partial[(*acc).depth];
-    bits >>= 1u;
-  }
-  (*acc).partial[(*acc).depth] = carry;
-  (*acc).depth += 1u;
-}
-
-fn pairwise_total(acc: ptr<function, PairwiseSum>) -> f32 {
-  var total = 0.0;
-  for (var d = (*acc).depth; d > 0u; d--) { total += (*acc).partial[d - 1u]; }
-  return total;
-}
-
-fn workgroup_sum(lid: u32, value: f32) -> f32 {
-  scratch[lid] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { scratch[lid] += scratch[lid + stride]; }
-    workgroupBarrier();
-  }
-  let result = scratch[0];
-  workgroupBarrier();
-  return result;
-}
-
-fn workgroup_max(lid: u32, value: f32) -> f32 {
-  scratch[lid] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { scratch[lid] = max(scratch[lid], scratch[lid + stride]); }
-    workgroupBarrier();
-  }
-  let result = scratch[0];
-  workgroupBarrier();
-  return result;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn attention_map(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let n = wid.x + wid.y * groups.x;
+  let n = grid_group(wid, groups);
   if (n >= params.batch) { return; } // uniform per workgroup, so barriers stay uniform
   let P = params.positions;
   let base = n * params.channels * P;
@@ -111,13 +68,13 @@ fn attention_map(
   if (lid == 0u) { norms[n] = norm; }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn attention_map_backward_positions(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let n = wid.x + wid.y * groups.x;
+  let n = grid_group(wid, groups);
   if (n >= params.batch) { return; }
   let P = params.positions;
   var dot = PairwiseSum();
@@ -132,7 +89,7 @@ fn attention_map_backward_positions(
 
 @compute @workgroup_size(256)
 fn attention_map_backward_features(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * 256u;
+  let i = grid_index(gid, groups, 256u);
   let P = params.positions;
   if (i >= params.batch * params.channels * P) { return; }
   let n = i / (params.channels * P);

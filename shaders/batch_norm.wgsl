@@ -18,6 +18,7 @@
 // per channel (x + y · nx) with strided loops and tree reductions in workgroup memory;
 // running_invstd and the elementwise entries run 256 invocations per workgroup, one per
 // channel / element, folded into 2D past 65535 workgroups (index = x + y · 256 · nx).
+// Shared parts (shaders/lib/): workgroup_reduce (the tree sums), grid.
 
 struct StatsParams { batch: u32, channels: u32, spatial: u32, momentum: f32, eps: f32 }
 struct InvstdParams { channels: u32, eps: f32 }
@@ -48,11 +49,7 @@ struct ElementParams { size: u32, channels: u32, spatial: u32 }
 @group(0) @binding(17) var<storage, read_write> dbeta_out: array<f32>;
 
 const WG = 256u;
-var<workgroup> partial: array<f32, 256>;
-
-fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
+alias ReduceValue = f32;
 
 // Address of the j-th value (0 ≤ j < batch·spatial) of channel c.
 fn channel_element(c: u32, j: u32, channels: u32, spatial: u32) -> u32 {
@@ -60,22 +57,9 @@ fn channel_element(c: u32, j: u32, channels: u32, spatial: u32) -> u32 {
   return (n * channels + c) * spatial + (j - n * spatial);
 }
 
-// Sum of `value` over the workgroup (pairwise tree). Call from uniform control flow.
-fn workgroup_sum(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier(); // every invocation has read the total before partial is reused
-  return total;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn batch_norm_train_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let c = wid.x + wid.y * groups.x;
+  let c = grid_group(wid, groups);
   let p = stats_params;
   if (c >= p.channels) { return; }
   let count = p.batch * p.spatial;
@@ -100,24 +84,24 @@ fn batch_norm_train_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgr
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn batch_norm_running_invstd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let c = flat_index(gid, groups);
+  let c = grid_index(gid, groups, WG);
   if (c >= invstd_params.channels) { return; }
   saved_invstd[c] = 1.0 / sqrt(running_var[c] + invstd_params.eps);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn batch_norm_normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = flat_index(gid, groups);
+  let i = grid_index(gid, groups, WG);
   if (i >= element_params.size) { return; }
   let c = (i / element_params.spatial) % element_params.channels;
   y[i] = (x[i] - mean[c]) * invstd[c] * gamma[c] + beta[c];
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn batch_norm_backward_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let c = wid.x + wid.y * groups.x;
+  let c = grid_group(wid, groups);
   let p = reduce_params;
   if (c >= p.channels) { return; }
   let count = p.batch * p.spatial;
@@ -138,9 +122,9 @@ fn batch_norm_backward_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_wo
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn batch_norm_backward_data(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = flat_index(gid, groups);
+  let i = grid_index(gid, groups, WG);
   if (i >= element_params.size) { return; }
   let c = (i / element_params.spatial) % element_params.channels;
   let count = f32(element_params.size / element_params.channels);
@@ -148,9 +132,9 @@ fn batch_norm_backward_data(@builtin(global_invocation_id) gid: vec3u, @builtin(
   dx[i] = gamma[c] * invstd[c] * (dy[i] - dbeta[c] / count - xhat * dgamma[c] / count);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn batch_norm_backward_data_eval(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = flat_index(gid, groups);
+  let i = grid_index(gid, groups, WG);
   if (i >= element_params.size) { return; }
   let c = (i / element_params.spatial) % element_params.channels;
   dx[i] = dy[i] * gamma[c] * invstd[c];

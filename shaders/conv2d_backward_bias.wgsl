@@ -5,6 +5,7 @@
 // Dispatch: one workgroup of 256 per channel (workgroups (channels, 1), folded into 2D past
 // 65535: channel = x + y · nx). Each invocation sums a strided slice of the channel's
 // batch·pixels values, then a tree reduction in workgroup memory.
+// Shared parts (shaders/lib/): workgroup_reduce (the tree), grid.
 
 struct BiasParams { batch: u32, channels: u32, pixels: u32 }
 
@@ -12,26 +13,23 @@ struct BiasParams { batch: u32, channels: u32, pixels: u32 }
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> db: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
+const WG = 256u;
+alias ReduceValue = f32;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn conv2d_backward_bias(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let channel = wid.x + wid.y * groups.x;
+  let channel = grid_group(wid, groups);
   if (channel >= params.channels) { return; }
   var acc = 0.0;
   // Flat over (image, pixel) so small feature maps still keep all 256 invocations busy.
-  for (var i = lid; i < params.batch * params.pixels; i += 256u) {
+  for (var i = lid; i < params.batch * params.pixels; i += WG) {
     let image = i / params.pixels;
     acc += dy[(image * params.channels + channel) * params.pixels + i % params.pixels];
   }
-  partial[lid] = acc;
-  for (var half = 128u; half > 0u; half >>= 1u) {
-    workgroupBarrier();
-    if (lid < half) { partial[lid] += partial[lid + half]; }
-  }
-  if (lid == 0u) { db[channel] = partial[0]; }
+  let total = workgroup_sum(lid, acc);
+  if (lid == 0u) { db[channel] = total; }
 }

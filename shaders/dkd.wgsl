@@ -11,6 +11,7 @@
 // Bindings: params {rows, classes, temperature, alpha, beta}; student, teacher [rows,
 // classes] (read); labels u32 [rows]; loss [rows], grad [rows, classes] (write).
 // Dispatch: one invocation per row, 64 per workgroup (x + y · 64 · nx past 65535 groups).
+// Shared parts (shaders/lib/): log_sum_exp (both log-sum-exps of a row), numbers, grid.
 
 struct Params { rows: u32, classes: u32, temperature: f32, alpha: f32, beta: f32 }
 
@@ -21,23 +22,22 @@ struct Params { rows: u32, classes: u32, temperature: f32, alpha: f32, beta: f32
 @group(0) @binding(4) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 
+const TEACHER = 0u;
+const STUDENT = 1u;
+
+// The values lib/log_sum_exp.wgsl reads: x/T of the row at `base`, x the teacher's or the
+// student's logits.
+fn lse_input(base: u32, c: u32, source: u32) -> f32 {
+  return select(teacher[base + c], student[base + c], source == STUDENT) / params.temperature;
+}
+
 struct Lse { all: f32, rest: f32 }
 
 // log-sum-exp of x/T over all classes and over all but `excluded`.
-fn log_sum_exps(base: u32, excluded: u32, of_student: bool) -> Lse {
-  let T = params.temperature;
-  var m = -3.0e38;
-  for (var c = 0u; c < params.classes; c++) {
-    m = max(m, select(teacher[base + c], student[base + c], of_student) / T);
-  }
-  var all = 0.0;
-  var rest = 0.0;
-  for (var c = 0u; c < params.classes; c++) {
-    let e = exp(select(teacher[base + c], student[base + c], of_student) / T - m);
-    all += e;
-    if (c != excluded) { rest += e; }
-  }
-  return Lse(m + log(all), m + log(rest));
+fn log_sum_exps(base: u32, excluded: u32, source: u32) -> Lse {
+  let m = lse_max(base, 0u, 1u, params.classes, source);
+  let sums = lse_exp_sums(base, 0u, 1u, params.classes, source, m, excluded);
+  return Lse(lse_finish(m, sums.x), lse_finish(m, sums.y));
 }
 
 // x·(log x − log y) with the convention 0·log 0 = 0.
@@ -47,21 +47,20 @@ fn kl_term(x: f32, log_x: f32, log_y: f32) -> f32 {
 
 @compute @workgroup_size(64)
 fn dkd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let row = gid.x + gid.y * groups.x * 64u;
+  let row = grid_index(gid, groups, 64u);
   if (row >= params.rows) { return; }
   let C = params.classes;
   let base = row * C;
   let T = params.temperature;
   let g = labels[row];
   if (g >= C) {
-    var nan_bits = 0x7fc00000u; // a var: NaN is not a valid WGSL constant
-    let nan = bitcast<f32>(nan_bits);
+    let nan = nan_f32();
     loss[row] = nan;
     for (var c = 0u; c < C; c++) { grad[base + c] = nan; }
     return;
   }
-  let ls = log_sum_exps(base, g, true);
-  let lt = log_sum_exps(base, g, false);
+  let ls = log_sum_exps(base, g, STUDENT);
+  let lt = log_sum_exps(base, g, TEACHER);
   let log_pg = student[base + g] / T - ls.all;
   let log_p_rest = ls.rest - ls.all;
   let log_qg = teacher[base + g] / T - lt.all;

@@ -11,6 +11,7 @@
 // (read); out (write). Layout: flat, any shape.
 // Dispatch: 256 invocations per workgroup, one per element; folded into 2D past 65535
 // workgroups (index = x + y · 256 · nx).
+// Shared parts (shaders/lib/): random (pcg4d), grid.
 
 struct DropoutParams { size: u32, p: f32, scale: f32, stream: u32 }
 
@@ -19,23 +20,9 @@ struct DropoutParams { size: u32, p: f32, scale: f32, stream: u32 }
 @group(0) @binding(2) var<storage, read> counter: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-fn pcg4d(input: vec4u) -> vec4u {
-  var v = input * 1664525u + 1013904223u;
-  v.x += v.y * v.w;
-  v.y += v.z * v.x;
-  v.z += v.x * v.y;
-  v.w += v.y * v.z;
-  v ^= v >> vec4u(16u);
-  v.x += v.y * v.w;
-  v.y += v.z * v.x;
-  v.z += v.x * v.y;
-  v.w += v.y * v.z;
-  return v;
-}
-
 @compute @workgroup_size(256)
 fn dropout(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * 256u;
+  let i = grid_index(gid, groups, 256u);
   if (i >= params.size) { return; }
   let bits = pcg4d(vec4u(i, params.stream, counter[1], counter[0])).x;
   let u = f32(bits >> 8u) * (1.0 / 16777216.0);

@@ -7,6 +7,7 @@
 // terms (write), grad (write).
 // Dispatch: one invocation per element, 256 per workgroup; grids past 65535 workgroups are
 // folded into 2-D (index = x + y · 256 · nx).
+// Shared parts (shaders/lib/): grid.
 
 struct Params { size: u32, inv_size: f32 }
 
@@ -18,7 +19,7 @@ struct Params { size: u32, inv_size: f32 }
 
 @compute @workgroup_size(256)
 fn hint_loss(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * 256u;
+  let i = grid_index(gid, groups, 256u);
   if (i >= params.size) { return; }
   let difference = student[i] - teacher[i];
   terms[i] = difference * difference * params.inv_size;

@@ -9,6 +9,7 @@
 // grad [rows, classes] (write). classes ≥ 2 (checked by the op's shape rule).
 // Dispatch: one workgroup of 64 per row (x + y · nx when rows > 65535); strided loops over
 // classes and a tree reduction of (value, index) pairs, so any class count works.
+// Shared parts (shaders/lib/): numbers (NaN), grid.
 
 struct Params { rows: u32, classes: u32 }
 
@@ -20,21 +21,21 @@ struct Params { rows: u32, classes: u32 }
 
 const WG = 64u;
 const NO_INDEX = 0xffffffffu;
-var<workgroup> best_values: array<f32, 64>;
-var<workgroup> best_indices: array<u32, 64>;
+var<workgroup> best_values: array<f32, WG>;
+var<workgroup> best_indices: array<u32, WG>;
 
 // True when (v, i) beats (w, j): larger value, or equal value and lower index.
 fn beats(v: f32, i: u32, w: f32, j: u32) -> bool {
   return j == NO_INDEX || (i != NO_INDEX && (v > w || (v == w && i < j)));
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn margin_loss(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let row = wid.x + wid.y * groups.x;
+  let row = grid_group(wid, groups);
   if (row >= params.rows) { return; } // uniform per workgroup, so barriers stay uniform
   let C = params.classes;
   let base = row * C;
@@ -57,8 +58,7 @@ fn margin_loss(
   }
   let runner_up = best_indices[0];
   let bad = label >= C;
-  var nan_bits = 0x7fc00000u; // a var, so it is not const-folded (NaN is not a valid constant)
-  let nan = bitcast<f32>(nan_bits);
+  let nan = nan_f32();
   for (var c = lid; c < C; c += WG) {
     let g = select(0.0, 1.0, c == runner_up) - select(0.0, 1.0, c == label);
     grad[base + c] = select(g, nan, bad);

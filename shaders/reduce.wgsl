@@ -10,6 +10,7 @@
 // column_sum runs one invocation per column (workgroups: ceil(cols / 64)) and adds rows in
 // blocks of 64 (a block sum, then the sum of blocks); neighbouring invocations read
 // neighbouring addresses. It is meant for batch-sized row counts.
+// Shared parts (shaders/lib/): workgroup_reduce (the tree).
 
 struct SumParams { size: u32, factor: f32 }
 struct PartialParams { size: u32, per_group: u32 }
@@ -21,34 +22,29 @@ struct ColumnParams { rows: u32, cols: u32 }
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
+const WG = 256u;
+alias ReduceValue = f32;
 
-// Sums x[begin + lid], x[begin + lid + 256], ... below `end` (at most `per_group` / 256
+// Sums x[begin + lid], x[begin + lid + WG], ... below `end` (at most `per_group` / WG
 // terms per invocation), then a tree over the workgroup; returns the total to every lane.
-fn workgroup_sum(lid: u32, begin: u32, end: u32) -> f32 {
+fn strided_sum(lid: u32, begin: u32, end: u32) -> f32 {
   var acc = 0.0;
-  for (var i = begin + lid; i < end; i += 256u) { acc += x[i]; }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var stride = 128u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  return partial[0];
+  for (var i = begin + lid; i < end; i += WG) { acc += x[i]; }
+  return workgroup_sum(lid, acc);
 }
 
 // Pass 1: workgroup g sums x[g·per_group .. (g+1)·per_group) into out[g].
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn reduce_partial_sums(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
   let begin = wid.x * partial_params.per_group;
-  let total = workgroup_sum(lid, begin, min(begin + partial_params.per_group, partial_params.size));
+  let total = strided_sum(lid, begin, min(begin + partial_params.per_group, partial_params.size));
   if (lid == 0u) { out[wid.x] = total; }
 }
 
 // Pass 2 (one workgroup): out[0] = factor · Σ x[0 .. size), x being pass 1's partial sums.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn reduce_sum(@builtin(local_invocation_index) lid: u32) {
-  let total = workgroup_sum(lid, 0u, sum_params.size);
+  let total = strided_sum(lid, 0u, sum_params.size);
   if (lid == 0u) { out[0] = total * sum_params.factor; }
 }
 

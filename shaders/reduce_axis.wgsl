@@ -11,6 +11,7 @@
 // output, strided over the axis then a tree reduction, for long axes and few outputs;
 // broadcast_axis: one invocation per output element, 256 per workgroup. Grids past 65535
 // workgroups are folded into 2-D (index = x + y · nx · workgroup size).
+// Shared parts (shaders/lib/): pairwise_sum, workgroup_reduce, grid.
 
 struct AxisParams { outer: u32, extent: u32, inner: u32, factor: f32 }
 
@@ -18,29 +19,9 @@ struct AxisParams { outer: u32, extent: u32, inner: u32, factor: f32 }
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-const WIDE = 256u;
-var<workgroup> partial_sums: array<f32, WIDE>;
-
-struct PairwiseSum { partial: array<f32, 32>, depth: u32, count: u32 }
-
-fn pairwise_add(acc: ptr<function, PairwiseSum>, value: f32) {
-  var carry = value;
-  (*acc).count += 1u;
-  var bits = (*acc).count;
-  while ((bits & 1u) == 0u) {
-    (*acc).depth -= 1u;
-    carry += (*acc).partial[(*acc).depth];
-    bits >>= 1u;
-  }
-  (*acc).partial[(*acc).depth] = carry;
-  (*acc).depth += 1u;
-}
-
-fn pairwise_total(acc: ptr<function, PairwiseSum>) -> f32 {
-  var total = 0.0;
-  for (var d = (*acc).depth; d > 0u; d--) { total += (*acc).partial[d - 1u]; }
-  return total;
-}
+const WG = 256u; // sum_axis_wide's workgroup size
+alias ReduceValue = f32;
+const PAIRWISE_LEVELS = 32u;
 
 // Index of element k along the axis for output (o, i) = output index `index`.
 fn axis_base(index: u32) -> u32 {
@@ -51,7 +32,7 @@ fn axis_base(index: u32) -> u32 {
 
 @compute @workgroup_size(64)
 fn sum_axis(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let index = gid.x + gid.y * groups.x * 64u;
+  let index = grid_index(gid, groups, 64u);
   if (index >= params.outer * params.inner) { return; }
   let base = axis_base(index);
   var acc = PairwiseSum();
@@ -59,29 +40,24 @@ fn sum_axis(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   out[index] = pairwise_total(&acc) * params.factor;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn sum_axis_wide(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let index = wid.x + wid.y * groups.x;
+  let index = grid_group(wid, groups);
   if (index >= params.outer * params.inner) { return; } // uniform per workgroup
   let base = axis_base(index);
   var acc = PairwiseSum();
-  for (var k = lid; k < params.extent; k += WIDE) { pairwise_add(&acc, x[base + k * params.inner]); }
-  partial_sums[lid] = pairwise_total(&acc);
-  workgroupBarrier();
-  for (var stride = WIDE / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial_sums[lid] += partial_sums[lid + stride]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { out[index] = partial_sums[0] * params.factor; }
+  for (var k = lid; k < params.extent; k += WG) { pairwise_add(&acc, x[base + k * params.inner]); }
+  let total = workgroup_sum(lid, pairwise_total(&acc));
+  if (lid == 0u) { out[index] = total * params.factor; }
 }
 
 @compute @workgroup_size(256)
 fn broadcast_axis(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let index = gid.x + gid.y * groups.x * 256u;
+  let index = grid_index(gid, groups, 256u);
   let inner = params.inner;
   if (index >= params.outer * params.extent * inner) { return; }
   let o = index / (params.extent * inner);

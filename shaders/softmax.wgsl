@@ -7,6 +7,7 @@
 // Bindings: uniform { rows, cols }, x or y, dy (backward), out.
 // Dispatch: 64 invocations per workgroup, one row each (serial over its columns: the rows
 // of imported models' outputs are short, 10 to 1,000 classes).
+// Shared parts (shaders/lib/): log_sum_exp (max and Σ e^(x − max)), numbers, grid.
 
 struct RowParams { rows: u32, cols: u32 }
 
@@ -17,16 +18,18 @@ struct RowParams { rows: u32, cols: u32 }
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 fn row_of(gid: vec3u, groups: vec3u) -> u32 {
-  return gid.x + gid.y * groups.x * 64u;
+  return grid_index(gid, groups, 64u);
+}
+
+// The values lib/log_sum_exp.wgsl reads: x's row at `base` (one input, so `source` is unused).
+fn lse_input(base: u32, c: u32, source: u32) -> f32 {
+  return x[base + c];
 }
 
 /** max and Σ e^(x − max) of one row. */
 fn row_stats(start: u32) -> vec2f {
-  var m = x[start];
-  for (var c = 1u; c < params.cols; c++) { m = max(m, x[start + c]); }
-  var total = 0.0;
-  for (var c = 0u; c < params.cols; c++) { total += exp(x[start + c] - m); }
-  return vec2f(m, total);
+  let m = lse_max(start, 0u, 1u, params.cols, 0u);
+  return vec2f(m, lse_exp_sums(start, 0u, 1u, params.cols, 0u, m, NO_CLASS).x);
 }
 
 @compute @workgroup_size(64)

@@ -8,6 +8,7 @@
 // grad [rows, classes] (write).
 // Dispatch: one workgroup of 64 per row (x + y · nx when rows > 65535); strided loops
 // over classes and tree reductions, so it serves 10 classes and 100k classes alike.
+// Shared parts (shaders/lib/): log_sum_exp, workgroup_reduce, numbers, grid.
 
 struct Params { rows: u32, classes: u32 }
 
@@ -18,53 +19,29 @@ struct Params { rows: u32, classes: u32 }
 @group(0) @binding(4) var<storage, read_write> grad: array<f32>;
 
 const WG = 64u;
-var<workgroup> scratch: array<f32, 64>;
+alias ReduceValue = f32;
 
-fn reduce_max(lid: u32, value: f32) -> f32 {
-  scratch[lid] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { scratch[lid] = max(scratch[lid], scratch[lid + stride]); }
-    workgroupBarrier();
-  }
-  let result = scratch[0];
-  workgroupBarrier();
-  return result;
+// The values lib/log_sum_exp.wgsl reads: the logits of the row at `base`.
+fn lse_input(base: u32, c: u32, source: u32) -> f32 {
+  return logits[base + c];
 }
 
-fn reduce_sum(lid: u32, value: f32) -> f32 {
-  scratch[lid] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { scratch[lid] += scratch[lid + stride]; }
-    workgroupBarrier();
-  }
-  let result = scratch[0];
-  workgroupBarrier();
-  return result;
-}
-
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn softmax_cross_entropy(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let row = wid.x + wid.y * groups.x;
+  let row = grid_group(wid, groups);
   if (row >= params.rows) { return; } // uniform per workgroup, so barriers stay uniform
   let C = params.classes;
   let base = row * C;
-  var m = -3.0e38;
-  for (var c = lid; c < C; c += WG) { m = max(m, logits[base + c]); }
-  m = reduce_max(lid, m);
-  var s = 0.0;
-  for (var c = lid; c < C; c += WG) { s += exp(logits[base + c] - m); }
-  s = reduce_sum(lid, s);
-  let lse = m + log(s);
+  let m = workgroup_max(lid, lse_max(base, lid, WG, C, 0u));
+  let s = workgroup_sum(lid, lse_exp_sums(base, lid, WG, C, 0u, m, NO_CLASS).x);
+  let lse = lse_finish(m, s);
   let label = labels[row];
   let bad = label >= C;
-  var nan_bits = 0x7fc00000u; // a var, so it is not const-folded (NaN is not a valid constant)
-  let nan = bitcast<f32>(nan_bits);
+  let nan = nan_f32();
   for (var c = lid; c < C; c += WG) {
     let p = exp(logits[base + c] - lse);
     grad[base + c] = select(p - select(0.0, 1.0, c == label), nan, bad);

@@ -3,6 +3,7 @@
 // and the binding.
 import { describe, expect, it } from 'vitest';
 import { apply, type OpDef, shader, Tensor } from '../src/index.js';
+import { wgslLib } from '../src/gpu/shader-lib.js';
 import { useGpu } from './support/gpu.js';
 
 const gpu = useGpu();
@@ -87,5 +88,32 @@ describe('binding by reflection', () => {
       return; // rejected synchronously is fine too
     }
     await expect(ctx.sync()).rejects.toThrow(/GPU reported .*error/);
+  });
+
+  it('a shader joined from its entry code and lib parts reflects and runs (helpers used before they are declared)', async () => {
+    // One workgroup of 64 sums x (64 values) with lib/workgroup_reduce.wgsl's tree.
+    const summed = shader(
+      'lib_parts_test',
+      `struct Params { size: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> total: array<f32>;
+const WG = 64u;
+alias ReduceValue = f32;
+@compute @workgroup_size(WG) fn main(@builtin(local_invocation_index) lid: u32) {
+  let sum = workgroup_sum(lid, select(0.0, x[lid], lid < params.size));
+  if (lid == 0u) { total[0] = sum; }
+}`,
+      wgslLib.workgroupReduce,
+    );
+    const op: OpDef = {
+      name: 'lib_parts',
+      grad: null,
+      outputs: () => [{ shape: [1], dtype: 'f32' }],
+      kernels: ({ inputs: [x], outputs: [y] }) => [{ shader: summed, entry: 'main', params: { size: 64 }, buffers: { x: x!, total: y! }, workgroups: [1] }],
+    };
+    const values = Float32Array.from({ length: 64 }, (_, i) => i + 1);
+    const [y] = apply(op, [Tensor.from(gpu(), values, [64])], {});
+    expect(Array.from(await y!.read())).toEqual([(64 * 65) / 2]);
   });
 });

@@ -1,10 +1,11 @@
 import mixtureCode from '../../shaders/soft_target_mixture.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type OpDef } from '../graph/op.js';
 import { expectRank, expectSameShape } from '../ops/shape-errors.js';
 
-const mixtureShader = shader('soft_target_mixture', mixtureCode);
+const mixtureShader = shader('soft_target_mixture', mixtureCode, wgslLib.logSumExp, wgslLib.numbers, wgslLib.grid);
 
 const mixOp: OpDef<{ temperature: number; weight: number }> = {
   name: 'mix_soft_targets',

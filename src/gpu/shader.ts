@@ -6,8 +6,16 @@ export interface Shader {
   readonly code: string;
 }
 
-export function shader(name: string, code: string): Shader {
-  return { name, code };
+/**
+ * One WGSL module from its entry file's code and the shared parts it uses (shaders/lib/,
+ * `wgslLib` in src/gpu/shader-lib.ts), joined in that order: the entry file comes first so
+ * that compiler line numbers match its file. WGSL lets a declaration come after its use, so
+ * a part may call what the entry file defines (its header says what it needs), and names
+ * must be unique across the parts.
+ * @example const softmaxShader = shader('softmax', softmaxCode, wgslLib.grid, wgslLib.numbers, wgslLib.logSumExp);
+ */
+export function shader(name: string, ...parts: string[]): Shader {
+  return { name, code: parts.join('\n') };
 }
 
 export type UniformFieldType = 'u32' | 'i32' | 'f32';

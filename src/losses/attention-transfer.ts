@@ -1,5 +1,6 @@
 import attentionTransferCode from '../../shaders/attention_transfer.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
@@ -7,7 +8,7 @@ import { scale } from '../ops/elementwise.js';
 import { expectDtype, expectRank } from '../ops/shape-errors.js';
 import { hintLoss } from './hint-loss.js';
 
-const attentionShader = shader('attention_transfer', attentionTransferCode);
+const attentionShader = shader('attention_transfer', attentionTransferCode, wgslLib.pairwiseSum, wgslLib.workgroupReduce, wgslLib.grid);
 
 function dims(features: TensorSpec) {
   const [batch, channels, height, width] = features.shape as [number, number, number, number];

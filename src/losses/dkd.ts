@@ -1,5 +1,6 @@
 import dkdCode from '../../shaders/dkd.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type OpDef } from '../graph/op.js';
 import { formatShape } from '../graph/tensor.js';
@@ -8,7 +9,7 @@ import { mean } from '../ops/reduce.js';
 import { expectDtype, expectRank, expectSameShape } from '../ops/shape-errors.js';
 import { checkNonNegativeWeight, checkTemperature, refuseRenamedOptions } from './loss-options.js';
 
-const dkdShader = shader('dkd', dkdCode);
+const dkdShader = shader('dkd', dkdCode, wgslLib.logSumExp, wgslLib.numbers, wgslLib.grid);
 
 interface DkdAttrs {
   temperature: number;

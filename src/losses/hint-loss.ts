@@ -1,5 +1,6 @@
 import hintLossCode from '../../shaders/hint_loss.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type OpDef } from '../graph/op.js';
 import { sizeOf } from '../graph/tensor.js';
@@ -7,7 +8,7 @@ import { mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { expectDtype, expectSameShape } from '../ops/shape-errors.js';
 
-const hintLossShader = shader('hint_loss', hintLossCode);
+const hintLossShader = shader('hint_loss', hintLossCode, wgslLib.grid);
 
 /**
  * Inputs: student, teacher (same shape). Outputs: [0] (s − t)²/n per element; [1] 2(s − t)/n,

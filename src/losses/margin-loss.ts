@@ -1,5 +1,6 @@
 import marginLossCode from '../../shaders/margin_loss.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type OpDef } from '../graph/op.js';
 import { formatShape } from '../graph/tensor.js';
@@ -7,7 +8,7 @@ import { scaleRows } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { expectDtype, expectRank } from '../ops/shape-errors.js';
 
-const marginLossShader = shader('margin_loss', marginLossCode);
+const marginLossShader = shader('margin_loss', marginLossCode, wgslLib.numbers, wgslLib.grid);
 
 /** Outputs: [0] margin per row [rows]; [1] d(margin row)/d(logits) [rows, classes], saved for backward. */
 export const marginLossOp: OpDef = {

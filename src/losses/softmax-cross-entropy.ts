@@ -1,5 +1,6 @@
 import softmaxCrossEntropyCode from '../../shaders/softmax_cross_entropy.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import type { OpDef } from '../graph/op.js';
 import { grid1d } from '../graph/op.js';
@@ -7,7 +8,7 @@ import { scaleRows } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { expectDtype, expectRank } from '../ops/shape-errors.js';
 
-const softmaxCrossEntropyShader = shader('softmax_cross_entropy', softmaxCrossEntropyCode);
+const softmaxCrossEntropyShader = shader('softmax_cross_entropy', softmaxCrossEntropyCode, wgslLib.logSumExp, wgslLib.workgroupReduce, wgslLib.numbers, wgslLib.grid);
 
 /** Outputs: [0] loss per row [rows]; [1] d(loss row)/d(logits) [rows, classes], saved for backward. */
 export const softmaxCrossEntropyOp: OpDef = {

@@ -1,6 +1,8 @@
+import temperatureKlMathCode from '../../shaders/lib/temperature_kl_math.wgsl';
 import temperatureKlCode from '../../shaders/temperature_kl.wgsl';
 import type { AdapterKind } from '../gpu/adapter-kind.js';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
 import { formatShape } from '../graph/tensor.js';
@@ -9,7 +11,15 @@ import { mean } from '../ops/reduce.js';
 import { expectDtype, expectRank, expectSameShape } from '../ops/shape-errors.js';
 import { checkTemperature, checkUnitWeight, HARD_WEIGHT_RENAMED, refuseRenamedOptions } from './loss-options.js';
 
-const temperatureKlShader = shader('temperature_kl', temperatureKlCode);
+const temperatureKlShader = shader(
+  'temperature_kl',
+  temperatureKlCode,
+  temperatureKlMathCode,
+  wgslLib.pairwiseSum,
+  wgslLib.workgroupReduce,
+  wgslLib.numbers,
+  wgslLib.grid,
+);
 
 /** Up to this many classes one invocation handles a row; above, a group of invocations does. */
 const SERIAL_MAX_CLASSES = 64;
@@ -88,7 +98,7 @@ const temperatureKlOp: OpDef<TemperatureKlAttrs> = {
       {
         shader: temperatureKlShader,
         entry: `temperature_kl_group${packed ? '4' : ''}${suffix}`,
-        constants: { LANES: lanes, WG_SIZE: size },
+        constants: { LANES: lanes, WG: size },
         params,
         buffers: packed ? { student4: student!, teacher4: teacher!, loss: loss!, grad4: grad!, ...(labelled ? { labels: labels! } : {}) } : buffers,
         workgroups: grid1d(rows, size / lanes),

@@ -1,11 +1,12 @@
 import accuracyCode from '../../shaders/accuracy.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type OpDef } from '../graph/op.js';
 import { mean } from './reduce.js';
 import { expectDtype, expectRank } from './shape-errors.js';
 
-const accuracyShader = shader('accuracy', accuracyCode);
+const accuracyShader = shader('accuracy', accuracyCode, wgslLib.grid);
 
 /** Outputs: [0] predicted class u32 [rows]; [1] 1.0 where it equals the label, else 0.0. */
 const argmaxCorrectOp: OpDef = {

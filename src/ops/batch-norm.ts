@@ -1,11 +1,12 @@
 import batchNormCode from '../../shaders/batch_norm.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { expectDtype } from './shape-errors.js';
 
-const batchNormShader = shader('batch_norm', batchNormCode);
+const batchNormShader = shader('batch_norm', batchNormCode, wgslLib.workgroupReduce, wgslLib.grid);
 
 interface ChannelLayout {
   batch: number;

@@ -6,6 +6,7 @@ import backwardInputCode from '../../shaders/conv2d_backward_input.wgsl';
 import geometryCode from '../../shaders/conv2d_geometry.wgsl';
 import type { GpuContext } from '../gpu/context.js';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
 import { formatShape, type Shape, Tensor, type TensorSpec } from '../graph/tensor.js';
@@ -28,7 +29,7 @@ import { gemmDispatch, gemmShader } from './gemm-core.js';
 const forwardShader = gemmShader('conv2d', conv2dCode, geometryCode);
 const backwardInputShader = gemmShader('conv2d_backward_input', backwardInputCode, geometryCode);
 const backwardFilterShader = gemmShader('conv2d_backward_filter', backwardFilterCode, geometryCode);
-const backwardBiasShader = shader('conv2d_backward_bias', backwardBiasCode);
+const backwardBiasShader = shader('conv2d_backward_bias', backwardBiasCode, wgslLib.workgroupReduce, wgslLib.grid);
 const direct3x3Shader = shader('conv2d_3x3', conv2d3x3Code);
 
 /** shaders/conv2d_3x3.wgsl's tile: output rows × columns × channels per invocation. */

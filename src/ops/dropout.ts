@@ -1,6 +1,7 @@
 import dropoutCode from '../../shaders/dropout.wgsl';
 import type { GpuContext } from '../gpu/context.js';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import type { Graph } from '../graph/graph.js';
 import { grid1d, type OpDef } from '../graph/op.js';
@@ -8,7 +9,7 @@ import { SymbolicTensor } from '../graph/symbolic.js';
 import { formatShape, sizeOf, Tensor } from '../graph/tensor.js';
 import { expectDtype } from './shape-errors.js';
 
-const dropoutShader = shader('dropout', dropoutCode);
+const dropoutShader = shader('dropout', dropoutCode, wgslLib.random, wgslLib.grid);
 
 interface DropoutAttrs {
   p: number;

@@ -11,7 +11,7 @@ const MAX_WORKGROUPS_PER_DIMENSION = 65535;
  * @example const convShader = gemmShader('conv2d', conv2dCode, conv2dGeometryCode);
  */
 export function gemmShader(name: string, ...code: string[]): Shader {
-  return shader(name, [...code, gemmCoreCode].join('\n'));
+  return shader(name, ...code, gemmCoreCode);
 }
 
 /**

@@ -1,11 +1,12 @@
 import reduceAxisCode from '../../shaders/reduce_axis.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type OpDef } from '../graph/op.js';
 import { formatShape, type Shape, sizeOf } from '../graph/tensor.js';
 import { expectDtype } from './shape-errors.js';
 
-const reduceAxisShader = shader('reduce_axis', reduceAxisCode);
+const reduceAxisShader = shader('reduce_axis', reduceAxisCode, wgslLib.pairwiseSum, wgslLib.workgroupReduce, wgslLib.grid);
 
 /** Axes at least this long with fewer outputs than this get a workgroup per output. */
 const WIDE_MIN_EXTENT = 1024;

@@ -1,12 +1,13 @@
 import reduceCode from '../../shaders/reduce.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import type { KernelCall, OpDef } from '../graph/op.js';
 import { sizeOf } from '../graph/tensor.js';
 import { broadcastScalar } from './elementwise.js';
 import { expectDtype, expectRank } from './shape-errors.js';
 
-const reduceShader = shader('reduce', reduceCode);
+const reduceShader = shader('reduce', reduceCode, wgslLib.workgroupReduce);
 
 /** Elements per workgroup in the first pass: 256 invocations × 16 terms each. */
 const PER_GROUP = 4096;

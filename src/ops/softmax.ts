@@ -1,11 +1,12 @@
 import softmaxCode from '../../shaders/softmax.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type OpDef } from '../graph/op.js';
 import { sizeOf, type TensorSpec } from '../graph/tensor.js';
 import { expectDtype, expectSameShape } from './shape-errors.js';
 
-const softmaxShader = shader('softmax', softmaxCode);
+const softmaxShader = shader('softmax', softmaxCode, wgslLib.logSumExp, wgslLib.numbers, wgslLib.grid);
 
 interface RowAttrs {
   /** Trailing elements that form one row (the softmax axis and everything after it). */

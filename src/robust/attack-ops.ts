@@ -1,11 +1,12 @@
 import attackStepCode from '../../shaders/attack_step.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
 import { formatShape, sizeOf, type TensorSpec } from '../graph/tensor.js';
 import { expectDtype, expectSameShape } from '../ops/shape-errors.js';
 
-const attackStepShader = shader('attack_step', attackStepCode);
+const attackStepShader = shader('attack_step', attackStepCode, wgslLib.random, wgslLib.workgroupReduce, wgslLib.grid);
 
 /** The threat model: a ball in the L∞ or the L2 norm around each clean image. */
 export type AttackNorm = 'linf' | 'l2';
