@@ -13,7 +13,7 @@
 // The schedule itself (checkpoints, halving η) runs on the host from a readback of state.
 // Bindings per entry are named as below; budget = [ε, a]; eta and restart are per image.
 // Dispatch: per-image entries one invocation per image, per-element entries one per value
-// (2-D grids, x + y · nx · 256, past 65535 workgroups).
+// (grid_index of lib/grid.wgsl past 65535 workgroups).
 
 struct ElementParams { size: u32, image_size: u32 }
 struct ImageParams { images: u32 }
@@ -33,17 +33,13 @@ struct ImageParams { images: u32 }
 @group(0) @binding(11) var<storage, read> loss: array<f32>;
 @group(0) @binding(12) var<storage, read_write> state: array<vec4f>;
 
-fn element_index(wid: vec3u, groups: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * groups.x) * 256u + lid;
-}
-
 fn project(v: f32, center: f32, epsilon: f32) -> f32 {
   return clamp(clamp(v, center - epsilon, center + epsilon), 0.0, 1.0);
 }
 
 @compute @workgroup_size(256)
-fn apgd_track(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = element_index(wid, groups, lid);
+fn apgd_track(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let r = grid_index(gid, groups, 256u);
   if (r >= image_params.images) { return; }
   let f = loss[r];
   var s = state[r];
@@ -56,15 +52,15 @@ fn apgd_track(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups
 }
 
 @compute @workgroup_size(256)
-fn apgd_keep_max(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = element_index(wid, groups, lid);
+fn apgd_keep_max(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = grid_index(gid, groups, 256u);
   if (i >= params.size) { return; }
   if (state_in[i / params.image_size].w != 0.0) { x_max[i] = x_adv[i]; }
 }
 
 @compute @workgroup_size(256)
-fn apgd_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = element_index(wid, groups, lid);
+fn apgd_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = grid_index(gid, groups, 256u);
   if (i >= params.size) { return; }
   let epsilon = budget[0];
   let center = x[i];
@@ -78,8 +74,8 @@ fn apgd_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups:
 }
 
 @compute @workgroup_size(256)
-fn apgd_restart(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = element_index(wid, groups, lid);
+fn apgd_restart(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = grid_index(gid, groups, 256u);
   if (i >= params.size) { return; }
   if (restart[i / params.image_size] != 0.0) { x_adv[i] = x_max[i]; }
 }

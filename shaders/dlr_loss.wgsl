@@ -12,7 +12,7 @@
 // Bindings: params {rows, classes}, logits (read), labels u32 (read), targets u32 (read, the
 // targeted entry only), loss [rows] (write), grad [rows, classes] (write). classes ≥ 3
 // (untargeted) or ≥ 4 (targeted), checked by the op's shape rule.
-// Dispatch: one invocation per row (x + y · nx · 64 when rows > 65535 · 64); a serial pass
+// Dispatch: one invocation per row (grid_index of lib/grid.wgsl past 65535 workgroups); a serial pass
 // over the classes keeps the four largest logits.
 
 struct Params { rows: u32, classes: u32 }
@@ -49,10 +49,6 @@ fn top4(base: u32, C: u32) -> array<u32, 4> {
   return index;
 }
 
-fn row_of(wid: vec3u, groups: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * groups.x) * 64u + lid;
-}
-
 // Writes loss and gradient of one row, given the other class o and dD/dz weights at π1, π3, π4.
 fn write_row(row: u32, label: u32, other: u32, top: array<u32, 4>, w3: f32, w4: f32) {
   let C = params.classes;
@@ -75,8 +71,8 @@ fn write_row(row: u32, label: u32, other: u32, top: array<u32, 4>, w3: f32, w4: 
 }
 
 @compute @workgroup_size(64)
-fn dlr_loss(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = row_of(wid, groups, lid);
+fn dlr_loss(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let row = grid_index(gid, groups, 64u);
   if (row >= params.rows) { return; }
   let C = params.classes;
   let label = labels[row];
@@ -87,8 +83,8 @@ fn dlr_loss(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: 
 }
 
 @compute @workgroup_size(64)
-fn dlr_targeted_loss(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = row_of(wid, groups, lid);
+fn dlr_targeted_loss(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let row = grid_index(gid, groups, 64u);
   if (row >= params.rows) { return; }
   let C = params.classes;
   write_row(row, labels[row], targets[row], top4(row * C, C), 0.5, 0.5);

@@ -10,14 +10,14 @@
 //   square_accept       accepted ← margin > margin_best; margin_best ← the larger  per image
 //   square_accept_rows  x_best ← candidate on accepted images                per element
 // margin = max_{c≠y} z_c − z_y (the CW margin; ≥ 0 means misclassified); the search keeps
-// whatever raises it. Randomness: pcg4d of (image, channel or purpose, iteration, seed), so
+// whatever raises it. Randomness: pcg4d (lib/random.wgsl) of (image, channel or purpose, iteration, seed), so
 // a run is a pure function of step = u32 [seed, iteration, side, unused].
 // Bindings (by name): params {size, image_size, height, width}, x, x_best (read_write),
 // candidate (read_write), budget f32 [ε, unused], step u32 [4], margin_best f32 [images]
 // (read_write in square_accept), margin f32 [images], accepted f32 [images];
 // image_params {images} for square_accept.
 // Dispatch: per-element entries 256 per workgroup, per-image 256 images per workgroup
-// (x + y · 256 · nx past 65535 groups).
+// (grid_index of lib/grid.wgsl past 65535 workgroups).
 
 struct Params { size: u32, image_size: u32, height: u32, width: u32 }
 struct ImageParams { images: u32 }
@@ -39,32 +39,14 @@ struct ImageParams { images: u32 }
 const POSITION = 0x53515541u;
 const SIGN = 0x5349474eu;
 
-fn pcg4d(input: vec4u) -> vec4u {
-  var v = input * 1664525u + 1013904223u;
-  v.x += v.y * v.w;
-  v.y += v.z * v.x;
-  v.z += v.x * v.y;
-  v.w += v.y * v.z;
-  v ^= v >> vec4u(16u);
-  v.x += v.y * v.w;
-  v.y += v.z * v.x;
-  v.z += v.x * v.y;
-  v.w += v.y * v.z;
-  return v;
-}
-
-fn index_of(wid: vec3u, groups: vec3u, lid: u32) -> u32 {
-  return (wid.x + wid.y * groups.x) * 256u + lid;
-}
-
 // ±1 from the lowest bit of a hash.
 fn random_sign(bits: u32) -> f32 {
   return select(-1.0, 1.0, (bits & 1u) == 1u);
 }
 
 @compute @workgroup_size(256)
-fn square_init(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = index_of(wid, groups, lid);
+fn square_init(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = grid_index(gid, groups, 256u);
   if (i >= params.size) { return; }
   let image = i / params.image_size;
   let within = i % params.image_size;
@@ -78,8 +60,8 @@ fn square_init(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) group
 }
 
 @compute @workgroup_size(256)
-fn square_candidate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = index_of(wid, groups, lid);
+fn square_candidate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = grid_index(gid, groups, 256u);
   if (i >= params.size) { return; }
   let image = i / params.image_size;
   let side = step[2];
@@ -101,8 +83,8 @@ fn square_candidate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 }
 
 @compute @workgroup_size(256)
-fn square_accept(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = index_of(wid, groups, lid);
+fn square_accept(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let r = grid_index(gid, groups, 256u);
   if (r >= image_params.images) { return; }
   let better = margin[r] > margin_best[r];
   accepted[r] = select(0.0, 1.0, better);
@@ -110,8 +92,8 @@ fn square_accept(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) gro
 }
 
 @compute @workgroup_size(256)
-fn square_accept_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = index_of(wid, groups, lid);
+fn square_accept_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = grid_index(gid, groups, 256u);
   if (i >= params.size) { return; }
   if (accepted_in[i / params.image_size] != 0.0) { x_best[i] = candidate[i]; }
 }

@@ -1,12 +1,13 @@
 import dlrLossCode from '../../shaders/dlr_loss.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type OpDef } from '../graph/op.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { scaleRows } from '../ops/elementwise.js';
 import { expectDtype, expectRank } from '../ops/shape-errors.js';
 
-const dlrLossShader = shader('dlr_loss', dlrLossCode);
+const dlrLossShader = shader('dlr_loss', dlrLossCode, wgslLib.grid);
 
 function expectClassIndices(op: string, what: string, t: TensorSpec, logits: TensorSpec): void {
   expectRank(op, what, t, 1);

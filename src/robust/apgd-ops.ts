@@ -4,12 +4,13 @@
 // (robust/apgd.ts).
 import apgdCode from '../../shaders/apgd.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
 import { formatShape, sizeOf, type TensorSpec } from '../graph/tensor.js';
 import { expectDtype, expectSameShape } from '../ops/shape-errors.js';
 
-const apgdShader = shader('apgd', apgdCode);
+const apgdShader = shader('apgd', apgdCode, wgslLib.grid);
 
 function expectPerImage(op: string, what: string, t: TensorSpec, images: number, width = 1): void {
   expectDtype(op, what, t, 'f32');

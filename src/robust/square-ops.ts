@@ -2,12 +2,13 @@
 // (candidate, forward, margin, accept) is one compiled plan and one submit.
 import squareCode from '../../shaders/square.wgsl';
 import { shader } from '../gpu/shader.js';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
 import { formatShape, sizeOf, type TensorSpec } from '../graph/tensor.js';
 import { expectDtype, expectSameShape } from '../ops/shape-errors.js';
 
-const squareShader = shader('square', squareCode);
+const squareShader = shader('square', squareCode, wgslLib.random, wgslLib.grid);
 
 /** NCHW images: element params of the per-element entries. */
 function imageParams(op: string, images: TensorSpec): { size: number; image_size: number; height: number; width: number } {
