@@ -18,6 +18,7 @@ import { argmaxCorrect } from '../ops/accuracy.js';
 import { sum } from '../ops/reduce.js';
 import { apgdRestart, apgdStep, apgdTrack } from './apgd-ops.js';
 import { attackRandomStart, keepBestAdversarial } from './attack-ops.js';
+import { PlanCache } from './plan-cache.js';
 
 /** What APGD maximises: cross-entropy, DLR, or targeted DLR. */
 export type ApgdLoss = 'ce' | 'dlr' | 'dlr-targeted';
@@ -100,7 +101,7 @@ export class ApgdRunner {
   private readonly eta: Tensor;
   private readonly restart: Tensor;
   private readonly targets: Tensor;
-  private readonly plans = new Map<string, { graph: Graph; plan: Plan }>();
+  private readonly plans: PlanCache;
   private readonly logits: { graph: Graph; plan: Plan; output: SymbolicTensor };
 
   constructor(private readonly model: Sequential, private readonly t: ApgdTensors) {
@@ -112,6 +113,7 @@ export class ApgdRunner {
     this.eta = Tensor.empty(ctx, [batch]);
     this.restart = Tensor.empty(ctx, [batch]);
     this.targets = Tensor.from(ctx, new Uint32Array(batch), [batch]);
+    this.plans = new PlanCache(ctx);
     const graph = new Graph(ctx);
     const output = model.call(graph.bind(t.x), { training: false });
     this.logits = { graph, plan: compile(graph, { fetch: [output] }), output };
@@ -163,11 +165,9 @@ export class ApgdRunner {
   }
 
   dispose(): void {
-    for (const { graph, plan } of [...this.plans.values(), this.logits]) {
-      plan.dispose();
-      graph.dispose();
-    }
-    this.plans.clear();
+    this.plans.dispose();
+    this.logits.plan.dispose();
+    this.logits.graph.dispose();
     for (const t of [this.xPrev, this.xMax, this.state, this.eta, this.restart, this.targets]) t.dispose();
   }
 
@@ -212,14 +212,7 @@ export class ApgdRunner {
   }
 
   private planFor(key: string, trace: (graph: Graph) => void): Plan {
-    let entry = this.plans.get(key);
-    if (!entry) {
-      const graph = new Graph(this.model.ctx);
-      trace(graph);
-      entry = { graph, plan: compile(graph) };
-      this.plans.set(key, entry);
-    }
-    return entry.plan;
+    return this.plans.get(key, trace);
   }
 }
 

@@ -1,7 +1,7 @@
 import { deriveSeed } from '../data/seed.js';
 import { gradients } from '../graph/autodiff.js';
-import { Graph } from '../graph/graph.js';
-import { compile, type Plan } from '../graph/plan.js';
+import type { Graph } from '../graph/graph.js';
+import type { Plan } from '../graph/plan.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
 import { formatShape, sizeOf, Tensor } from '../graph/tensor.js';
 import { marginLossPerRow } from '../losses/margin-loss.js';
@@ -11,6 +11,7 @@ import { argmaxCorrect } from '../ops/accuracy.js';
 import { sum } from '../ops/reduce.js';
 import { type ApgdLoss, ApgdRunner, targetsOfRank } from './apgd.js';
 import { type AttackNorm, attackRandomStart, attackStep, keepBestAdversarial } from './attack-ops.js';
+import { PlanCache } from './plan-cache.js';
 import { SquareRunner } from './square.js';
 
 /** What the attacker maximises: softmax cross-entropy at T = 1, or the CW margin max_{c≠y} z_c − z_y. */
@@ -234,7 +235,7 @@ export class Attacker {
   private readonly bestKey: Tensor;
   private readonly budget: Tensor;
   private readonly counter: Tensor;
-  private readonly plans = new Map<string, { graph: Graph; plan: Plan }>();
+  private readonly plans: PlanCache;
   private apgd?: ApgdRunner;
   private square?: SquareRunner;
 
@@ -250,6 +251,7 @@ export class Attacker {
     this.bestKey = Tensor.from(ctx, new Float32Array(batchSize * 2), [batchSize, 2]);
     this.budget = Tensor.from(ctx, new Float32Array(2), [2]);
     this.counter = Tensor.from(ctx, new Uint32Array(2), [2]);
+    this.plans = new PlanCache(ctx);
   }
 
   /**
@@ -276,13 +278,8 @@ export class Attacker {
       return this.attackApgd(images, labels, count, resolveApgd(spec, this.model.outputShape[0]!), { seed, batchIndex, adversarial: options.adversarial });
     }
     const attack = resolveAttack(spec);
-    this.x.write(images);
-    this.y.write(labels);
-    this.xAdv.write(images);
-    this.bestKey.write(new Float32Array(this.batchSize * 2).fill(-1));
     this.budget.write(new Float32Array([attack.epsilon, attack.stepSize]));
-    this.scorePlan(attack.loss).run();
-    let key = (await this.bestKey.read()) as Float32Array;
+    let key = await this.scoreClean(images, labels, attack.loss);
     for (let restart = 0; restart < attack.restarts && !allFooled(key, count); restart++) {
       if (attack.randomStart) {
         this.counter.write(new Uint32Array([deriveSeed(seed, batchIndex), restart]));
@@ -310,12 +307,7 @@ export class Attacker {
     attack: ReturnType<typeof resolveApgd>,
     options: { seed: number; batchIndex: number; adversarial?: boolean },
   ): Promise<BatchAttackResult> {
-    this.x.write(images);
-    this.y.write(labels);
-    this.xAdv.write(images);
-    this.bestKey.write(new Float32Array(this.batchSize * 2).fill(-1));
-    this.scorePlan('ce').run();
-    let key = (await this.bestKey.read()) as Float32Array;
+    let key = await this.scoreClean(images, labels, 'ce');
     this.apgd ??= new ApgdRunner(this.model, { x: this.x, y: this.y, xAdv: this.xAdv, best: this.best, bestKey: this.bestKey, budget: this.budget, counter: this.counter });
     const classes = this.model.outputShape[0]!;
     const clean = attack.stages.some((s) => s.targetRank) ? await this.apgd.cleanLogits() : undefined;
@@ -339,18 +331,26 @@ export class Attacker {
     attack: ReturnType<typeof resolveSquare>,
     options: { seed: number; batchIndex: number; adversarial?: boolean },
   ): Promise<BatchAttackResult> {
-    this.x.write(images);
-    this.y.write(labels);
-    this.xAdv.write(images);
-    this.bestKey.write(new Float32Array(this.batchSize * 2).fill(-1));
-    this.scorePlan('margin').run();
-    let key = (await this.bestKey.read()) as Float32Array;
+    let key = await this.scoreClean(images, labels, 'margin');
     if (!allFooled(key, count)) {
       this.square ??= new SquareRunner(this.model, { x: this.x, y: this.y, best: this.best, bestKey: this.bestKey, budget: this.budget });
       await this.square.run({ epsilon: attack.epsilon, queries: attack.queries, pInit: attack.pInit, seed: deriveSeed(options.seed, options.batchIndex), count });
       key = (await this.bestKey.read()) as Float32Array;
     }
     return this.result(key, count, options.adversarial);
+  }
+
+  /**
+   * Loads a batch (x = x′ = the images) and scores the clean images first, so an image counts
+   * as robust only if it is classified right clean; returns the (wrong, loss) keys.
+   */
+  private async scoreClean(images: Float32Array, labels: Uint32Array, loss: AttackLoss): Promise<Float32Array> {
+    this.x.write(images);
+    this.y.write(labels);
+    this.xAdv.write(images);
+    this.bestKey.write(new Float32Array(this.batchSize * 2).fill(-1));
+    this.scorePlan(loss).run();
+    return (await this.bestKey.read()) as Float32Array;
   }
 
   private async result(key: Float32Array, count: number, adversarial?: boolean): Promise<BatchAttackResult> {
@@ -360,11 +360,7 @@ export class Attacker {
   }
 
   dispose(): void {
-    for (const { graph, plan } of this.plans.values()) {
-      plan.dispose();
-      graph.dispose();
-    }
-    this.plans.clear();
+    this.plans.dispose();
     this.apgd?.dispose();
     this.square?.dispose();
     for (const t of [this.x, this.y, this.xAdv, this.best, this.bestKey, this.budget, this.counter]) t.dispose();
@@ -393,14 +389,7 @@ export class Attacker {
   }
 
   private planFor(key: string, trace: (graph: Graph) => void): Plan {
-    let entry = this.plans.get(key);
-    if (!entry) {
-      const graph = new Graph(this.model.ctx);
-      trace(graph);
-      entry = { graph, plan: compile(graph) };
-      this.plans.set(key, entry);
-    }
-    return entry.plan;
+    return this.plans.get(key, trace);
   }
 }
 
