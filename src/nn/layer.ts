@@ -47,6 +47,25 @@ export abstract class Layer {
     return {};
   }
 
+  /**
+   * Per-sample shape of a value inside the layer that a model may tap by name (an imported
+   * ONNX graph's node outputs), or undefined when the layer has no such value.
+   */
+  innerShapeOf(_name: string): Shape | undefined {
+    return undefined;
+  }
+
+  /** Names of the inner values innerShapeOf knows (for messages). */
+  innerTapNames(): string[] {
+    return [];
+  }
+
+  /** The layer's output and the inner values named in `taps` (see innerShapeOf), in one run. */
+  forwardWithTaps<T extends AnyTensor>(x: T, taps: readonly string[], options: ForwardOptions): { output: T; features: Record<string, T> } {
+    if (taps.length > 0) throw new Error(`layer '${this.name}' has no inner values to tap (asked for ${taps.join(', ')})`);
+    return { output: this.forward(x, options), features: {} };
+  }
+
   /** True if a ReLU can be fused into this layer's kernel. */
   get fusesRelu(): boolean {
     return false;

@@ -81,9 +81,14 @@ export class Sequential {
     return this.ready().shapes.at(-1) ?? this.inputShape;
   }
 
-  /** Output shape (per sample) of the named layer. */
-  shapeOf(layerName: string): Shape {
-    return this.ready().shapes[this.indexOf(layerName)]!;
+  /**
+   * Per-sample shape of a tap: a layer's output by layer name, or a value inside a layer
+   * that has them (an imported ONNX graph's node outputs, by ONNX name).
+   */
+  shapeOf(name: string): Shape {
+    const { shapes } = this.ready();
+    const inner = this.innerTap(name);
+    return inner ? inner.shape : shapes[this.indexOf(name)]!;
   }
 
   /**
@@ -96,14 +101,27 @@ export class Sequential {
       throw new Error(`model '${this.name}' expects input [batch, ${this.inputShape.join(', ')}], got ${formatShape(x.shape)}`);
     }
     const taps = new Set(options.taps ?? []);
-    for (const name of taps) this.indexOf(name);
+    // Taps inside a layer (ONNX values), grouped by the layer that computes them.
+    const innerTaps = new Map<number, string[]>();
+    for (const name of taps) {
+      const inner = this.innerTap(name);
+      if (inner) innerTaps.set(inner.index, [...(innerTaps.get(inner.index) ?? []), name]);
+      else this.indexOf(name);
+    }
     const features: Record<string, T> = {};
     let h = x;
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i]!;
       const next = this.layers[i + 1];
       const fuse = layer.fusesRelu && next instanceof ReLU && !taps.has(layer.name);
-      h = layer.forward(h, { training: options.training, rng, fuseRelu: fuse });
+      const inside = innerTaps.get(i);
+      if (inside) {
+        const run = layer.forwardWithTaps(h, inside, { training: options.training, rng });
+        h = run.output;
+        Object.assign(features, run.features);
+      } else {
+        h = layer.forward(h, { training: options.training, rng, fuseRelu: fuse });
+      }
       if (taps.has(layer.name)) features[layer.name] = h;
       if (fuse) {
         i++;
@@ -164,9 +182,21 @@ export class Sequential {
   private indexOf(layerName: string): number {
     const i = this.layers.findIndex((l) => l.name === layerName);
     if (i < 0) {
-      throw new Error(`model '${this.name}' has no layer named '${layerName}' (layers: ${this.layers.map((l) => l.name).join(', ')})`);
+      const inner = this.layers.flatMap((l) => l.innerTapNames().map((v) => `'${v}'`));
+      const values = inner.length > 0 ? `; or a value inside it: ${inner.slice(0, 12).join(', ')}${inner.length > 12 ? `, ... (${inner.length} in all)` : ''}` : '';
+      throw new Error(`model '${this.name}' has no layer named '${layerName}' (layers: ${this.layers.map((l) => l.name).join(', ')})${values}`);
     }
     return i;
+  }
+
+  /** The layer holding an inner value `name` (not a layer name) and the value's per-sample shape. */
+  private innerTap(name: string): { index: number; shape: Shape } | undefined {
+    if (this.layers.some((l) => l.name === name)) return undefined;
+    for (const [index, layer] of this.layers.entries()) {
+      const shape = layer.innerShapeOf(name);
+      if (shape) return { index, shape };
+    }
+    return undefined;
   }
 
   private ready() {

@@ -14,7 +14,12 @@ interface PlannedNode {
   /** Indices (into node.inputs) of the activation inputs, in order. */
   activations: number[];
   outputShape: Shape;
+  /** A Relu that alone reads this Conv/Gemm/MatMul's output: fused into its kernel unless that output is tapped. */
+  relu?: OnnxNode;
 }
+
+/** Ops whose kernels can apply a ReLU to their output (RunContext.relu). */
+const RELU_FUSING_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
 
 /**
  * The ONNX graph of one model as a layer. Construction checks every node (op type and
@@ -164,7 +169,36 @@ export class OnnxGraphLayer extends Layer {
     }
     const output = shapes.get(this.graph.outputs[0]!);
     if (!output) throw new Error(`${this.graph.source}: no node computes the graph output '${this.graph.outputs[0]}'`);
+    this.valueShapes = shapes;
+    this.planFusions();
     return output;
+  }
+
+  /** Per-sample shapes of every value the graph computes, by ONNX name (set by outputShape). */
+  private valueShapes = new Map<string, Shape>();
+
+  /** Marks each Conv/Gemm/MatMul whose output only a Relu reads (and that is not the graph output). */
+  private planFusions(): void {
+    const readers = new Map<string, OnnxNode[]>();
+    for (const { node } of this.planned) for (const name of node.inputs) readers.set(name, [...(readers.get(name) ?? []), node]);
+    for (const planned of this.planned) {
+      const out = planned.node.outputs[0]!;
+      const only = readers.get(out);
+      if (RELU_FUSING_OPS.has(planned.node.opType) && only?.length === 1 && only[0]!.opType === 'Relu' && out !== this.graph.outputs[0]) planned.relu = only[0];
+    }
+  }
+
+  /** The ONNX values (node outputs) a model can tap for feature distillation, with their per-sample shapes. */
+  get values(): ReadonlyMap<string, Shape> {
+    return this.valueShapes;
+  }
+
+  override innerTapNames(): string[] {
+    return [...this.valueShapes.keys()].filter((name) => name !== this.inputName);
+  }
+
+  override innerShapeOf(name: string): Shape | undefined {
+    return name === this.inputName ? undefined : this.valueShapes.get(name);
   }
 
   override build(ctx: GpuContext, input: Shape): void {
@@ -191,11 +225,28 @@ export class OnnxGraphLayer extends Layer {
   }
 
   forward<T extends AnyTensor>(x: T): T {
+    return this.forwardWithTaps(x, []).output;
+  }
+
+  /**
+   * Runs the graph once, returning its output and the ONNX values named in `taps`. A tapped
+   * Conv/Gemm/MatMul output keeps its own tensor (its Relu is not fused then).
+   */
+  override forwardWithTaps<T extends AnyTensor>(x: T, taps: readonly string[]): { output: T; features: Record<string, T> } {
     if (!this.ctx) throw new Error(`ONNX model '${this.name}' is not built; call model.build(ctx, inputShape) first`);
     const values = new Map<string, T>([[this.inputName, x]]);
     const batch = x.shape[0]!;
-    for (const { node, activations, outputShape } of this.planned) {
+    const tapped = new Set(taps);
+    const fusedRelus = new Set<OnnxNode>();
+    for (const { node, activations, outputShape, relu } of this.planned) {
+      if (fusedRelus.has(node)) {
+        values.set(node.outputs[0]!, values.get(node.inputs[0]!)!);
+        continue;
+      }
+      const fuse = relu !== undefined && !tapped.has(node.outputs[0]!);
+      if (fuse) fusedRelus.add(relu);
       const run = {
+        relu: fuse,
         weight: (index: number) => this.weightOf(node, index) as AnyTensor as T,
         weightColumns: (index: number) => this.columnBlocks.get(this.weightKey(node, index)) as AnyTensor[] | undefined as T[] | undefined,
         weightRows: (index: number, start: number, count: number) => this.rowsOf(node, index, start, count) as AnyTensor as T,
@@ -211,7 +262,9 @@ export class OnnxGraphLayer extends Layer {
       const outputs = isMultiOutput(op) ? op.applyOutputs(node, inputs, run) : [op.apply(node, inputs, run)];
       outputs.forEach((t, k) => node.outputs[k] && values.set(node.outputs[k], t));
     }
-    return values.get(this.graph.outputs[0]!)!;
+    const features: Record<string, T> = {};
+    for (const name of taps) features[name] = values.get(name)!;
+    return { output: values.get(this.graph.outputs[0]!)!, features };
   }
 
   private weightOf(node: OnnxNode, index: number): Tensor {

@@ -137,7 +137,7 @@ const conv: OnnxOp = {
     const weightDims = run.weight(1).shape;
     const spatial = weightDims.length === 3 ? [x!.shape[2]!] : [x!.shape[2]!, x!.shape[3]!];
     const w2d = window2d(node, spatial, weightDims.slice(2) as number[]);
-    const options = { stride: w2d.stride, padding: w2d.pads, dilation: w2d.dilation };
+    const options = { stride: w2d.stride, padding: w2d.pads, dilation: w2d.dilation, relu: run.relu };
     const input = as2d(x!);
     const filter = <T extends AnyTensor>(w: T): T => (w.shape.length === 3 ? reshape(w, [w.shape[0]!, w.shape[1]!, 1, w.shape[2]!]) : w);
     const group = int(node, 'group', 1);
@@ -383,11 +383,11 @@ const convTranspose: OnnxOp = {
  * x · W + bias for W given as column blocks [K, n₀], [K, n₁], … (a Gemm weight too large for
  * one GPU tensor): one linear per block with its slice of the bias, joined along the features.
  */
-export function blockedLinear<T extends AnyTensor>(x: T, blocks: T[], bias: T): T {
+export function blockedLinear<T extends AnyTensor>(x: T, blocks: T[], bias: T, relu = false): T {
   let start = 0;
   const parts = blocks.map((w) => {
     const width = w.shape[1]!;
-    const y = linear(x, w, sliceAxis(bias, 0, start, width));
+    const y = linear(x, w, sliceAxis(bias, 0, start, width), { relu });
     start += width;
     return y;
   });

@@ -44,6 +44,8 @@ export interface RunContext<T extends AnyTensor> {
   opset: number;
   /** The node's per-sample output shape, inferred at load. */
   outputShape: Shape;
+  /** Apply ReLU to the output in the same kernel (a Conv/Gemm/MatMul whose only reader is a Relu). */
+  relu?: boolean;
 }
 
 export interface OnnxOp {
@@ -94,7 +96,7 @@ const gemm: OnnxOp = {
   apply(node, [x], run) {
     const bias = node.inputs[2] ? run.weight(2) : run.zeros(run.outputShape[0]!);
     const blocks = run.weightColumns(1);
-    return blocks ? blockedLinear(x!, blocks, bias) : linear(x!, run.weight(1), bias);
+    return blocks ? blockedLinear(x!, blocks, bias, run.relu) : linear(x!, run.weight(1), bias, { relu: run.relu });
   },
 };
 
@@ -108,7 +110,7 @@ const matMul: OnnxOp = {
     return [c.constant(_node.inputs[1]!)!.dims[1]!];
   },
   apply(_node, [x], run) {
-    return linear(x!, run.weight(1), run.zeros(run.outputShape[0]!));
+    return linear(x!, run.weight(1), run.zeros(run.outputShape[0]!), { relu: run.relu });
   },
 };
 
