@@ -82,7 +82,9 @@ async function benchMode(): Promise<number> {
       shared,
       mode,
       (key, result) => {
-        const line = 'kdgpu' in result ? `kdgpu ${formatNumber(result.kdgpu)} vs TF.js ${formatNumber(result.peer)}` : formatNumber(result.value);
+        // onnx_inference's peer is kdgpu's own native model, not TF.js.
+        const peer = key === 'onnx_inference' ? 'native kdgpu' : 'TF.js';
+        const line = 'kdgpu' in result ? `kdgpu ${formatNumber(result.kdgpu)} vs ${peer} ${formatNumber(result.peer)}` : formatNumber(result.value);
         console.error(`  ${key}: ${line} ${result.unit}`);
       },
       only,
