@@ -1,12 +1,12 @@
 // ONNX export checked by an independent runtime: onnxruntime-node runs the exported file on
 // real MNIST test images and must give kdgpu's logits within 1e-4 (float32 sums in another
-// order; logits of size ~10).
+// order; logits of size ~10, and up to ~57 for the imported PyTorch model).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AnyTensor, AvgPool2d, BatchNorm, Layer, scale, type Shape, Conv2d, Dense, Dropout, encodeOnnx, evaluate, Flatten, GlobalAvgPool, hintonStudent, loadMnistFromDirectory, MaxPool2d, ReLU, saveOnnx, seedCnn, sequential, subset, teacherCnn, type Sequential } from '../src/index.js';
+import { type AnyTensor, AvgPool2d, BatchNorm, Layer, scale, type Shape, Conv2d, decodeOnnx, Dense, Dropout, encodeOnnx, evaluate, loadOnnx, Flatten, GlobalAvgPool, hintonStudent, loadMnistFromDirectory, MaxPool2d, ReLU, saveOnnx, seedCnn, sequential, subset, teacherCnn, type Sequential } from '../src/index.js';
 import { useGpu } from './support/gpu.js';
 
 const gpu = useGpu();
@@ -46,6 +46,35 @@ describe('ONNX export (checked with onnxruntime-node)', () => {
       model.dispose();
     });
   }
+
+  it('an imported model (behind its Standardize) exports again: onnxruntime gives kdgpu\'s logits within 1e-4', async () => {
+    // The PyTorch-trained residual CNN of test/fixtures/onnx (input 'image', BN folded),
+    // imported with the normalisation it was trained with, then exported and run by onnxruntime.
+    const source = join(import.meta.dirname, 'fixtures', 'onnx', 'mnist-torch-cnn.onnx');
+    const teacher = await loadOnnx(gpu(), source, { inputShape: [1, 28, 28], normalization: { mean: 0.1307, std: 0.3081 } });
+    const bytes = await encodeOnnx(teacher);
+    const graph = decodeOnnx(bytes, 'exported.onnx');
+    expect(graph.opset).toBe(decodeOnnx(new Uint8Array(readFileSync(source)), 'source').opset); // the imported graph keeps its opset
+    expect(graph.nodes.slice(0, 3).map((n) => n.opType)).toEqual(['Sub', 'Div', 'Identity']);
+    const test = subset((await loadMnistFromDirectory()).test, 0, IMAGES);
+    const ours = (await evaluate(teacher, test, { logits: true, batchSize: IMAGES })).logits!;
+    const session = await ort.InferenceSession.create(bytes);
+    const theirs = (await session.run({ input: new ort.Tensor('float32', test.images, [IMAGES, 1, 28, 28]) })).logits!.data as Float32Array;
+    expect(Math.max(...ours.map((v, i) => Math.abs(v - theirs[i]!)))).toBeLessThan(1e-4); // measured 1.3e-5 on logits up to 57
+    // Imported again, the exported file gives the same logits as the first import.
+    const again = await loadOnnx(gpu(), bytes, { inputShape: [1, 28, 28] });
+    const twice = (await evaluate(again, test, { logits: true, batchSize: IMAGES })).logits!;
+    expect(Math.max(...ours.map((v, i) => Math.abs(v - twice[i]!)))).toBeLessThan(1e-5);
+    teacher.dispose();
+    again.dispose();
+  });
+
+  it('refuses an export whose names would clash, naming the name', async () => {
+    const source = join(import.meta.dirname, 'fixtures', 'onnx', 'mnist-torch-cnn.onnx');
+    const teacher = await loadOnnx(gpu(), source, { inputShape: [1, 28, 28], normalization: { mean: 0.1307, std: 0.3081 } });
+    await expect(encodeOnnx(teacher, { inputName: 'image' })).rejects.toThrow("saveOnnx: the name 'image' is used twice");
+    teacher.dispose();
+  });
 
   it('saveOnnx writes a file onnxruntime loads, with opset 13, a symbolic batch and named weights', async () => {
     const model = seedCnn().build(gpu(), [1, 28, 28], { seed: 1 });

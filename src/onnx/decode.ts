@@ -28,6 +28,8 @@ export interface OnnxGraphData {
   /** Graph inputs that are not initializers, with their dims (a symbolic dim is undefined). */
   inputs: { name: string; dims: (number | undefined)[] }[];
   outputs: string[];
+  /** The graph's nodes and initializers as protobufjs decoded them, for exporting the graph again unchanged. */
+  proto: { nodes: Record<string, unknown>[]; initializers: Record<string, unknown>[] };
 }
 
 type Message = Record<string, unknown>;
@@ -140,5 +142,5 @@ export function decodeOnnx(bytes: Uint8Array, source = 'model.onnx'): OnnxGraphD
       return { name: String(i.name), dims: (shape ?? []).map((d) => (d.dim_value !== undefined ? toNumber(d.dim_value) : undefined)) };
     });
   const outputs = ((graph.output as Message[]) ?? []).map((o) => String(o.name));
-  return { source, opset, nodes, initializers, inputs, outputs };
+  return { source, opset, nodes, initializers, inputs, outputs, proto: { nodes: (graph.node as Message[]) ?? [], initializers: (graph.initializer as Message[]) ?? [] } };
 }

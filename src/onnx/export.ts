@@ -5,6 +5,9 @@ import { Conv2d } from '../nn/conv2d.js';
 import { Dense } from '../nn/dense.js';
 import type { Layer } from '../nn/layer.js';
 import { AvgPool2d, GlobalAvgPool, MaxPool2d } from '../nn/pooling.js';
+import { Standardize } from '../nn/standardize.js';
+import type { OnnxTensor } from './decode.js';
+import { OnnxGraphLayer } from './graph-layer.js';
 import type { Sequential } from '../nn/sequential.js';
 import { KDGPU_VERSION } from '../version.js';
 import { ONNX_ATTRIBUTE, ONNX_DTYPE, onnxTypes } from './schema.js';
@@ -42,9 +45,27 @@ interface Initializer {
   raw_data: Uint8Array;
 }
 
+/** What exporting one layer adds besides nodes and initializers. */
+interface ExportState {
+  /** Nodes and initializers taken as read from an imported ONNX graph (protobufjs objects). */
+  importedNodes: Record<string, unknown>[];
+  importedInitializers: Record<string, unknown>[];
+  /** The imported graph's opset, when there is one (the export keeps it). */
+  importedOpset?: number;
+}
+
 const ints = (name: string, values: number[]): Attribute => ({ name, type: ONNX_ATTRIBUTE.INTS, ints: values });
 const int = (name: string, value: number): Attribute => ({ name, type: ONNX_ATTRIBUTE.INT, i: value });
 const float = (name: string, value: number): Attribute => ({ name, type: ONNX_ATTRIBUTE.FLOAT, f: value });
+
+/** A constant given to loadOnnx as a fixed input, as an initializer again (INT64 for integer data). */
+function fixedTensor(t: OnnxTensor): Initializer {
+  if (t.floats) return floatTensor(t.name, t.dims, t.floats);
+  const bytes = new Uint8Array((t.ints ?? []).length * 8);
+  const view = new DataView(bytes.buffer);
+  (t.ints ?? []).forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+  return { name: t.name, dims: t.dims, data_type: ONNX_DTYPE.INT64, raw_data: bytes };
+}
 
 function floatTensor(name: string, dims: number[], data: Float32Array): Initializer {
   // ONNX raw_data is little-endian whatever the host's byte order.
@@ -55,7 +76,7 @@ function floatTensor(name: string, dims: number[], data: Float32Array): Initiali
 }
 
 /** Appends the nodes of one layer; returns the name of its output. */
-async function exportLayer(layer: Layer, input: string, nodes: Node[], initializers: Initializer[]): Promise<string> {
+async function exportLayer(layer: Layer, input: string, nodes: Node[], initializers: Initializer[], state: ExportState): Promise<string> {
   const out = `${layer.name}_out`;
   const node = (op_type: string, inputs: string[], attribute: Attribute[] = [], output = out): string => {
     nodes.push({ op_type, name: layer.name + (output === out ? '' : `_${op_type.toLowerCase()}`), input: inputs, output: [output], attribute });
@@ -100,16 +121,37 @@ async function exportLayer(layer: Layer, input: string, nodes: Node[], initializ
     return node('Flatten', [pooled], [int('axis', 1)]);
   }
   if (layer instanceof Flatten) return node('Flatten', [input], [int('axis', 1)]);
+  if (layer instanceof Standardize) {
+    // (x − mean) / std with scalar constants (broadcast by Sub and Div since opset 7).
+    initializers.push(floatTensor(`${layer.name}.mean`, [], new Float32Array([layer.mean])), floatTensor(`${layer.name}.std`, [], new Float32Array([layer.std])));
+    const centred = node('Sub', [input, `${layer.name}.mean`], [], `${layer.name}_centred`);
+    return node('Div', [centred, `${layer.name}.std`]);
+  }
+  if (layer instanceof OnnxGraphLayer) {
+    // An imported graph goes out as it came in: its weights are frozen, so its own nodes and
+    // initializers are exact. An Identity feeds it from the previous layer's output.
+    if (state.importedOpset !== undefined) throw new Error(`saveOnnx: the model holds more than one imported ONNX graph; kdgpu exports at most one`);
+    const graph = layer.exportGraph();
+    if (graph.opset < 7) throw new Error(`saveOnnx: the imported graph has opset ${graph.opset}; kdgpu exports imported graphs of opset 7 or newer`);
+    state.importedOpset = graph.opset;
+    if (input !== graph.input) node('Identity', [input], [], graph.input);
+    state.importedNodes.push(...graph.nodes);
+    state.importedInitializers.push(...graph.initializers);
+    initializers.push(...graph.fixed.map(fixedTensor));
+    return graph.output;
+  }
   if (layer instanceof Dropout) return input; // inference: the identity
-  throw new Error(`saveOnnx: layer '${layer.name}' (${layer.constructor.name}) has no ONNX export; exportable layers are Conv2d, Dense, BatchNorm, ReLU, MaxPool2d, AvgPool2d, GlobalAvgPool, Flatten, Dropout`);
+  throw new Error(`saveOnnx: layer '${layer.name}' (${layer.constructor.name}) has no ONNX export; exportable layers are Conv2d, Dense, BatchNorm, ReLU, MaxPool2d, AvgPool2d, GlobalAvgPool, Flatten, Dropout, Standardize and imported ONNX graphs`);
 }
 
 /**
  * Encodes a built kdgpu model as an ONNX model (opset 13): the graph input [batch, ...input
  * shape] (float32, symbolic batch), one node per layer (Conv, Gemm, BatchNormalization, Relu,
- * MaxPool, AveragePool, GlobalAveragePool, Flatten; Dropout is dropped, as in inference), the
- * weights as initializers named like kdgpu's parameters, and the logits as the output.
- * Runs in inference mode (batch norm uses its running statistics).
+ * MaxPool, AveragePool, GlobalAveragePool, Flatten, Sub/Div for Standardize; Dropout is
+ * dropped, as in inference), the weights as initializers named like kdgpu's parameters, and
+ * the logits as the output. Runs in inference mode (batch norm uses its running statistics).
+ * A model imported with loadOnnx goes out with its own graph, opset and names inside (fixed
+ * inputs become initializers), behind the Standardize it was given, if any.
  *
  * @example const bytes = await encodeOnnx(student); // then onnxruntime: InferenceSession.create(bytes)
  */
@@ -118,12 +160,26 @@ export async function encodeOnnx(model: Sequential, options: OnnxExportOptions =
   const outputName = options.outputName ?? 'logits';
   const nodes: Node[] = [];
   const initializers: Initializer[] = [];
+  const state: ExportState = { importedNodes: [], importedInitializers: [] };
   let current = inputName;
-  for (const layer of model.layers) current = await exportLayer(layer, current, nodes, initializers);
+  for (const layer of model.layers) {
+    const imported = state.importedNodes.length;
+    current = await exportLayer(layer, current, nodes, initializers, state);
+    // Imported nodes keep their place in the order: after the layers before them.
+    if (state.importedNodes.length > imported) nodes.push(...(state.importedNodes.splice(imported) as unknown as Node[]));
+  }
   if (current === inputName) throw new Error(`saveOnnx: model '${model.name}' has no layer that computes anything`);
-  // The last node writes the graph output directly.
+  // The last node writes the graph output directly (an imported graph's output gets an Identity).
   const last = nodes[nodes.length - 1]!;
-  last.output = [outputName];
+  if (current !== outputName) {
+    if (last.output.length === 1 && last.output[0] === current && state.importedOpset === undefined) last.output = [outputName];
+    else nodes.push({ op_type: 'Identity', name: 'output', input: [current], output: [outputName], attribute: [] });
+  }
+  const names = new Set<string>([inputName]);
+  for (const name of [...nodes.flatMap((n) => n.output), ...initializers.map((t) => t.name), ...state.importedInitializers.map((t) => String(t.name))]) {
+    if (names.has(name)) throw new Error(`saveOnnx: the name '${name}' is used twice (the graph input, an imported graph's value or a kdgpu layer's); pass another inputName or outputName, or rename the layer`);
+    names.add(name);
+  }
   const classes = model.outputShape;
   const valueInfo = (name: string, dims: (number | string)[]) => ({
     name,
@@ -133,11 +189,11 @@ export async function encodeOnnx(model: Sequential, options: OnnxExportOptions =
     ir_version: 7,
     producer_name: 'kdgpu',
     producer_version: KDGPU_VERSION,
-    opset_import: [{ domain: '', version: ONNX_EXPORT_OPSET }],
+    opset_import: [{ domain: '', version: state.importedOpset ?? ONNX_EXPORT_OPSET }],
     graph: {
       name: model.name,
       node: nodes,
-      initializer: initializers,
+      initializer: [...initializers, ...state.importedInitializers],
       input: [valueInfo(inputName, ['batch', ...model.inputShape])],
       output: [valueInfo(outputName, ['batch', ...classes])],
     },

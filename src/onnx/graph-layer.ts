@@ -40,6 +40,8 @@ export class OnnxGraphLayer extends Layer {
   private ctx?: GpuContext;
   private readonly input: OnnxGraphData['inputs'][number];
   private readonly maxWeightBytes?: number;
+  /** Values given with fixedInputs (exported as initializers). */
+  private readonly fixed = new Map<string, OnnxTensor>();
 
   /**
    * `fixedInputs`: values for graph inputs other than the image input, fixed for the
@@ -58,6 +60,7 @@ export class OnnxGraphLayer extends Layer {
     for (const [key, tensor] of Object.entries(options.fixedInputs ?? {})) {
       if (!graph.inputs.some((i) => i.name === key)) throw new Error(`${graph.source}: fixedInputs names '${key}', which is not an input of the graph (inputs: ${graph.inputs.map((i) => i.name).join(', ')})`);
       this.constants.set(key, { ...tensor, name: key });
+      this.fixed.set(key, { ...tensor, name: key });
     }
     if (graph.outputs.length !== 1) throw new Error(`${graph.source}: the graph has ${graph.outputs.length} outputs; kdgpu imports models with one output (the logits)`);
     const unsupported: string[] = [];
@@ -129,6 +132,15 @@ export class OnnxGraphLayer extends Layer {
     const filled = tensor?.ints ? { ints: new Array<number>(count).fill(fill) } : { floats: new Float32Array(count).fill(fill) };
     this.constants.set(node.outputs[0]!, { name: node.outputs[0]!, dims: shape, ...filled });
     return undefined;
+  }
+
+  /**
+   * The imported graph as ONNX again, for saveOnnx: its opset, its nodes and initializers as
+   * they were read (the weights are frozen, so they are unchanged), the values given with
+   * fixedInputs as initializers, and the names of its image input and output.
+   */
+  exportGraph(): { opset: number; nodes: Record<string, unknown>[]; initializers: Record<string, unknown>[]; fixed: OnnxTensor[]; input: string; output: string } {
+    return { opset: this.graph.opset, nodes: this.graph.proto.nodes, initializers: this.graph.proto.initializers, fixed: [...this.fixed.values()], input: this.inputName, output: this.graph.outputs[0]! };
   }
 
   /** Name of the graph's input, e.g. 'input'. */
