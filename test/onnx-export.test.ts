@@ -64,7 +64,7 @@ describe('ONNX export (checked with onnxruntime-node)', () => {
     // Imported again, the exported file gives the same logits as the first import.
     const again = await loadOnnx(gpu(), bytes, { inputShape: [1, 28, 28] });
     const twice = (await evaluate(again, test, { logits: true, batchSize: IMAGES })).logits!;
-    expect(Math.max(...ours.map((v, i) => Math.abs(v - twice[i]!)))).toBeLessThan(1e-5);
+    expect(Math.max(...ours.map((v, i) => Math.abs(v - twice[i]!)))).toBeLessThan(1e-4); // Sub/Div ops round unlike Standardize's x/std + shift
     teacher.dispose();
     again.dispose();
   });
