@@ -68,7 +68,7 @@ const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 const gemm: OnnxOp = {
   check(node, c) {
-    if (int(node, 'transA', 0) !== 0) return 'transA 1';
+    if (int(node, 'transA', 0) !== 0) return 'transA 1 (A is the batch of activations: transposing it would move the batch axis)';
     const b = c.constant(node.inputs[1]!);
     if (!b?.floats || b.dims.length !== 2) return 'a B input that is not a constant 2-D float tensor';
     const bias = node.inputs[2] ? c.constant(node.inputs[2]) : undefined;
