@@ -18,7 +18,7 @@ export function gemmShader(name: string, ...code: string[]): Shader {
  * Rows and columns of C per invocation (the core's BLOCK) for an M×N×K product.
  * Both blocks (and every workgroup shape) add the products of each output in the same
  * order (k = 0, 1, ..., K − 1, one `acc += a·b` per k), so the tuning changes speed, not
- * numbers: bit-identical on lavapipe (test/autotune.test.ts). A compiler that fuses
+ * numbers: bit-identical on lavapipe (test/tune/gemm-autotune.test.ts). A compiler that fuses
  * multiply-adds in one variant and not the other could still differ in the last bits.
  */
 export function gemmBlock(M: number, N: number, K: number, tuning: GemmTuning = DEFAULT_GEMM_TUNING): 4 | 8 {

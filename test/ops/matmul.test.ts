@@ -1,0 +1,160 @@
+// Shader-level tests of shaders/gemm.wgsl (entries gemm and gemm_bias_act) and, through
+// them, of the loop they share with the conv2d passes, shaders/gemm_core.wgsl (both its 4×4
+// and its 8×8 blocks per invocation, and the workgroup shapes), against a float64 reference. Tolerance: |err| ≤ 1e-5·√K·max|a||b| scale + 1e-4 relative, i.e.
+// f32 accumulation over K terms.
+import { describe, expect, it } from 'vitest';
+import { linear, matmul, Random, Tensor } from '../../src/index.js';
+import { gemmBlock, gemmDispatch, gemmVectorB } from '../../src/ops/gemm-core.js';
+import { DEFAULT_GEMM_TUNING } from '../../src/gpu/gemm-tuning.js';
+import { useGpu } from '../support/gpu.js';
+import { expectClose, gemmReference, randomArray } from '../support/reference.js';
+
+const gpu = useGpu();
+
+const shapes: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 37, 5],
+  [29, 1, 3],
+  [33, 31, 7],
+  [64, 64, 64],
+  [5, 70, 129],
+  [513, 257, 129],
+];
+
+describe('gemm.wgsl gemm: C = op(A)·op(B)', () => {
+  for (const [M, N, K] of shapes) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
+          const ctx = gpu();
+          const random = new Random(M * 7919 + N * 31 + K + (transA ? 1 : 0) + (transB ? 2 : 0));
+          const aData = randomArray(random, M * K);
+          const bData = randomArray(random, K * N);
+          const a = Tensor.from(ctx, aData, transA ? [K, M] : [M, K]);
+          const b = Tensor.from(ctx, bData, transB ? [N, K] : [K, N]);
+          const c = matmul(a, b, { transA, transB });
+          expect(c.shape).toEqual([M, N]);
+          const expected = gemmReference(aData, bData, M, N, K, transA, transB);
+          expectClose(await c.read(), expected, { atol: 2e-6 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'C');
+          for (const t of [a, b, c]) t.dispose();
+        });
+      }
+    }
+  }
+});
+
+describe('gemm.wgsl gemm_bias_act: x·W + b, optional ReLU', () => {
+  for (const [M, N, K] of [[1, 1, 1], [37, 45, 19], [130, 66, 33]] as const) {
+    for (const relu of [false, true]) {
+      it(`M=${M} N=${N} K=${K} relu=${relu}`, async () => {
+        const ctx = gpu();
+        const random = new Random(M + N + K + (relu ? 100 : 0));
+        const xData = randomArray(random, M * K);
+        const wData = randomArray(random, K * N);
+        const bData = randomArray(random, N);
+        const x = Tensor.from(ctx, xData, [M, K]);
+        const w = Tensor.from(ctx, wData, [K, N]);
+        const b = Tensor.from(ctx, bData, [N]);
+        const y = linear(x, w, b, { relu });
+        const expected = gemmReference(xData, wData, M, N, K, false, false).map((v, i) => {
+          const z = v + bData[i % N]!;
+          return relu ? Math.max(z, 0) : z;
+        });
+        expectClose(await y.read(), expected, { atol: 1e-5 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'Y');
+        for (const t of [x, w, b, y]) t.dispose();
+      });
+    }
+  }
+});
+
+// Products of 2^26 and more take 8×8 blocks (gemm_core.wgsl); these also cover a narrow C
+// (workgroups 4 invocations wide) and few blocks (workgroups of 8 invocations).
+describe('gemm.wgsl with 8×8 blocks per invocation', () => {
+  const cases = [
+    { M: 515, N: 261, K: 500, transA: false, transB: false, shape: [8, 8] },
+    { M: 8200, N: 20, K: 410, transA: true, transB: false, shape: [4, 16] },
+    { M: 64, N: 64, K: 16400, transA: false, transB: true, shape: [8, 1] },
+  ];
+  for (const { M, N, K, transA, transB, shape } of cases) {
+    it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
+      expect(gemmBlock(M, N, K)).toBe(8);
+      const { GROUP_WIDTH, GROUP_HEIGHT } = gemmDispatch('test', M, N, K).constants;
+      expect([GROUP_WIDTH, GROUP_HEIGHT]).toEqual(shape);
+      const ctx = gpu();
+      const random = new Random(M + N + K);
+      const aData = randomArray(random, M * K);
+      const bData = randomArray(random, K * N);
+      const a = Tensor.from(ctx, aData, transA ? [K, M] : [M, K]);
+      const b = Tensor.from(ctx, bData, transB ? [N, K] : [K, N]);
+      const c = matmul(a, b, { transA, transB });
+      const expected = gemmReference(aData, bData, M, N, K, transA, transB);
+      expectClose(await c.read(), expected, { atol: 2e-6 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'C');
+      for (const t of [a, b, c]) t.dispose();
+    });
+  }
+
+  it('gemm_bias_act M=520 N=261 K=500 relu=true', async () => {
+    const [M, N, K] = [520, 261, 500];
+    expect(gemmBlock(M, N, K)).toBe(8);
+    const ctx = gpu();
+    const random = new Random(11);
+    const xData = randomArray(random, M * K);
+    const wData = randomArray(random, K * N);
+    const bData = randomArray(random, N);
+    const x = Tensor.from(ctx, xData, [M, K]);
+    const w = Tensor.from(ctx, wData, [K, N]);
+    const b = Tensor.from(ctx, bData, [N]);
+    const y = linear(x, w, b, { relu: true });
+    const expected = gemmReference(xData, wData, M, N, K, false, false).map((v, i) => Math.max(v + bData[i % N]!, 0));
+    expectClose(await y.read(), expected, { atol: 1e-5 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'Y');
+    for (const t of [x, w, b, y]) t.dispose();
+  });
+});
+
+// B loaded four columns at a time (the core's B_VECTOR) when B is [K, N] with N % 4 == 0.
+// Run with 8×8 blocks forced on small shapes (and the default 4×4), including N % 8 == 4,
+// where the right half of the last block is past the edge, and cases that stay scalar.
+describe('gemm.wgsl with vector loads of B', () => {
+  const cases = [
+    { M: 37, N: 36, K: 19, transA: false, transB: false, vector: true },
+    { M: 29, N: 64, K: 33, transA: true, transB: false, vector: true },
+    { M: 21, N: 14, K: 9, transA: false, transB: false, vector: false },
+    { M: 17, N: 12, K: 18, transA: false, transB: true, vector: false },
+  ];
+  for (const wide of [true, false]) {
+    for (const { M, N, K, transA, transB, vector } of cases) {
+      it(`${wide ? '8×8' : '4×4'} M=${M} N=${N} K=${K} transA=${transA} transB=${transB} (B_VECTOR ${vector})`, async () => {
+        expect(gemmVectorB(transB, N)).toBe(vector);
+        const ctx = gpu();
+        ctx.profile.gemmTuning = { ...DEFAULT_GEMM_TUNING, wideBlockProducts: wide ? 1 : DEFAULT_GEMM_TUNING.wideBlockProducts };
+        try {
+          expect(gemmBlock(M, N, K, ctx.profile.gemmTuning)).toBe(wide ? 8 : 4);
+          const random = new Random(M * 3 + N * 5 + K);
+          const aData = randomArray(random, M * K);
+          const bData = randomArray(random, K * N);
+          const a = Tensor.from(ctx, aData, transA ? [K, M] : [M, K]);
+          const b = Tensor.from(ctx, bData, transB ? [N, K] : [K, N]);
+          const c = matmul(a, b, { transA, transB });
+          const expected = gemmReference(aData, bData, M, N, K, transA, transB);
+          expectClose(await c.read(), expected, { atol: 2e-6 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'C');
+          for (const t of [a, b, c]) t.dispose();
+        } finally {
+          ctx.profile.gemmTuning = { ...DEFAULT_GEMM_TUNING };
+        }
+      });
+    }
+  }
+});
+
+describe('matmul shape rule', () => {
+  it('rejects mismatched inner dimensions with both shapes in the message', () => {
+    const ctx = gpu();
+    const a = Tensor.from(ctx, new Float32Array(6).fill(1), [2, 3]);
+    const b = Tensor.from(ctx, new Float32Array(8).fill(1), [4, 2]);
+    expect(() => matmul(a, b)).toThrow(/inner dimensions differ: A \[2, 3\] has 3 columns, B \[4, 2\] has 4 rows/);
+    expect(() => matmul(a, b, { transA: true })).toThrow(/A \[2, 3\]ᵀ has 2 columns, B \[4, 2\] has 4 rows/);
+    expect(matmul(a, b, { transA: true, transB: true }).shape).toEqual([3, 4]);
+    a.dispose();
+    b.dispose();
+  });
+});

@@ -1,0 +1,117 @@
+// The trainer on a small real MNIST subset: learning, per-epoch validation, early stopping
+// that restores the best weights, and resume from a checkpoint giving identical weights.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Adam, decodeSafetensors, Dense, Dropout, encodeSafetensors, fileCheckpoint, Flatten, loadMnistFromDirectory, type Mnist, ReLU, sequential, subset, train, evaluate } from '../../src/index.js';
+import { useGpu } from '../support/gpu.js';
+
+const gpu = useGpu();
+let mnist: Mnist;
+let dir: string;
+beforeAll(async () => {
+  mnist = await loadMnistFromDirectory();
+  dir = mkdtempSync(join(tmpdir(), 'kdgpu-train-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const mlp = () => sequential([new Flatten(), new Dense(32), new ReLU(), new Dropout(0.2), new Dense(10)], { name: 'mlp' });
+
+async function weights(model: ReturnType<typeof mlp>): Promise<number[]> {
+  const out: number[] = [];
+  for (const t of model.state().values()) out.push(...(await t.read()));
+  return out;
+}
+
+describe('train', () => {
+  it('learns a subset, validates each epoch and reports progress', async () => {
+    const model = mlp().build(gpu(), [1, 28, 28], { seed: 1 });
+    const steps: number[] = [];
+    const result = await train(model, subset(mnist.train, 0, 1024), {
+      epochs: 3,
+      batchSize: 64,
+      optimizer: new Adam({ learningRate: 3e-3 }),
+      seed: 1,
+      augment: { maxShift: 1 },
+      validation: subset(mnist.test, 0, 600),
+      onStep: (p) => steps.push(p.step),
+      logEvery: 5,
+    });
+    expect(result.history).toHaveLength(3);
+    // 16 steps per epoch, logged at 5, 10, 15 and 16; the curve's mean equals the epoch's.
+    const curve = result.history[1]!.curve!;
+    expect(curve.map((c) => c.step)).toEqual([21, 26, 31, 32]);
+    const weighted = (curve[0]!.loss * 5 + curve[1]!.loss * 5 + curve[2]!.loss * 5 + curve[3]!.loss) / 16;
+    expect(weighted).toBeCloseTo(result.history[1]!.loss, 5);
+    expect(steps).toHaveLength(3 * 16);
+    expect(result.history[2]!.loss).toBeLessThan(result.history[0]!.loss);
+    expect(result.history[2]!.validation!.accuracy).toBeGreaterThan(0.75);
+    const check = await evaluate(model, subset(mnist.test, 0, 600));
+    expect(check.accuracy).toBeCloseTo(result.history[2]!.validation!.accuracy, 6);
+    model.dispose();
+  });
+
+  it('resuming from a checkpoint gives the same weights as an uninterrupted run', async () => {
+    const data = subset(mnist.train, 0, 512);
+    const options = { batchSize: 64, seed: 3, augment: { maxShift: 2 } };
+    const straight = mlp().build(gpu(), [1, 28, 28], { seed: 2 });
+    await train(straight, data, { ...options, epochs: 3, optimizer: new Adam({ learningRate: (t) => 2e-3 / Math.sqrt(t) }) });
+
+    const store = fileCheckpoint(join(dir, 'resume'));
+    const interrupted = mlp().build(gpu(), [1, 28, 28], { seed: 2 });
+    await train(interrupted, data, { ...options, epochs: 2, optimizer: new Adam({ learningRate: (t) => 2e-3 / Math.sqrt(t) }), checkpoint: store });
+    interrupted.dispose();
+
+    const resumed = mlp().build(gpu(), [1, 28, 28], { seed: 99 }); // different init: the checkpoint must overwrite it
+    const result = await train(resumed, data, { ...options, epochs: 3, optimizer: new Adam({ learningRate: (t) => 2e-3 / Math.sqrt(t) }), checkpoint: store });
+    expect(result.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect(await weights(resumed)).toEqual(await weights(straight));
+    straight.dispose();
+    resumed.dispose();
+  });
+
+  it("a checkpoint with damaged counters is refused, naming the file, before any weight is written", async () => {
+    const data = subset(mnist.train, 0, 128);
+    const options = { batchSize: 64, seed: 3, epochs: 1, optimizer: new Adam({ learningRate: 1e-3 }) };
+    const store = fileCheckpoint(join(dir, 'damaged'));
+    const trained = mlp().build(gpu(), [1, 28, 28], { seed: 2 });
+    await train(trained, data, { ...options, checkpoint: store });
+    trained.dispose();
+    // Rewrite the file with the same tensors and a counter that cannot be right.
+    const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileSync(store.path)), store.path);
+    const counters = JSON.parse(metadata['kdgpu.training']!);
+    writeFileSync(store.path, encodeSafetensors(new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }])), { 'kdgpu.training': JSON.stringify({ ...counters, epoch: -1 }) }));
+    const fresh = mlp().build(gpu(), [1, 28, 28], { seed: 5 });
+    const before = await weights(fresh);
+    await expect(train(fresh, data, { ...options, epochs: 2, checkpoint: store })).rejects.toThrow(`${store.path}: the checkpoint's 'epoch' is -1, not a non-negative integer; the file is damaged`);
+    expect(await weights(fresh)).toEqual(before);
+    fresh.dispose();
+  });
+
+  it('early stopping stops on a plateau and restores the best epoch', async () => {
+    const model = mlp().build(gpu(), [1, 28, 28], { seed: 4 });
+    // A huge learning rate makes validation accuracy fall after the first epoch.
+    const result = await train(model, subset(mnist.train, 0, 512), {
+      epochs: 8,
+      batchSize: 64,
+      optimizer: new Adam({ learningRate: (t) => (t <= 8 ? 3e-3 : 0.5) }),
+      seed: 1,
+      validation: subset(mnist.test, 0, 500),
+      earlyStopping: { patience: 2 },
+    });
+    expect(result.stoppedEarly).toBe(true);
+    expect(result.history.length).toBeLessThan(8);
+    const best = result.history[result.bestEpoch - 1]!.validation!.accuracy;
+    expect(Math.max(...result.history.map((h) => h.validation!.accuracy))).toBe(best);
+    expect((await evaluate(model, subset(mnist.test, 0, 500))).accuracy).toBeCloseTo(best, 6);
+    model.dispose();
+  });
+
+  it('rejects bad options clearly', async () => {
+    const model = mlp().build(gpu(), [1, 28, 28]);
+    await expect(train(model, subset(mnist.train, 0, 10), { epochs: 1, batchSize: 64, optimizer: new Adam() })).rejects.toThrow('10 training images make no full batch of 64');
+    await expect(train(model, subset(mnist.train, 0, 100), { epochs: 0, batchSize: 8, optimizer: new Adam() })).rejects.toThrow('epochs must be a positive integer, got 0');
+    model.dispose();
+  });
+});
