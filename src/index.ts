@@ -100,6 +100,7 @@ export {
   type CalibrationReportOptions,
 } from './robust/calibration.js';
 export { marginLoss, marginLossPerRow } from './losses/margin-loss.js';
+export { klDivergence } from './losses/kl-divergence.js';
 export { dlrLossPerRow } from './losses/dlr-loss.js';
 export { attackStep, attackRandomStart, keepBestAdversarial, type AttackNorm } from './robust/attack-ops.js';
 export { Attacker, traceAttackStep, attackLossPerRow, type AttackLoss, type AttackSpec, type FgsmSpec, type PgdSpec, type ApgdSpec, type AutoAttackSpec, type BatchAttackResult } from './robust/attacker.js';
@@ -108,4 +109,5 @@ export { attackDataset, robustAccuracyCurve, type AttackRunOptions, type AttackD
 export { sanityFlags, noiseTolerance, type SanityFlag, type SanityCheck, type AttackCurve } from './robust/attack-sanity.js';
 export { InnerAttack, type InnerAttackOptions } from './robust/inner-attack.js';
 export { adversarialTrain, ardDistill, rsladDistill, AdversarialTrainingObjective, ArdObjective, RsladObjective, type ArdOptions, type RsladOptions } from './robust/robust-distill.js';
+export { fastAdversarialTrain, tradesTrain, TradesObjective, FAST_AT_STEP, type FastAdversarialResult, type OverfittingCheck, type TradesOptions } from './robust/fast-adversarial.js';
 export { temperatureTrain, defensiveDistill, apparentRobustness, type ApparentRobustness } from './robust/defensive-distillation.js';

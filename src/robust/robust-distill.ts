@@ -17,7 +17,7 @@ import { checkTeacher, type DistillationWeights, distillationWeights } from '../
  * parameters, the inner attack, its random-start counter in checkpoints (so a resumed run
  * draws the same starts) and dispose(). Subclasses give build().
  */
-abstract class InnerAttackObjective implements Objective {
+export abstract class InnerAttackObjective implements Objective {
   readonly parameters: readonly Tensor[];
   protected readonly attack: InnerAttack;
 
@@ -63,9 +63,10 @@ export interface ArdOptions extends DistillationWeights {
   // (ARD's former `alpha` weighted the KL term: passing it fails with a message.)
   /**
    * What the inner PGD maximises on the student: 'ce' its cross-entropy with the labels (as
-   * in the ARD authors' code, the default) or 'kl' the distillation term T²·KL(t(x) ‖ s(x′)).
+   * in the ARD authors' code, the default), 'kl' the distillation term T²·KL(t(x) ‖ s(x′)), or
+   * 'trades' TRADES' KL(s(x) ‖ s(x′)) away from the student's own clean prediction.
    */
-  attackLoss?: 'ce' | 'kl';
+  attackLoss?: 'ce' | 'kl' | 'trades';
 }
 
 /**
@@ -88,8 +89,8 @@ export class ArdObjective extends InnerAttackObjective {
     }
     // Checked before super() creates the attack's GPU buffers.
     const { temperature, hardWeight } = distillationWeights('ard', options);
-    if (options.attackLoss !== undefined && options.attackLoss !== 'ce' && options.attackLoss !== 'kl') {
-      throw new Error(`ard: attackLoss must be 'ce' or 'kl', got '${options.attackLoss as string}'`);
+    if (options.attackLoss !== undefined && !['ce', 'kl', 'trades'].includes(options.attackLoss)) {
+      throw new Error(`ard: attackLoss must be 'ce', 'kl' or 'trades', got '${options.attackLoss as string}'`);
     }
     super(student, options.attack);
     this.temperature = temperature;
@@ -98,10 +99,9 @@ export class ArdObjective extends InnerAttackObjective {
 
   build(x: SymbolicTensor, y: SymbolicTensor) {
     const teacher = this.options.teacher.call(x, { training: false });
+    const reference = this.options.attackLoss === 'trades' ? this.model.call(x, { training: false }) : teacher;
     const temperature = this.temperature;
-    const xAdv = this.attack.trace(this.model, x, (logits) =>
-      sum(this.options.attackLoss === 'kl' ? temperatureKlPerRow(logits, teacher, { temperature }) : softmaxCrossEntropyPerRow(logits, y)),
-    );
+    const xAdv = this.attack.trace(this.model, x, (logits) => sum(this.innerLoss(logits, reference, y)));
     const adversarial = this.model.call(xAdv, { training: true });
     const clean = this.model.call(x, { training: true });
     const parts = {
@@ -113,6 +113,13 @@ export class ArdObjective extends InnerAttackObjective {
 
   diagnose(x: SymbolicTensor, y: SymbolicTensor): Record<string, SymbolicTensor> {
     return teacherStudentDiagnosis(this.model, this.options.teacher, x, y, this.temperature);
+  }
+
+  /** What the inner PGD maximises per row (see ArdOptions.attackLoss); `reference` is the teacher's logits, or for 'trades' the student's clean ones. */
+  private innerLoss(logits: SymbolicTensor, reference: SymbolicTensor, y: SymbolicTensor): SymbolicTensor {
+    if (this.options.attackLoss === 'kl') return temperatureKlPerRow(logits, reference, { temperature: this.temperature });
+    if (this.options.attackLoss === 'trades') return temperatureKlPerRow(logits, reference, { temperature: 1 });
+    return softmaxCrossEntropyPerRow(logits, y);
   }
 }
 

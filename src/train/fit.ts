@@ -126,6 +126,13 @@ export interface FitOptions {
    * readback per step; false checks only once per epoch, after the weights are spoilt.
    */
   nanGuard?: boolean;
+  /**
+   * Called after every epoch with its statistics; 'revert-and-stop' ends training with the
+   * weights the model had before that epoch (e.g. fast adversarial training's check for
+   * catastrophic overfitting). Costs one read of the model's weights per epoch. The epoch's
+   * checkpoint is not written then, so a resumed run starts from the epoch before.
+   */
+  afterEpoch?: (stats: EpochStats) => Promise<'continue' | 'revert-and-stop'>;
 }
 
 export interface FitResult {
@@ -133,6 +140,8 @@ export interface FitResult {
   /** Epoch (1-based) whose weights the model holds at the end. */
   bestEpoch: number;
   stoppedEarly: boolean;
+  /** The epoch whose weights afterEpoch reverted (training stopped after it). */
+  revertedEpoch?: number;
   seconds: number;
 }
 
@@ -205,10 +214,12 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
   let best = bestEpoch > 0 ? snapshotScore(history[bestEpoch - 1]!) : -Infinity;
   let bestWeights: Map<string, Float32Array> | undefined;
   let stoppedEarly = false;
+  let revertedEpoch: number | undefined;
 
   try {
     for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
       const t0 = performance.now();
+      const before = options.afterEpoch ? await readAll(model.state()) : undefined;
       sums.forEach((total, i) => total.write(new Float32Array([partial?.sums[i] ?? 0])));
       const order = { batchSize, shuffle: true, seed: options.seed ?? 0, epoch: epoch - 1, dropLast: true, augment: options.augment };
       const curve: NonNullable<EpochStats['curve']> = partial?.curve ?? [];
@@ -268,6 +279,14 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
       stats.seconds = (performance.now() - t0) / 1000;
       history.push(stats);
       options.onEpoch?.(stats);
+      if (before && (await options.afterEpoch!(stats)) === 'revert-and-stop') {
+        for (const [name, t] of model.state()) t.write(before.get(name)!);
+        revertedEpoch = epoch;
+        stoppedEarly = true;
+        bestEpoch = epoch - 1;
+        bestWeights = undefined;
+        break;
+      }
 
       const score = snapshotScore(stats);
       if (score > best + (options.earlyStopping?.minDelta ?? 0)) {
@@ -282,7 +301,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
       }
     }
     if (bestWeights) for (const [name, t] of model.state()) t.write(bestWeights.get(name)!);
-    else bestEpoch = history.length;
+    else if (revertedEpoch === undefined) bestEpoch = history.length;
   } finally {
     plan.dispose();
     graph.dispose();
@@ -290,7 +309,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
     evaluator?.dispose();
     for (const t of sums) t.dispose();
   }
-  return { history, bestEpoch, stoppedEarly, seconds: (performance.now() - started) / 1000 };
+  return { history, bestEpoch, stoppedEarly, ...(revertedEpoch !== undefined ? { revertedEpoch } : {}), seconds: (performance.now() - started) / 1000 };
 }
 
 /** Names the loss parts whose value in the latest run is not finite, for the NaN guard's message. */
