@@ -127,6 +127,11 @@ export interface RsladOptions {
   /** The (robust) teacher, frozen; its soft labels on clean images are the only targets. */
   teacher: Sequential;
   attack: InnerAttackOptions;
+  /**
+   * What the inner PGD maximises: 'kl' KL(t(x) ‖ s(x′)) as in the paper (default), or
+   * 'trades' TRADES' KL(s(x) ‖ s(x′)) away from the student's own clean prediction.
+   */
+  attackLoss?: 'kl' | 'trades';
 }
 
 /**
@@ -138,12 +143,16 @@ export interface RsladOptions {
 export class RsladObjective extends InnerAttackObjective {
   constructor(student: Sequential, private readonly options: RsladOptions) {
     checkTeacher('rslad', student, options.teacher);
+    if (options.attackLoss !== undefined && options.attackLoss !== 'kl' && options.attackLoss !== 'trades') {
+      throw new Error(`rslad: attackLoss must be 'kl' or 'trades', got '${options.attackLoss as string}'`);
+    }
     super(student, options.attack);
   }
 
   build(x: SymbolicTensor, _y: SymbolicTensor) {
     const teacher = this.options.teacher.call(x, { training: false });
-    const xAdv = this.attack.trace(this.model, x, (logits) => sum(temperatureKlPerRow(logits, teacher, { temperature: 1 })));
+    const reference = this.options.attackLoss === 'trades' ? this.model.call(x, { training: false }) : teacher;
+    const xAdv = this.attack.trace(this.model, x, (logits) => sum(temperatureKlPerRow(logits, reference, { temperature: 1 })));
     const adversarial = this.model.call(xAdv, { training: true });
     const clean = this.model.call(x, { training: true });
     const parts = {

@@ -4,7 +4,7 @@
 // (margins of 0.3 or more here; asserted: 0.15); the check's revert restores the weights of
 // the epoch before, bit for bit; ARD takes TRADES' inner attack; bad options are refused.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Adam, ardDistill, Dense, Flatten, loadMnistFromDirectory, ReLU, sequential, subset, train } from '../../src/index.js';
+import { Adam, ardDistill, Dense, rsladDistill, Flatten, loadMnistFromDirectory, ReLU, sequential, subset, train } from '../../src/index.js';
 import { attackDataset } from '../../src/robust/attacks.js';
 import { fastAdversarialTrain, tradesTrain } from '../../src/robust/fast-adversarial.js';
 import { useGpu } from '../support/gpu.js';
@@ -65,15 +65,18 @@ describe('fast adversarial training and TRADES', () => {
     model.dispose();
   });
 
-  it("ARD takes TRADES' inner attack (attackLoss 'trades'), and bad options are refused", async () => {
+  it("ARD and RSLAD take TRADES' inner attack (attackLoss 'trades'), and bad options are refused", async () => {
     const teacher = mlp('teacher').build(gpu(), [1, 28, 28], { seed: 1 });
     await tradesTrain(teacher, data, { ...common, epochs: 1, attack: { epsilon: EPSILON, steps: 3 }, optimizer: new Adam({ learningRate: 2e-3 }) });
     const student = mlp('student').build(gpu(), [1, 28, 28], { seed: 5 });
     const result = await ardDistill(student, data, { ...common, epochs: 1, teacher, attack: { epsilon: EPSILON, steps: 3 }, attackLoss: 'trades', optimizer: new Adam({ learningRate: 2e-3 }) });
     expect(Number.isFinite(result.history[0]!.loss)).toBe(true);
+    const rslad = await rsladDistill(student, data, { ...common, epochs: 1, teacher, attack: { epsilon: EPSILON, steps: 1, stepSize: 1.25 * EPSILON }, attackLoss: 'trades', optimizer: new Adam({ learningRate: 2e-3 }) });
+    expect(Number.isFinite(rslad.history[0]!.loss)).toBe(true); // FGSM-RS with TRADES' KL as RSLAD's inner attack
     await expect(tradesTrain(student, data, { ...common, attack: { epsilon: EPSILON }, beta: -1, optimizer: new Adam() })).rejects.toThrow('trades: beta must be a finite number ≥ 0, got -1');
     await expect(fastAdversarialTrain(student, data, { ...common, epsilon: EPSILON, optimizer: new Adam(), overfittingCheck: { maxDrop: 2 } })).rejects.toThrow('overfittingCheck.maxDrop must be in [-1, 1], got 2');
     await expect(ardDistill(student, data, { ...common, teacher, attack: { epsilon: EPSILON }, attackLoss: 'pgd' as never, optimizer: new Adam() })).rejects.toThrow("ard: attackLoss must be 'ce', 'kl' or 'trades', got 'pgd'");
+    await expect(rsladDistill(student, data, { ...common, teacher, attack: { epsilon: EPSILON }, attackLoss: 'ce' as never, optimizer: new Adam() })).rejects.toThrow("rslad: attackLoss must be 'kl' or 'trades', got 'ce'");
     teacher.dispose();
     student.dispose();
   });
