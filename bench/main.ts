@@ -5,18 +5,21 @@ import { parseArgs } from 'node:util';
 import { init } from '../src/index.js';
 import { openSharedDevice } from './device.js';
 import { memoryCheck } from './memory.js';
+import { formatProfile, profileStep } from './profile.js';
 import { type Mode, runSuite } from './suite.js';
 import { formatMemory, formatNumber, formatReport } from './table.js';
 
 const USAGE = `usage: npm run bench -- [--quick] [--json FILE]
        npm run bench -- --memory [--steps 10000] [--cycles 1000] [--json FILE]
+       npm run bench -- --profile train_step|kd_step [--runs 10] [--json FILE]
   --quick    small repetition budget (a few minutes on a 2-core software GPU)
   --tiny     smallest sizes, one repetition (checks the harness, not speed)
   --json     also write the machine-readable report to FILE
   --only RE  measure only the entries whose key matches the regular expression RE
              (e.g. --only '^(inference|kd_step)$'); a partial report, for tuning
   --memory   long training run, then repeated compile/dispose of its plan: kdgpu pool
-             bytes and JS heap at start and end of each (flat: pool equal, heap ±5 %)`;
+             bytes and JS heap at start and end of each (flat: pool equal, heap ±5 %)
+  --profile  GPU time per kernel of one training step (timestamp queries, --runs runs)`;
 
 function parseOptions() {
   try {
@@ -29,6 +32,8 @@ function parseOptions() {
         memory: { type: 'boolean', default: false },
         steps: { type: 'string', default: '10000' },
         cycles: { type: 'string', default: '1000' },
+        profile: { type: 'string' },
+        runs: { type: 'string', default: '10' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -57,6 +62,20 @@ async function memoryMode(): Promise<number> {
     console.log(formatMemory(report));
     if (values.json) writeJson(values.json, report);
     return report.flat ? 0 : 1;
+  } finally {
+    ctx.dispose();
+  }
+}
+
+async function profileMode(step: string): Promise<number> {
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+  const ctx = await init();
+  try {
+    const profile = await profileStep(ctx, step, runs);
+    console.log(formatProfile(profile));
+    if (values.json) writeJson(values.json, profile);
+    return 0;
   } finally {
     ctx.dispose();
   }
@@ -101,5 +120,5 @@ async function benchMode(): Promise<number> {
 if (values.help) {
   console.log(USAGE);
 } else {
-  process.exitCode = await (values.memory ? memoryMode() : benchMode());
+  process.exitCode = await (values.profile !== undefined ? profileMode(values.profile) : values.memory ? memoryMode() : benchMode());
 }

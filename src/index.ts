@@ -11,6 +11,7 @@ export { Graph } from './graph/graph.js';
 export { SymbolicTensor } from './graph/symbolic.js';
 export { gradients } from './graph/autodiff.js';
 export { compile, Plan, type CompileOptions } from './graph/plan.js';
+export { canProfile, profileSummary, type DispatchTime } from './graph/profile.js';
 export { apply, type AnyTensor } from './graph/apply.js';
 export type { OpDef, KernelCall } from './graph/op.js';
 export { matmul, linear, type MatmulOptions } from './ops/matmul.js';

@@ -141,8 +141,9 @@ export async function openContext(options: ContextOptions = {}): Promise<GpuCont
     const value = (adapter.limits as unknown as Record<string, number>)[key];
     if (typeof value === 'number') requiredLimits[key] = value;
   }
-  // Subgroup shuffles let the direct 3×3 convolution load each weight once per 8 lanes.
-  const requiredFeatures = adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [];
+  // Subgroup shuffles let the direct 3×3 convolution load each weight once per 8 lanes;
+  // timestamp queries let Plan.profile time each dispatch on the GPU.
+  const requiredFeatures = (['subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'kdgpu' });
   const ctx = new GpuContext(device, describe(adapter.info), true, keepAlive);
   ctx.poison = options.poison ?? false;

@@ -11,6 +11,8 @@ export interface PreparedCall {
   workgroups: readonly [number, number?, number?];
   /** The uniform buffer holding `params`, owned by whoever prepared the call. */
   paramsBuffer?: GPUBuffer;
+  /** What the dispatch is, for profiles: 'op: shader/entry'. */
+  label: string;
 }
 
 export function prepareCall(ctx: GpuContext, call: KernelCall, bufferOf: (spec: TensorSpec) => GPUBuffer): PreparedCall {
@@ -39,7 +41,7 @@ export function prepareCall(ctx: GpuContext, call: KernelCall, bufferOf: (spec: 
   if (call.workgroups.some((n) => n !== undefined && n > limit)) {
     throw new Error(`${call.shader.name}/${call.entry}: dispatch ${call.workgroups.join('x')} exceeds the device limit of ${limit} workgroups per dimension`);
   }
-  return { kernel, bindGroup, workgroups: call.workgroups, paramsBuffer };
+  return { kernel, bindGroup, workgroups: call.workgroups, paramsBuffer, label: `${call.shader.name}/${call.entry}` };
 }
 
 export function encodeCalls(pass: GPUComputePassEncoder, calls: readonly PreparedCall[]): void {

@@ -1,4 +1,5 @@
 import { encodeCalls, type PreparedCall, prepareCall } from './encode.js';
+import { type DispatchTime, timeDispatches } from './profile.js';
 import type { Graph, Node } from './graph.js';
 import type { SymbolicTensor } from './symbolic.js';
 import { describeArray, formatShape, sizeOf, type TensorData, type TensorSpec } from './tensor.js';
@@ -37,6 +38,29 @@ export class Plan {
   /** Runs one step: one writeBuffer per feed, one command buffer, one submit. */
   run(feeds: Record<string, TensorData> = {}): void {
     if (this.disposed) throw new Error('this plan was disposed');
+    this.writeFeeds(feeds);
+    const queue = this.graph.ctx.device.queue;
+    const encoder = this.graph.ctx.device.createCommandEncoder({ label: 'plan' });
+    const pass = encoder.beginComputePass();
+    encodeCalls(pass, this.calls);
+    pass.end();
+    queue.submit([encoder.finish()]);
+  }
+
+  /**
+   * GPU time of each dispatch, the mean over `runs` runs with these feeds (the state the
+   * plan updates, e.g. weights, is updated by every profiled run as by `run`). Needs the
+   * 'timestamp-query' feature; each dispatch gets its own compute pass, so the times include a
+   * pass boundary each. `profileSummary` sums them by kernel.
+   * @example const times = await plan.profile({ x, y }, { runs: 5 });
+   */
+  async profile(feeds: Record<string, TensorData> = {}, options: { runs?: number } = {}): Promise<DispatchTime[]> {
+    if (this.disposed) throw new Error('this plan was disposed');
+    return timeDispatches(this.graph.ctx, this.calls, options.runs ?? 5, () => this.writeFeeds(feeds));
+  }
+
+  /** Checks and writes the feeds, then runs the graph's before-run hooks (e.g. attack counters). */
+  private writeFeeds(feeds: Record<string, TensorData>): void {
     this.graph.ctx.check();
     for (const name of Object.keys(feeds)) {
       if (!this.graph.inputs.has(name)) {
@@ -53,11 +77,6 @@ export class Plan {
       queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     }
     for (const hook of this.graph.beforeRun) hook();
-    const encoder = this.graph.ctx.device.createCommandEncoder({ label: 'plan' });
-    const pass = encoder.beginComputePass();
-    encodeCalls(pass, this.calls);
-    pass.end();
-    queue.submit([encoder.finish()]);
   }
 
   /** Reads a fetched tensor's value as of the latest run. */
@@ -152,6 +171,7 @@ export function compile(graph: Graph, options: CompileOptions = {}): Plan {
       };
       for (const call of node.op.kernels({ inputs: node.inputs, outputs: node.outputs }, node.attrs as never, ctx)) {
         const prepared = prepareCall(ctx, call, bufferOf);
+        prepared.label = `${node.op.name}: ${prepared.label}`;
         if (prepared.paramsBuffer) owned.push(prepared.paramsBuffer);
         calls.push(prepared);
       }
