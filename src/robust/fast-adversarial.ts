@@ -16,7 +16,7 @@ import type { InnerAttackOptions } from './inner-attack.js';
 import { requirePixelUnits } from './pixel-units.js';
 import { AdversarialTrainingObjective, InnerAttackObjective } from './robust-distill.js';
 
-/** Wong et al.'s FGSM step: α = 1.25·ε from a uniform random start in the ε-ball. */
+/** Wong et al.'s FGSM step size (their α): 1.25·ε, from a uniform random start in the ε-ball. */
 export const FAST_AT_STEP = 1.25;
 
 /** The check for catastrophic overfitting: PGD accuracy on a fixed set of training images after every epoch. */
@@ -42,7 +42,7 @@ export interface FastAdversarialResult extends FitResult {
 
 /**
  * Fast adversarial training (Wong et al. 2020): Madry's objective with a one-step inner attack,
- * FGSM from a uniform random start with step α (default 1.25·ε), about as cheap as two plain
+ * FGSM from a uniform random start with step size `stepSize` (default 1.25·ε), about as cheap as two plain
  * epochs. After every epoch a PGD attack on a fixed set of training images checks for
  * catastrophic overfitting (FGSM robustness without PGD robustness); when its accuracy falls
  * by more than `maxDrop` from the best epoch, training stops with the previous epoch's weights
