@@ -48,10 +48,12 @@ export class ApgdSchedule {
   private readonly reducedLastCheck: Uint8Array;
   private readonly bestLastCheck: Float32Array;
 
-  constructor(readonly images: number, epsilon: number, firstLoss: Float32Array) {
+  constructor(readonly images: number, epsilon: number) {
     this.eta = new Float32Array(images).fill(APGD_CONSTANTS.initialStep * epsilon);
+    // "Halved at the last check" starts true, so the first checkpoint tests oscillation only
+    // and bestLastCheck is first read after that checkpoint has set it.
     this.reducedLastCheck = new Uint8Array(images).fill(1);
-    this.bestLastCheck = Float32Array.from(firstLoss.subarray(0, images));
+    this.bestLastCheck = new Float32Array(images).fill(-Infinity);
   }
 
   /**
@@ -138,18 +140,19 @@ export class ApgdRunner {
     }
     this.t.budget.write(new Float32Array([epsilon, 1]));
     this.t.counter.write(new Uint32Array([deriveSeed(options.seed, 0x41504744), options.stream]));
-    this.planFor('start', (g) => attackRandomStart(g.bind(this.t.xAdv), g.bind(this.t.x), g.bind(this.t.budget), g.bind(this.t.counter), { norm: 'linf' })).run();
-    this.xPrev.write((await this.t.xAdv.read()) as Float32Array);
+    // The start is a pure function of the counter: drawn into x′ and x_prev alike, so the
+    // first step has no momentum term and nothing is read back.
+    this.planFor('start', (g) => {
+      for (const target of [this.t.xAdv, this.xPrev]) attackRandomStart(g.bind(target), g.bind(this.t.x), g.bind(this.t.budget), g.bind(this.t.counter), { norm: 'linf' });
+    }).run();
     this.state.write(new Float32Array(batch * 4).map((_, i) => [Infinity, -Infinity, 0, 0][i % 4]!));
+    const schedule = new ApgdSchedule(batch, epsilon);
+    this.eta.write(schedule.eta);
     const observe = this.observePlan(loss, false);
     const observeAndStep = this.observePlan(loss, true);
     const stepOnly = this.stepPlan(loss);
-    // x_0: observed, then the first step (momentum 1).
-    observe.run();
-    const first = (await this.state.read()) as Float32Array;
-    const schedule = new ApgdSchedule(batch, epsilon, Float32Array.from({ length: batch }, (_, r) => first[4 * r + 1]!));
-    this.eta.write(schedule.eta);
-    stepOnly.run();
+    // x_0: observed, then the first step (momentum 1) in the same plan.
+    observeAndStep.run();
     this.t.budget.write(new Float32Array([epsilon, APGD_CONSTANTS.momentum]));
     const checkpoints = new Map(apgdCheckpoints(steps).map((c) => [c.step, c.window]));
     for (let done = 1; done <= steps; done++) {

@@ -4,13 +4,13 @@
 // plan (candidate, forward, CW margin, accept) and one submit; the host sets the window side
 // per iteration from the paper's schedule and reads the margins every 100 queries to stop
 // once every image is misclassified.
-import { Graph } from '../graph/graph.js';
-import { compile, type Plan } from '../graph/plan.js';
+import type { Plan } from '../graph/plan.js';
 import { Tensor } from '../graph/tensor.js';
 import { marginLossPerRow } from '../losses/margin-loss.js';
 import type { Sequential } from '../nn/sequential.js';
 import { argmaxCorrect } from '../ops/accuracy.js';
 import { keepBestAdversarial } from './attack-ops.js';
+import { PlanCache } from './plan-cache.js';
 import { squareAccept, squareCandidate, squareInit } from './square-ops.js';
 
 /** AutoAttack's starting fraction of pixels per square for L∞ (p_init). */
@@ -50,12 +50,12 @@ export class SquareRunner {
   private readonly marginBest: Tensor;
   private readonly accepted: Tensor;
   private readonly step: Tensor;
-  private readonly graphs: Graph[] = [];
+  private readonly plans: PlanCache;
   private readonly init: Plan;
   private readonly search: Plan;
   private readonly score: Plan;
 
-  constructor(private readonly model: Sequential, private readonly t: SquareTensors) {
+  constructor(model: Sequential, private readonly t: SquareTensors) {
     const ctx = model.ctx;
     if (t.x.shape.length !== 4) throw new Error(`square: needs image inputs [batch, channels, height, width], model '${model.name}' takes per-sample [${model.inputShape}]`);
     const batch = t.x.shape[0]!;
@@ -64,14 +64,15 @@ export class SquareRunner {
     this.marginBest = Tensor.empty(ctx, [batch]);
     this.accepted = Tensor.empty(ctx, [batch]);
     this.step = Tensor.from(ctx, new Uint32Array(4), [4]);
-    this.init = this.plan((g) => squareInit(g.bind(this.xBest), g.bind(this.candidate), g.bind(t.x), g.bind(t.budget), g.bind(this.step)));
-    this.search = this.plan((g) => {
+    this.plans = new PlanCache(ctx);
+    this.init = this.plans.get('init', (g) => squareInit(g.bind(this.xBest), g.bind(this.candidate), g.bind(t.x), g.bind(t.budget), g.bind(this.step)));
+    this.search = this.plans.get('search', (g) => {
       const candidate = g.bind(this.candidate);
       squareCandidate(candidate, g.bind(t.x), g.bind(this.xBest), g.bind(this.marginBest), g.bind(t.budget), g.bind(this.step));
       const margin = marginLossPerRow(model.call(candidate, { training: false }), g.bind(t.y));
       squareAccept(g.bind(this.xBest), g.bind(this.marginBest), g.bind(this.accepted), candidate, margin);
     });
-    this.score = this.plan((g) => {
+    this.score = this.plans.get('score', (g) => {
       const xBest = g.bind(this.xBest);
       const logits = model.call(xBest, { training: false });
       const y = g.bind(t.y);
@@ -101,15 +102,7 @@ export class SquareRunner {
   }
 
   dispose(): void {
-    for (const plan of [this.init, this.search, this.score]) plan.dispose();
-    for (const graph of this.graphs) graph.dispose();
+    this.plans.dispose();
     for (const t of [this.xBest, this.candidate, this.marginBest, this.accepted, this.step]) t.dispose();
-  }
-
-  private plan(trace: (graph: Graph) => void): Plan {
-    const graph = new Graph(this.model.ctx);
-    this.graphs.push(graph);
-    trace(graph);
-    return compile(graph);
   }
 }

@@ -29,7 +29,7 @@ describe('APGD schedule', () => {
   });
 
   it('halves η and restarts where the loss oscillated, or stalled after a step without halving', () => {
-    const schedule = new ApgdSchedule(4, 0.1, new Float32Array([1, 1, 1, 1]));
+    const schedule = new ApgdSchedule(4, 0.1);
     expect(Array.from(schedule.eta)).toEqual(Array(4).fill(Math.fround(0.2)));
     // state per image: (f_prev, f_max, increases, improved); window 10, ρ·window = 7.5.
     const first = schedule.checkpoint(new Float32Array([0, 2, 8, 0, /**/ 0, 2, 7, 0, /**/ 0, 1, 9, 0, /**/ 0, 3, 10, 0]), 10);
