@@ -75,6 +75,7 @@ export { runOnnxCase, type OnnxCaseResult, type OnnxTestData } from './onnx/conf
 export { fit, type Objective, type FitOptions, type FitResult, type EpochStats, type StepProgress, type TrainingState, type CheckpointStore } from './train/fit.js';
 export { train } from './train/train.js';
 export { Evaluator, evaluate, type Evaluation } from './train/evaluate.js';
+export { pairedComparison, mcnemarExactPValue, type PairedComparison } from './train/paired-test.js';
 export { fileCheckpoint } from './train/checkpoint.js';
 export { distill, type DistillOptions, type DistillResult, type LayerPair } from './distill/distiller.js';
 export { mixSoftTargets } from './distill/soft-targets.js';
