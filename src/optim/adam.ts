@@ -30,15 +30,14 @@ const adamUpdateOp: OpDef<AdamHyper> = {
     for (const t of [grad!, m!, v!]) expectSameShape('adam_update', param!, t);
     return [];
   },
-  kernels: ({ inputs: [param, grad, m, v, step] }, hyper) => [
-    {
-      shader: adamShader,
-      entry: 'adam_update',
-      params: { size: sizeOf(param!.shape), ...hyper },
-      buffers: { param: param!, grad: grad!, m: m!, v: v!, step: step! },
-      workgroups: grid1d(sizeOf(param!.shape), 256),
-    },
-  ],
+  kernels: ({ inputs: [param, grad, m, v, step] }, hyper) => {
+    const size = sizeOf(param!.shape);
+    const call = { shader: adamShader, params: { size, ...hyper } };
+    if (size % 4 === 0) {
+      return [{ ...call, entry: 'adam_update4', buffers: { param4: param!, grad4: grad!, m4: m!, v4: v!, step: step! }, workgroups: grid1d(size / 4, 64) }];
+    }
+    return [{ ...call, entry: 'adam_update', buffers: { param: param!, grad: grad!, m: m!, v: v!, step: step! }, workgroups: grid1d(size, 256) }];
+  },
 };
 
 /** One fused Adam step on `param` (eager or in a graph); `step` holds {t, learningRate}. */
