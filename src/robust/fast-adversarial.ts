@@ -47,12 +47,13 @@ export interface FastAdversarialResult extends FitResult {
  * catastrophic overfitting (FGSM robustness without PGD robustness); when its accuracy falls
  * by more than `maxDrop` from the best epoch, training stops with the previous epoch's weights
  * and `catastrophicOverfitting` says so. `overfittingCheck: false` turns the check off.
+ * `epsilonRampSteps` grows ε (and the step) linearly from 0 over that many steps first.
  * @example const result = await fastAdversarialTrain(teacher, train, { epsilon: 0.3, epochs: 10, batchSize: 128, optimizer: new Adam({ learningRate: 1e-3 }) });
  */
 export async function fastAdversarialTrain(
   model: Sequential,
   data: Dataset,
-  options: FitOptions & { epsilon: number; stepSize?: number; seed?: number; overfittingCheck?: OverfittingCheck | false },
+  options: FitOptions & { epsilon: number; stepSize?: number; seed?: number; epsilonRampSteps?: number; overfittingCheck?: OverfittingCheck | false },
 ): Promise<FastAdversarialResult> {
   requirePixelUnits(data, 'fastAdversarialTrain', 'the inner attack works', 'train on');
   const { epsilon } = options;
@@ -79,7 +80,7 @@ export async function fastAdversarialTrain(
     };
     return 'revert-and-stop';
   };
-  const objective = new AdversarialTrainingObjective(model, { epsilon, steps: 1, stepSize, randomStart: true, seed: options.seed });
+  const objective = new AdversarialTrainingObjective(model, { epsilon, steps: 1, stepSize, randomStart: true, seed: options.seed, epsilonRampSteps: options.epsilonRampSteps });
   try {
     const result = await fit(model, data, objective, { ...options, ...(check ? { afterEpoch } : {}) });
     return { ...result, checkAccuracy, ...(verdict ? { catastrophicOverfitting: verdict } : {}) };

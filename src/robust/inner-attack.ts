@@ -22,6 +22,13 @@ export interface InnerAttackOptions {
    * resumed from a checkpoint continues the checkpoint's seed and counter.
    */
   seed?: number;
+  /**
+   * Grow ε (and α with it) linearly from 0 to `epsilon` over this many training steps, then
+   * keep it there (default: no ramp). Step t of a run attacks with ε·min(1, t / N); a run
+   * resumed from a checkpoint continues the ramp where it stopped. A ramp keeps early
+   * single-step adversarial training from collapsing at large ε (e.g. MNIST at 0.3).
+   */
+  epsilonRampSteps?: number;
 }
 
 /**
@@ -40,6 +47,7 @@ export class InnerAttack {
   private readonly budget: Tensor;
   private readonly counter: Tensor;
   private readonly attack: ReturnType<typeof resolveAttack>;
+  private readonly rampSteps: number | undefined;
   private seed: number;
   private step = 0;
 
@@ -47,8 +55,28 @@ export class InnerAttack {
     this.attack = resolveAttack({ kind: 'pgd', restarts: 1, ...options });
     this.seed = options.seed ?? 0;
     if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) throw new Error(`InnerAttack: seed must be an integer in [0, 2^32), got ${this.seed}`);
-    this.budget = this.own(Tensor.from(ctx, new Float32Array([this.attack.epsilon, this.attack.stepSize]), [2]));
+    this.rampSteps = options.epsilonRampSteps;
+    if (this.rampSteps !== undefined && !(Number.isInteger(this.rampSteps) && this.rampSteps >= 1)) {
+      throw new Error(`InnerAttack: epsilonRampSteps must be a positive integer of training steps, got ${this.rampSteps}`);
+    }
+    this.budget = this.own(Tensor.from(ctx, this.budgetAt(1), [2]));
     this.counter = this.own(Tensor.from(ctx, new Uint32Array([this.seed, 0]), [2]));
+  }
+
+  /** The ε of the attack in the next training step (the ramp's value, or ε). */
+  get currentEpsilon(): number {
+    return this.budgetAt(this.step + 1)[0]!;
+  }
+
+  /** [ε, α] for training step t (1-based): on the ramp, both scaled by min(1, t / rampSteps). */
+  private budgetAt(t: number): Float32Array {
+    const share = this.rampSteps === undefined ? 1 : Math.min(1, t / this.rampSteps);
+    return new Float32Array([this.attack.epsilon * share, this.attack.stepSize * share]);
+  }
+
+  /** The counter counts plan runs when the starts or the ramp depend on it. */
+  private get counts(): boolean {
+    return this.attack.randomStart || this.rampSteps !== undefined;
   }
 
   /**
@@ -62,9 +90,9 @@ export class InnerAttack {
     const xAdv = graph.bind(this.own(Tensor.from(graph.ctx, new Float32Array(x.size), x.shape)));
     const budget = graph.bind(this.budget);
     const { norm, steps } = this.attack;
+    if (this.counts) graph.beforeRun.push(() => this.advance());
     if (this.attack.randomStart) {
       attackRandomStart(xAdv, x, budget, graph.bind(this.counter), { norm });
-      graph.beforeRun.push(() => this.advance());
     } else {
       // A random start of radius 0 is a copy of x.
       attackRandomStart(xAdv, x, graph.bind(this.own(Tensor.from(graph.ctx, new Float32Array(2), [2]))), graph.bind(this.counter), { norm });
@@ -89,8 +117,8 @@ export class InnerAttack {
     let step = state?.attackStep;
     if (seed === undefined || step === undefined) {
       seed = this.seed;
-      // Without random starts the counter never advances and nothing depends on it.
-      step = this.attack.randomStart ? stepsDone >>> 0 : 0;
+      // Without random starts or a ramp the counter never advances and nothing depends on it.
+      step = this.counts ? stepsDone >>> 0 : 0;
       if (this.attack.randomStart) {
         console.warn(
           `kdgpu: ${source} does not record the inner attack's random-start counter (written by an older kdgpu); ` +
@@ -106,6 +134,7 @@ export class InnerAttack {
     this.seed = seed;
     this.step = step;
     this.counter.write(new Uint32Array([this.seed, this.step]));
+    this.budget.write(this.budgetAt(this.step + 1));
   }
 
   dispose(): void {
@@ -115,6 +144,7 @@ export class InnerAttack {
   private advance(): void {
     this.step = (this.step + 1) >>> 0;
     this.counter.write(new Uint32Array([this.seed, this.step]));
+    if (this.rampSteps !== undefined && this.step <= this.rampSteps) this.budget.write(this.budgetAt(this.step));
   }
 
   private own(t: Tensor): Tensor {

@@ -85,6 +85,38 @@ describe('robust training and distillation', () => {
     plain.dispose();
   });
 
+  it('InnerAttack epsilonRampSteps: step t attacks within ε·t/N, then within ε; a restored counter continues the ramp', async () => {
+    const model = mlp(16, 'ramp').build(gpu(), [1, 28, 28], { seed: 3 });
+    const ramp = 4;
+    const inner = new InnerAttack(gpu(), { ...attack, seed: 1, epsilonRampSteps: ramp });
+    const graph = new Graph(gpu());
+    const x = graph.input('x', [20, 1, 28, 28]);
+    const y = graph.input('y', [20], 'u32');
+    const xAdv = inner.trace(model, x, (logits) => sum(softmaxCrossEntropyPerRow(logits, y)));
+    const plan = compile(graph, { fetch: [xAdv] });
+    const feeds = { x: test.images.slice(0, 20 * 784), y: test.labels.slice(0, 20) };
+    const largest: number[] = [];
+    for (let t = 1; t <= ramp + 2; t++) {
+      expect(inner.currentEpsilon).toBeCloseTo(EPSILON * Math.min(1, t / ramp), 6);
+      plan.run(feeds);
+      const adv = (await plan.read(xAdv)) as Float32Array;
+      largest.push(adv.reduce((m, v, i) => Math.max(m, Math.abs(v - feeds.x[i]!)), 0));
+    }
+    largest.forEach((d, i) => {
+      const bound = EPSILON * Math.min(1, (i + 1) / ramp);
+      // The random start alone reaches close to the bound somewhere among 15,680 pixels.
+      expect(d).toBeLessThanOrEqual(bound * (1 + 1e-5));
+      expect(d).toBeGreaterThan(bound * 0.9);
+    });
+    inner.restoreState({ attackSeed: 1, attackStep: 1 }, { stepsDone: 1, source: 'test' });
+    expect(inner.currentEpsilon).toBeCloseTo(EPSILON / 2, 6);
+    expect(() => new InnerAttack(gpu(), { ...attack, epsilonRampSteps: 0 })).toThrow(/epsilonRampSteps must be a positive integer/);
+    plan.dispose();
+    graph.dispose();
+    inner.dispose();
+    model.dispose();
+  });
+
   it('Madry adversarial training: the loss falls and the model is more robust than one trained normally', async () => {
     const plain = mlp(128, 'plain').build(gpu(), [1, 28, 28], { seed: 1 });
     await train(plain, data, { ...common, optimizer: new Adam({ learningRate: 2e-3 }) });
