@@ -17,6 +17,8 @@ export interface StepProfile {
   dispatches: number;
   milliseconds: number;
   kernels: ReturnType<typeof profileSummary>;
+  /** Every dispatch in plan order: label, workgroups and time (to tell apart the calls a kernel line sums). */
+  calls: { index: number; label: string; workgroups: readonly number[]; milliseconds: number }[];
 }
 
 export async function profileStep(ctx: GpuContext, step: string, runs: number, batchSize = 64): Promise<StepProfile> {
@@ -28,7 +30,8 @@ export async function profileStep(ctx: GpuContext, step: string, runs: number, b
     const feeds = { x: batch.images, y: batch.labels };
     plan.run(feeds); // warm-up: pipelines and staging buffers
     const times = await plan.profile(feeds, { runs });
-    return { step, batch: batchSize, runs, dispatches: times.length, milliseconds: times.reduce((a, t) => a + t.milliseconds, 0), kernels: profileSummary(times) };
+    const calls = times.map(({ index, label, workgroups, milliseconds }) => ({ index, label, workgroups: workgroups.map((n) => n ?? 1), milliseconds }));
+    return { step, batch: batchSize, runs, dispatches: times.length, milliseconds: times.reduce((a, t) => a + t.milliseconds, 0), kernels: profileSummary(times), calls };
   } finally {
     dispose();
   }
@@ -36,5 +39,13 @@ export async function profileStep(ctx: GpuContext, step: string, runs: number, b
 
 export function formatProfile(p: StepProfile): string {
   const rows = p.kernels.map((k) => `${(100 * k.share).toFixed(1).padStart(5)} %  ${k.milliseconds.toFixed(3).padStart(9)} ms  ${String(k.count).padStart(3)}×  ${k.label}`);
-  return [`${p.step}, batch ${p.batch}: ${p.dispatches} dispatches, ${p.milliseconds.toFixed(2)} ms of GPU time per step (mean of ${p.runs} runs)`, '  share       time  count  op: shader/entry', ...rows.map((r) => `  ${r}`)].join('\n');
+  const slowest = [...p.calls].sort((a, b) => b.milliseconds - a.milliseconds).slice(0, 10);
+  const callRows = slowest.map((c) => `${String(c.index).padStart(3)}  ${c.milliseconds.toFixed(3).padStart(9)} ms  ${c.workgroups.join('×').padStart(12)}  ${c.label}`);
+  return [
+    `${p.step}, batch ${p.batch}: ${p.dispatches} dispatches, ${p.milliseconds.toFixed(2)} ms of GPU time per step (mean of ${p.runs} runs)`,
+    '  share       time  count  op: shader/entry',
+    ...rows.map((r) => `  ${r}`),
+    '  the ten slowest dispatches (position in the plan, time, workgroups):',
+    ...callRows.map((r) => `  ${r}`),
+  ].join('\n');
 }
