@@ -22,13 +22,15 @@ export interface BatchOptions {
  * One batch. `images` is [batchSize, C, H, W] and `labels` [batchSize]; only the first
  * `count` images are real. In a last partial batch the rest are zeros (images and labels),
  * so mask by `count` rather than trust them. `index` is the batch's position in the epoch.
- * One object and its two arrays serve every batch of an iteration.
+ * One object and its arrays serve every batch of an iteration.
  */
 export interface Batch {
   images: Float32Array;
   labels: Uint32Array;
   count: number;
   index: number;
+  /** The dataset row of each image of the batch (0 past `count`), e.g. to look up per-image data. */
+  rows: Uint32Array;
 }
 
 /** Streams that share a seed, kept apart by a purpose tag in `deriveSeed`. */
@@ -103,7 +105,7 @@ function* fillBatches(
   const size = imageSize(ds.shape);
   // A black pixel after normalization, so shifted-in borders look like background.
   const fill = ds.normalization ? -ds.normalization.mean / ds.normalization.std : 0;
-  const batch: Batch = { images: new Float32Array(batchSize * size), labels: new Uint32Array(batchSize), count: 0, index: 0 };
+  const batch: Batch = { images: new Float32Array(batchSize * size), labels: new Uint32Array(batchSize), count: 0, index: 0, rows: new Uint32Array(batchSize) };
   for (let index = startBatch; index < total; index++) {
     const first = index * batchSize;
     const count = Math.min(batchSize, ds.count - first);
@@ -111,9 +113,11 @@ function* fillBatches(
       const source = order[first + i]!;
       batch.images.set(ds.images.subarray(source * size, (source + 1) * size), i * size);
       batch.labels[i] = ds.labels[source]!;
+      batch.rows[i] = source;
     }
     batch.images.fill(0, count * size);
     batch.labels.fill(0, count);
+    batch.rows.fill(0, count);
     if (augment) {
       const random = new Random(deriveSeed(augment.seed, augment.epoch, index, AUGMENT_STREAM));
       jitter(batch.images.subarray(0, count * size), ds.shape, { maxShift: augment.maxShift, random, fill });

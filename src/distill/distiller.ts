@@ -1,7 +1,8 @@
+import type { Batch } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import type { AnyTensor } from '../graph/apply.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
-import { formatShape, type Tensor } from '../graph/tensor.js';
+import { formatShape, type Tensor, type TensorData } from '../graph/tensor.js';
 import { attentionTransferLoss } from '../losses/attention-transfer.js';
 import { DKD_RENAMED, dkdLoss } from '../losses/dkd.js';
 import { hintLoss } from '../losses/hint-loss.js';
@@ -13,6 +14,7 @@ import { Dense } from '../nn/dense.js';
 import { Random } from '../nn/random.js';
 import type { Sequential } from '../nn/sequential.js';
 import { add, scale } from '../ops/elementwise.js';
+import { evaluate } from '../train/evaluate.js';
 import { fit, type FitOptions, type FitResult, type Objective } from '../train/fit.js';
 import { DIAGNOSIS_NAMES } from './diagnose.js';
 import { checkTeacher, type DistillationWeights, distillationWeights } from './options.js';
@@ -42,6 +44,14 @@ export interface DistillOptions extends FitOptions, DistillationWeights {
   attention?: readonly LayerPair[];
   /** Decoupled KD instead of the classic KL: CE + T²·(tckdWeight·TCKD + nckdWeight·NCKD). */
   dkd?: { tckdWeight: number; nckdWeight: number };
+  /**
+   * Run each teacher once over the training set before training and feed its stored logits
+   * to every step instead of running the teacher in the step (default false). The same soft
+   * targets, several times cheaper per epoch when the teacher is larger than the student;
+   * costs count × classes floats of memory per teacher. Needs images the teacher sees
+   * unchanged every epoch: refused with `augment`, hints or attention terms.
+   */
+  cacheTeacherLogits?: boolean;
 }
 
 export interface DistillResult extends FitResult {
@@ -67,6 +77,7 @@ export interface DistillResult extends FitResult {
  */
 export async function distill(student: Sequential, data: Dataset, options: DistillOptions): Promise<DistillResult> {
   const objective = new DistillationObjective(student, options);
+  if (options.cacheTeacherLogits) await objective.cacheTeacherLogits(data);
   const result = await fit(student, data, objective, options);
   return { ...result, projections: objective.projections };
 }
@@ -76,6 +87,8 @@ class DistillationObjective implements Objective {
   readonly projections: Record<string, Dense | Conv2d> = {};
   private readonly temperature: number;
   private readonly hardWeight: number;
+  /** Each teacher's logits over the training set ([count, classes]), when cached, and the batch buffers fed from them. */
+  private cache?: { logits: Float32Array[]; classes: number; batch: Float32Array[] };
 
   constructor(private readonly student: Sequential, private readonly options: DistillOptions) {
     this.teachers = Array.isArray(options.teacher) ? options.teacher : [options.teacher as Sequential];
@@ -86,7 +99,34 @@ class DistillationObjective implements Objective {
     const weights = options.teacherWeights ?? this.teachers.map(() => 1);
     if (weights.length !== this.teachers.length) throw new Error(`distill: ${weights.length} teacher weights for ${this.teachers.length} teachers`);
     for (const pair of [...(options.hints ?? []), ...(options.attention ?? [])]) this.teacherOf(pair);
+    if (options.cacheTeacherLogits) {
+      const reason = options.augment ? 'augment (the teacher would see a differently shifted image every epoch)' : options.hints?.length || options.attention?.length ? 'hints or attention terms (they need the teacher\'s features in the step)' : undefined;
+      if (reason) throw new Error(`distill: cacheTeacherLogits cannot be used with ${reason}; drop cacheTeacherLogits to run the teacher inside every step`);
+    }
     this.createProjections();
+  }
+
+  /** Runs every teacher once over `data` (evaluation mode) and keeps its logits for feeds(). */
+  async cacheTeacherLogits(data: Dataset): Promise<void> {
+    const logits: Float32Array[] = [];
+    for (const teacher of this.teachers) logits.push((await evaluate(teacher, data, { logits: true })).logits!);
+    const classes = logits[0]!.length / data.count;
+    const batchSize = this.options.batchSize;
+    this.cache = { logits, classes, batch: logits.map(() => new Float32Array(batchSize * classes)) };
+  }
+
+  /** The cached teacher logits of the batch's images, row by row (graph inputs 'teacher0.logits', ...). */
+  feeds(batch: Batch): Record<string, TensorData> {
+    if (!this.cache) return {};
+    const { logits, classes, batch: out } = this.cache;
+    const feeds: Record<string, TensorData> = {};
+    logits.forEach((all, t) => {
+      const rows = out[t]!;
+      for (let i = 0; i < batch.count; i++) rows.set(all.subarray(batch.rows[i]! * classes, (batch.rows[i]! + 1) * classes), i * classes);
+      rows.fill(0, batch.count * classes);
+      feeds[cachedInputName(t)] = rows;
+    });
+    return feeds;
   }
 
   get parameters(): Tensor[] {
@@ -132,7 +172,9 @@ class DistillationObjective implements Objective {
     const { hints = [], attention = [] } = this.options;
     const studentTaps = [...hints, ...attention].map((p) => p.student);
     const { output: logits, features: studentFeatures } = this.student.forward(x, { training, taps: studentTaps });
+    const cache = this.cache;
     const teacherRuns = this.teachers.map((teacher, i) => {
+      if (cache) return { output: x.graph.input(cachedInputName(i), [x.shape[0]!, cache.classes]), features: {} as Record<string, SymbolicTensor> };
       const taps = [...hints, ...attention].filter((p) => (p.teacherIndex ?? 0) === i).map((p) => p.teacher);
       return teacher.forward(x, { training: false, taps });
     });
@@ -185,6 +227,11 @@ class DistillationObjective implements Objective {
       this.projections[pair.student] = layer;
     }
   }
+}
+
+/** The graph input that carries teacher `index`'s cached logits. */
+function cachedInputName(index: number): string {
+  return `teacher${index}.logits`;
 }
 
 export type { AnyTensor };

@@ -1,9 +1,9 @@
-import { batchCount, batchesFrom } from '../data/batches.js';
+import { type Batch, batchCount, batchesFrom } from '../data/batches.js';
 import { checkClassifierData, classesOf, type Dataset } from '../data/dataset.js';
 import { Graph } from '../graph/graph.js';
 import { compile, type Plan } from '../graph/plan.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
-import { Tensor } from '../graph/tensor.js';
+import { Tensor, type TensorData } from '../graph/tensor.js';
 import { argmaxCorrect } from '../ops/accuracy.js';
 import { accumulate } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
@@ -38,6 +38,11 @@ export interface Objective {
    * graph on that step's batch with the weights from before the step.
    */
   diagnose?(x: SymbolicTensor, y: SymbolicTensor): Record<string, SymbolicTensor>;
+  /**
+   * Values for the graph inputs that build() (and diagnose()) made besides x and y, for one
+   * batch (e.g. cached teacher logits looked up by `batch.rows`).
+   */
+  feeds?(batch: Batch): Record<string, TensorData>;
 }
 
 export interface EpochStats {
@@ -231,7 +236,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
         const step = batch.index + 1;
         const before = { optimizerStep: optimizer.step, dropoutStep: model.dropoutRng.step };
         snapshot?.save();
-        plan.run({ x: batch.images, y: batch.labels });
+        plan.run({ x: batch.images, y: batch.labels, ...objective.feeds?.(batch) });
         if (snapshot) {
           const value = (await plan.read(loss))[0]!;
           if (!Number.isFinite(value)) {
@@ -239,7 +244,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
             optimizer.restoreStep(before.optimizerStep);
             model.dropoutRng.restore(before.dropoutStep, model.dropoutRng.seed);
             await ctx.sync();
-            const diagnosis = objective.diagnose ? `; ${await diagnoseBatch(objective.diagnose.bind(objective), model, batch, batchSize)}` : '';
+            const diagnosis = objective.diagnose ? `; ${await diagnoseBatch(objective, model, batch, batchSize)}` : '';
             throw new Error(
               `fit: the training loss became ${value} at step ${step} of epoch ${epoch} (${await nonFiniteParts(plan, parts)}${diagnosis}); ` +
                 `the weights are as they were before that step. Lower the learning rate or check the inputs of that batch`,
@@ -327,19 +332,14 @@ async function nonFiniteParts(plan: Plan, parts: Record<string, SymbolicTensor>)
  * Runs the objective's diagnostic tensors on one batch and says which are non-finite (any
  * element NaN or ±Infinity) and which are finite.
  */
-async function diagnoseBatch(
-  diagnose: NonNullable<Objective['diagnose']>,
-  model: Sequential,
-  batch: { images: Float32Array; labels: Uint32Array },
-  batchSize: number,
-): Promise<string> {
+async function diagnoseBatch(objective: Objective, model: Sequential, batch: Batch, batchSize: number): Promise<string> {
   const graph = new Graph(model.ctx);
   const x = graph.input('x', [batchSize, ...model.inputShape]);
   const y = graph.input('y', [batchSize], 'u32');
-  const checks = Object.entries(diagnose(x, y));
+  const checks = Object.entries(objective.diagnose!(x, y));
   const plan = compile(graph, { fetch: checks.map(([, t]) => t) });
   try {
-    plan.run({ x: batch.images, y: batch.labels });
+    plan.run({ x: batch.images, y: batch.labels, ...objective.feeds?.(batch) });
     const bad: string[] = [];
     const good: string[] = [];
     for (const [name, tensor] of checks) {

@@ -102,4 +102,30 @@ describe('distill', () => {
     await expect(distill(student, mnist.test, { ...options, teacher: student })).rejects.toThrow('the teacher and the student must be different models');
     student.dispose();
   });
+
+  it('cacheTeacherLogits: the same training as the teacher in the step, with one or two teachers; refused with augment or hints', async () => {
+    const data = subset(mnist.train, 6000, 512);
+    const second = mlp(32, 'teacher-2').build(gpu(), [1, 28, 28], { seed: 5 });
+    for (const teachers of [[teacher], [teacher, second]]) {
+      const run = async (cacheTeacherLogits: boolean) => {
+        const student = mlp(32, 'student').build(gpu(), [1, 28, 28], { seed: 3 });
+        const result = await distill(student, data, { teacher: teachers, epochs: 2, batchSize: 64, seed: 4, optimizer: new Adam({ learningRate: 2e-3 }), cacheTeacherLogits });
+        const weights = await student.parameters().get('dense1.weight')!.read();
+        student.dispose();
+        return { losses: result.history.map((h) => h.loss), weights };
+      };
+      const [inStep, cached] = [await run(false), await run(true)];
+      // Teacher logits from an evaluation batch of another size may differ in the last bit.
+      cached.losses.forEach((loss, i) => expect(loss).toBeCloseTo(inStep.losses[i]!, 5));
+      let worst = 0;
+      cached.weights.forEach((w, i) => (worst = Math.max(worst, Math.abs(w - inStep.weights[i]!))));
+      expect(worst).toBeLessThan(1e-4);
+    }
+    second.dispose();
+    const student = mlp(16, 'student').build(gpu(), [1, 28, 28]);
+    const options = { teacher, epochs: 1, batchSize: 32, optimizer: new Adam(), cacheTeacherLogits: true };
+    await expect(distill(student, data, { ...options, augment: { maxShift: 1 } })).rejects.toThrow(/cacheTeacherLogits cannot be used with augment/);
+    await expect(distill(student, data, { ...options, hints: [{ student: 'dense1', teacher: 'dense1', weight: 1 }] })).rejects.toThrow(/cannot be used with hints/);
+    student.dispose();
+  });
 });
