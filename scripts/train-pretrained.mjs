@@ -3,7 +3,7 @@
 //
 //   node scripts/train-pretrained.mjs mnist-teacher [--epochs 10] [--runs runs/pretrained]
 //
-// The run checkpoints every epoch under --runs (default runs/pretrained/NAME) and resumes
+// The run checkpoints every 100 steps and every epoch under --runs (default runs/pretrained/NAME) and resumes
 // from there when started again with the same arguments (bit-exact; runs may span sessions).
 // When the last epoch is done it evaluates on the full 10,000-image MNIST test set and writes
 // models/NAME.safetensors and models/NAME.json (sha256, architecture, data, command, commit,
@@ -103,6 +103,8 @@ const result = await trainer(model, train, {
   validation,
   optimizer: new kdgpu.Adam({ learningRate: (t) => recipe.learningRate * recipe.decayPerEpoch ** Math.floor((t - 1) / stepsPerEpoch) }),
   checkpoint: kdgpu.fileCheckpoint(options.runs),
+  // Mid-epoch checkpoints too: a robust epoch takes tens of minutes on a 2-core machine.
+  checkpointEvery: 100,
   onStep: ({ epoch, step, steps }) => {
     if (step % 100 === 0) log(`  epoch ${epoch} step ${step}/${steps}`);
   },
