@@ -8,7 +8,7 @@
 // stay on the register core), GemmSize and B_VECTOR from gemm_core.wgsl, and the bool
 // overrides TRANS_A / TRANS_B, which only choose the order the tile loads walk so that
 // neighbouring invocations read neighbouring addresses.
-// Bindings: none of its own; two workgroup arrays of 4 KiB (8 KiB of the 16 KiB default).
+// Bindings: none of its own; two workgroup arrays of 4.25 KiB (8.5 KiB of the 16 KiB default).
 // Dispatch: TILE_GROUP × TILE_GROUP invocations per workgroup (16: a 64×64 tile of C; 8:
 // 32×32), each computing the 4×4 block at rows 4·local.y, columns 4·local.x of its
 // workgroup's tile: workgroups (ceil(N / (4·TILE_GROUP)), ceil(M / (4·TILE_GROUP))). Every
@@ -22,14 +22,17 @@
 
 // Invocations per side of a workgroup: 16 or 8 (TypeScript's gemmTilesDispatch).
 override TILE_GROUP: u32 = 16u;
-// Values of k per tile. 16 keeps both tiles at 4 KiB for TILE_GROUP 16.
+// Values of k per tile. 16 keeps both tiles under 4.25 KiB for TILE_GROUP 16.
 const TILE_K: u32 = 16u;
 
-// a_tile[k·TILE_GROUP + q]: rows 4q … 4q + 3 of the tile at its column k.
-// b_tile[k·TILE_GROUP + q]: columns 4q … 4q + 3 of the tile at its row k.
-// Sized for TILE_GROUP 16 (TILE_K·16 vec4s each); TILE_GROUP 8 uses the first half.
-var<workgroup> a_tile: array<vec4f, 256>;
-var<workgroup> b_tile: array<vec4f, 256>;
+// a_tile[k·TILE_STRIDE + q]: rows 4q … 4q + 3 of the tile at its column k.
+// b_tile[k·TILE_STRIDE + q]: columns 4q … 4q + 3 of the tile at its row k.
+// One vec4 of padding per k: where neighbouring invocations store neighbouring k, a stride
+// of 16 vec4s would put them all in the same memory banks of a GPU.
+// Sized for TILE_GROUP 16 (TILE_K·17 vec4s each); TILE_GROUP 8 uses the first TILE_K·9.
+override TILE_STRIDE: u32 = TILE_GROUP + 1u;
+var<workgroup> a_tile: array<vec4f, 272>;
+var<workgroup> b_tile: array<vec4f, 272>;
 
 // Rows m … m + 3 of op(A) at column k; zero past the edge.
 fn a_quad(m: u32, k: u32, size: GemmSize) -> vec4f {
@@ -68,15 +71,15 @@ fn gemm_tiles_accumulate(group: vec2u, local: vec2u, size: GemmSize) -> array<ve
       // (A [M, K], B [N, K]), else neighbouring quads of rows / columns.
       let a_k = select(e % TILE_K, e / TILE_GROUP, TRANS_A);
       let a_q = select(e / TILE_K, e % TILE_GROUP, TRANS_A);
-      a_tile[a_k * TILE_GROUP + a_q] = a_quad(row_base + 4u * a_q, k0 + a_k, size);
+      a_tile[a_k * TILE_STRIDE + a_q] = a_quad(row_base + 4u * a_q, k0 + a_k, size);
       let b_k = select(e / TILE_GROUP, e % TILE_K, TRANS_B);
       let b_q = select(e % TILE_GROUP, e / TILE_K, TRANS_B);
-      b_tile[b_k * TILE_GROUP + b_q] = b_quad(k0 + b_k, col_base + 4u * b_q, size);
+      b_tile[b_k * TILE_STRIDE + b_q] = b_quad(k0 + b_k, col_base + 4u * b_q, size);
     }
     workgroupBarrier();
     for (var k = 0u; k < TILE_K; k++) {
-      let a = a_tile[k * TILE_GROUP + local.y];
-      let b = b_tile[k * TILE_GROUP + local.x];
+      let a = a_tile[k * TILE_STRIDE + local.y];
+      let b = b_tile[k * TILE_STRIDE + local.x];
       acc[0] += a.x * b;
       acc[1] += a.y * b;
       acc[2] += a.z * b;
