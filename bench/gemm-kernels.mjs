@@ -6,9 +6,11 @@
 // Bundles src/ itself (the working tree; never dist/).
 // Usage: node bench/gemm-kernels.mjs [--rounds N] [--only REGEX] [--json FILE]
 //   Per shape and kernel: the first call with its sync (≈ pipeline compile + one run), then
-//   N rounds (default 5) of 3 calls + sync, kernels alternating; prints the median and
-//   minimum wall ms per call, the median CPU ms per call of this process (lavapipe's
-//   threads are ours) and GFLOP/s = 2·M·N·K / median wall time.
+//   N rounds (default 5) of `calls` calls + sync, kernels alternating, where `calls` (3 to
+//   1000, the same for both kernels) makes a round of the faster kernel last ≥ 20 ms, so
+//   that a fast GPU is not timing the sync; prints the median and minimum wall ms per call,
+//   the median CPU ms per call of this process (lavapipe's threads are ours) and
+//   GFLOP/s = 2·M·N·K / median wall time.
 import { writeFileSync } from 'node:fs';
 import { argument, bundleKdgpu, median, timeInterleaved } from './profile-tools.mjs';
 
@@ -29,16 +31,22 @@ const info = ctx.adapterInfo;
 console.log(`adapter: ${info.description || info.device || info.vendor} (${info.architecture || 'n/a'}); ${rounds} rounds`);
 const results = [];
 
+// Wall milliseconds of one call + sync under `kernel`.
+async function timeOnce(kernel, run) {
+  ctx.profile.gemmTuning = { ...k.DEFAULT_GEMM_TUNING, kernel };
+  const t0 = performance.now();
+  run().dispose();
+  await ctx.sync();
+  return performance.now() - t0;
+}
+
 async function time(name, flops, run) {
   if (!only.test(name)) return;
   const first = {};
-  for (const kernel of kernels) {
-    ctx.profile.gemmTuning = { ...k.DEFAULT_GEMM_TUNING, kernel };
-    const t0 = performance.now();
-    run().dispose();
-    await ctx.sync();
-    first[kernel] = performance.now() - t0;
-  }
+  for (const kernel of kernels) first[kernel] = await timeOnce(kernel, run);
+  let fastest = Infinity;
+  for (const kernel of kernels) fastest = Math.min(fastest, await timeOnce(kernel, run));
+  const calls = Math.min(1000, Math.max(3, Math.ceil(20 / Math.max(fastest, 1e-3))));
   const stats = await timeInterleaved(
     kernels.map((kernel) => ({
       run: () => {
@@ -48,8 +56,9 @@ async function time(name, flops, run) {
       sync: () => ctx.sync(),
     })),
     rounds,
+    calls,
   );
-  const row = { name, flops, kernels: {} };
+  const row = { name, flops, calls, kernels: {} };
   for (const [i, kernel] of kernels.entries()) {
     const ms = median(stats[i].wall);
     const entry = { firstCallMs: first[kernel], ms, minMs: Math.min(...stats[i].wall), cpuMs: median(stats[i].cpu), gflops: flops / ms / 1e6 };
@@ -60,7 +69,7 @@ async function time(name, flops, run) {
     );
   }
   const [a, b] = kernels.map((kernel) => row.kernels[kernel].ms);
-  console.log(`${''.padEnd(36)} ${kernels[1]} / ${kernels[0]} time: ${(b / a).toFixed(2)}×`);
+  console.log(`${''.padEnd(36)} ${kernels[1]} / ${kernels[0]} time: ${(b / a).toFixed(2)}× (${calls} calls per round)`);
   results.push(row);
 }
 

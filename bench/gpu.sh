@@ -55,7 +55,7 @@ fi
 step "adapter check and GEMM autotune"
 allow=()
 [ "$dry_run" = 1 ] && allow=(--allow-software)
-node bench/gpu-autotune.mjs --json "$out/autotune.json" "${allow[@]}" 2>&1 | tee "$out/autotune.log"
+node bench/gpu-autotune.mjs --json "$out/autotune.json" ${allow[@]+"${allow[@]}"} 2>&1 | tee "$out/autotune.log"
 
 step "GEMM kernels side by side"
 if [ "$dry_run" = 1 ]; then kernel_args=(--rounds 1 --only 'dense1 dX'); else kernel_args=(--rounds 5); fi
