@@ -54,19 +54,14 @@ describe('gemm tuning table', () => {
     expect(gemmTuningKey(info)).toContain(`kdgpu ${KDGPU_VERSION}`);
   });
 
-  it('checks tables, and the context refuses a bad one', () => {
-    // No kernel (a table from before the field existed): the register core, as then.
-    expect(checkGemmTuning({ wideBlockProducts: 1e300, invocations: 128, minWorkgroups: 4 })).toEqual({ kernel: 'registers', wideBlockProducts: GEMM_NEVER_WIDE, invocations: 128, minWorkgroups: 4 });
+  it('the context checks tables (checkGemmTuning: test/gpu/gemm-tuning.test.ts) and refuses a bad one', () => {
     expect(checkGemmTuning(tiles)).toEqual(tiles);
-    expect(() => checkGemmTuning({ ...DEFAULT_GEMM_TUNING, kernel: 'shared-memory' })).toThrow(/gemm tuning: kernel must be 'registers' or 'workgroup-tiles', got "shared-memory"/);
-    expect(() => checkGemmTuning({ ...DEFAULT_GEMM_TUNING, kernel: 1 })).toThrow(/kernel must be/);
-    expect(() => checkGemmTuning({ ...DEFAULT_GEMM_TUNING, invocations: 48 })).toThrow(/invocations must be a power of two/);
-    expect(() => checkGemmTuning({ ...DEFAULT_GEMM_TUNING, wideBlockProducts: -1 })).toThrow(/wideBlockProducts/);
-    expect(() => checkGemmTuning({ invocations: 64 })).toThrow(/wideBlockProducts/);
-    expect(() => checkGemmTuning('fast')).toThrow(/expected an object/);
     const ctx = gpu();
     expect(ctx.profile.gemmTuning).toEqual(DEFAULT_GEMM_TUNING);
     expect(() => (ctx.profile.gemmTuning = { ...DEFAULT_GEMM_TUNING, minWorkgroups: 0 })).toThrow(/minWorkgroups/);
+    expect(() => (ctx.profile.gemmTuning = { ...DEFAULT_GEMM_TUNING, kernel: 'tiles' as never })).toThrow(/kernel must be/);
+    ctx.profile.gemmTuning = tiles;
+    expect(ctx.profile.gemmTuning).toEqual(tiles);
     ctx.profile.gemmTuning = always8;
     expect(ctx.profile.gemmTuning).toEqual(always8);
   });
