@@ -81,7 +81,7 @@ export interface GemmTilesDispatch {
  * The dispatch of an M×N product (any K) through the workgroup-tile loop (shaders/gemm_tiles.wgsl):
  * 16×16 invocations per 64×64 tile of C, or 8×8 per 32×32 tile when 64×64 tiles would make
  * fewer than `tuning.minWorkgroups` workgroups (small C: more workgroups keep more compute
- * units busy). 256 invocations and 8 KiB of workgroup memory: within WebGPU's default limits.
+ * units busy). 256 invocations and 8.5 KiB of workgroup memory: within WebGPU's default limits.
  * @example const { workgroups, constants } = gemmTilesDispatch('matmul', 1024, 1024, ctx.profile.gemmTuning);
  */
 export function gemmTilesDispatch(op: string, M: number, N: number, tuning: GemmTuning = DEFAULT_GEMM_TUNING): GemmTilesDispatch {
