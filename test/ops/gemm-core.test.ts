@@ -2,11 +2,12 @@
 // gemm_bias_act_tiled of shaders/gemm.wgsl), forced through the tuning's `kernel`, against a
 // float64 reference: every operand layout, bias with and without ReLU, tiny shapes, edge
 // tiles (M, N not multiples of 32 or 64), K not a multiple of the 16-deep k tile, both tile
-// sizes, and B's vector loads; and gemmTilesDispatch's shapes.
+// sizes, and B's vector loads; gemmTilesDispatch's shapes; and that both tile sizes run on
+// a device with WebGPU's default limits (256 invocations, 16 KiB of workgroup memory).
 // Tolerance: |err| ≤ 2e-6·√K·4 + 1e-4 relative, f32 accumulation over K terms of |a|, |b| < 1,
 // as in test/ops/matmul.test.ts (the tiled loop adds the same products in the same order).
 import { afterEach, describe, expect, it } from 'vitest';
-import { linear, matmul, Random, Tensor } from '../../src/index.js';
+import { init, linear, matmul, Random, Tensor, type GpuContext } from '../../src/index.js';
 import { gemmTilesDispatch } from '../../src/ops/gemm-core.js';
 import { DEFAULT_GEMM_TUNING, type GemmTuning } from '../../src/gpu/gemm-tuning.js';
 import { useGpu } from '../support/gpu.js';
@@ -21,8 +22,7 @@ afterEach(() => {
 });
 const tolerance = (K: number) => ({ atol: 2e-6 * Math.sqrt(K) * 4, rtol: 1e-4 });
 
-async function checkMatmul(tuning: GemmTuning, M: number, N: number, K: number, transA: boolean, transB: boolean): Promise<void> {
-  const ctx = gpu();
+async function checkMatmul(tuning: GemmTuning, M: number, N: number, K: number, transA: boolean, transB: boolean, ctx: GpuContext = gpu()): Promise<void> {
   ctx.profile.gemmTuning = tuning;
   const random = new Random(M * 7919 + N * 31 + K + (transA ? 1 : 0) + (transB ? 2 : 0));
   const aData = randomArray(random, M * K);
@@ -107,4 +107,25 @@ describe('gemm_bias_act_tiled: x·W + b, optional ReLU, with workgroup-memory ti
       }
     }
   }
+});
+
+describe('workgroup tiles within WebGPU\'s default limits', () => {
+  it('both tile sizes run on a device requested without limits (256 invocations, 16 KiB)', async () => {
+    // kdgpu's own contexts ask for the adapter's maximum limits; this device gets the defaults.
+    const dawn = (await import('webgpu')) as unknown as { create(flags: string[]): GPU };
+    const gpuRoot = dawn.create([]);
+    const adapter = await gpuRoot.requestAdapter();
+    const device = await adapter!.requestDevice();
+    expect(device.limits.maxComputeInvocationsPerWorkgroup).toBe(256);
+    expect(device.limits.maxComputeWorkgroupStorageSize).toBe(16384);
+    const ctx = await init({ device, poison: true });
+    try {
+      await checkMatmul(tiles64, 70, 68, 20, false, false, ctx);
+      await checkMatmul(tiles, 33, 31, 17, true, true, ctx);
+      ctx.check();
+    } finally {
+      ctx.dispose();
+      device.destroy();
+    }
+  });
 });
