@@ -1,7 +1,7 @@
 // Per-adapter choice of the GEMM core's dispatch (GemmTuning): time the variants (4×4 and
 // 8×8 register blocks, workgroup-memory tiles) on a few shapes, pick, and remember the pick
-// per adapter (in memory; in Node a JSON file in a
-// cache directory; in a browser localStorage).
+// per adapter (in memory; in Node a JSON file in a cache directory; in a browser
+// localStorage).
 import { ensureWritableDirectory } from '../io/directories.js';
 import { isNode } from '../gpu/acquire.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -115,8 +115,8 @@ export function clearGemmTuningMemory(): void {
 /**
  * Chooses the GEMM core's tuning for this adapter and sets `ctx.profile.gemmTuning`: from the
  * cache when this adapter (and library version) was tuned before, else by timing 4×4 and
- * 8×8 register blocks and workgroup-memory tiles on `shapes` (on lavapipe ~10–20 s, most
- * of it compiling the 8×8 and the tiled pipelines). 8×8 is used from the smallest timed
+ * 8×8 register blocks and workgroup-memory tiles on `shapes` (on lavapipe 6–9 s under load,
+ * most of it compiling the 8×8 and the tiled pipelines and running the slow tiles). 8×8 is used from the smallest timed
  * product from which it wins every larger one (≥ 5 % faster) and pays back its extra
  * compile time within `amortiseRuns` runs; then matmul and linear use the tiles when they
  * take ≥ 5 % less time than those register blocks over the timed shapes together
@@ -240,7 +240,8 @@ export function chooseWideBlockProducts(measurements: readonly AutotuneMeasureme
  * summed over the timed shapes are ≥ 5 % below the register blocks' (4×4 or 8×8 per shape as
  * `wideBlockProducts` picks), else 'registers' (also when a measurement has no tiles time).
  * The sum weighs the large products, which dominate training time. Compile time is not
- * weighed: the tiles compile in a fraction of a second on GPUs, and lose on lavapipe anyway.
+ * weighed (unlike 8×8's): where the tiles compile slowly (lavapipe, ~2× the register
+ * pipeline) they lose on run time anyway; on a GPU this is unmeasured.
  * @example chooseGemmKernel(result.measurements, result.tuning.wideBlockProducts)
  */
 export function chooseGemmKernel(measurements: readonly AutotuneMeasurement[], wideBlockProducts: number): GemmKernel {
