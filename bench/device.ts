@@ -81,7 +81,7 @@ export async function openSharedDevice(options: SharedDeviceOptions = {}): Promi
     const wide = gemmTuning.tuning.wideBlockProducts;
     const from = wide >= 2 ** 53 ? 'never' : `from 2^${Number(Math.log2(wide).toFixed(1))} products`;
     console.error(
-      `kdgpu GEMM tuning (${gemmTuning.source}, measured in ${gemmTuning.seconds.toFixed(1)} s): 8×8 blocks ${from}, ` +
+      `kdgpu GEMM tuning (${gemmTuning.source}, measured in ${gemmTuning.seconds.toFixed(1)} s): matmul/linear ${gemmTuning.tuning.kernel}, 8×8 blocks ${from}, ` +
         `${gemmTuning.tuning.invocations} invocations per workgroup`,
     );
   }

@@ -64,7 +64,9 @@ function formatGemmTuning(t: BenchReport['settings']['gemmTuning'] | undefined):
   if (!t) return '; GEMM tuning: defaults';
   const wide = t.table.wideBlockProducts;
   const from = wide >= 2 ** 53 ? 'never' : `from 2^${Number(Math.log2(wide).toFixed(1))} products`;
-  return `; GEMM tuning (${t.source}, measured in ${t.seconds.toFixed(1)} s): 8×8 blocks ${from}, ${t.table.invocations} invocations/workgroup`;
+  // Reports written before the kernel field have none: they ran the register core.
+  const kernel = t.table.kernel ?? 'registers';
+  return `; GEMM tuning (${t.source}, measured in ${t.seconds.toFixed(1)} s): matmul/linear ${kernel}, 8×8 blocks ${from}, ${t.table.invocations} invocations/workgroup`;
 }
 
 export function formatMemory(m: MemoryReport): string {

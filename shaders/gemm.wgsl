@@ -1,8 +1,8 @@
 // gemm.wgsl — C = op(A) · op(B), optionally + bias and ReLU, all f32, row-major.
 //   op(A) is M×K: A is stored [M, K], or [K, M] when TRANS_A.
 //   op(B) is K×N: B is stored [K, N], or [N, K] when TRANS_B.
-// The loop itself is gemm_core.wgsl (appended by TypeScript); this file gives its
-// accessors load_a / load_b and the stores.
+// The loop itself is gemm_core.wgsl, or gemm_tiles.wgsl for the *_tiled entries (both
+// appended by TypeScript); this file gives their accessors load_a / load_b and the stores.
 // Bindings: params {M, N, K}; a, b (read); bias [N] (gemm_bias_act only); c [M, N] (write);
 // b4: b's buffer again as vec4s, for the core's vector loads of B (B_VECTOR).
 // Dispatch: workgroups of GROUP_WIDTH × GROUP_HEIGHT = 64 invocations (gemm_core.wgsl),
@@ -10,6 +10,10 @@
 // software Vulkan this beats shared-memory tiles): workgroups (ceil(N / (BLOCK·GROUP_WIDTH)),
 // ceil(M / (BLOCK·GROUP_HEIGHT))). Edge blocks clamp their loads and skip out-of-range stores,
 // so any M, N, K works. RELU applies to gemm_bias_act only (gemm leaves it false).
+// gemm_tiled / gemm_bias_act_tiled (GemmTuning.kernel 'workgroup-tiles'): the same products
+// with workgroup-memory tiles, TILE_GROUP × TILE_GROUP invocations each computing 4×4 of a
+// (4·TILE_GROUP)² tile (TypeScript sets BLOCK = 4 for store_row): workgroups
+// (ceil(N / (4·TILE_GROUP)), ceil(M / (4·TILE_GROUP))).
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -68,18 +72,40 @@ fn gemm(@builtin(global_invocation_id) gid: vec3u) {
   for (var i = 0u; i < BLOCK; i++) { store_row(row0 + i, col0, acc[2u * i], acc[2u * i + 1u]); }
 }
 
+// Bias of columns col0 … col0 + 7 (the last one repeated past the edge; not stored there).
+fn bias_block(col0: u32) -> array<vec4f, 2> {
+  let last_n = params.N - 1u;
+  var left: vec4f;
+  var right: vec4f;
+  for (var j = 0u; j < 4u; j++) {
+    left[j] = bias[min(col0 + j, last_n)];
+    if (BLOCK == 8u) { right[j] = bias[min(col0 + 4u + j, last_n)]; }
+  }
+  return array<vec4f, 2>(left, right);
+}
+
 @compute @workgroup_size(GROUP_WIDTH, GROUP_HEIGHT)
 fn gemm_bias_act(@builtin(global_invocation_id) gid: vec3u) {
   let row0 = gid.y * BLOCK;
   let col0 = gid.x * BLOCK;
   if (row0 >= params.M || col0 >= params.N) { return; }
   let acc = gemm_accumulate(row0, col0, params);
-  let last_n = params.N - 1u;
-  var bias_left: vec4f;
-  var bias_right: vec4f;
-  for (var j = 0u; j < 4u; j++) {
-    bias_left[j] = bias[min(col0 + j, last_n)];
-    if (BLOCK == 8u) { bias_right[j] = bias[min(col0 + 4u + j, last_n)]; }
-  }
-  for (var i = 0u; i < BLOCK; i++) { store_row(row0 + i, col0, acc[2u * i] + bias_left, acc[2u * i + 1u] + bias_right); }
+  let b = bias_block(col0);
+  for (var i = 0u; i < BLOCK; i++) { store_row(row0 + i, col0, acc[2u * i] + b[0], acc[2u * i + 1u] + b[1]); }
+}
+
+// No early return in the tiled entries: every invocation takes part in the tile loads.
+@compute @workgroup_size(TILE_GROUP, TILE_GROUP)
+fn gemm_tiled(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {
+  let acc = gemm_tiles_accumulate(group.xy, local.xy, params);
+  for (var i = 0u; i < 4u; i++) { store_row(4u * gid.y + i, 4u * gid.x, acc[i], vec4f()); }
+}
+
+@compute @workgroup_size(TILE_GROUP, TILE_GROUP)
+fn gemm_bias_act_tiled(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {
+  let acc = gemm_tiles_accumulate(group.xy, local.xy, params);
+  let col0 = 4u * gid.x;
+  if (col0 >= params.N) { return; }
+  let b = bias_block(col0);
+  for (var i = 0u; i < 4u; i++) { store_row(4u * gid.y + i, col0, acc[i] + b[0], vec4f()); }
 }

@@ -30,8 +30,9 @@
 // so loads per product is what counts: 16 per 64 products at 8×8, 8 per 16 at 4×4 (1.7×
 // slower per product). But an 8×8 pipeline takes 3–5× longer to compile (1–3 s), so small
 // products, which run briefly, use 4×4 (TypeScript picks BLOCK and the workgroup shape:
-// gemmDispatch, from the per-adapter table ctx.gemmTuning that src/ops/gemm-autotune.ts
-// can time; real GPUs may favour other choices).
+// gemmDispatch, from the per-adapter table ctx.profile.gemmTuning that src/tune/gemm-autotune.ts
+// can time). Real GPUs usually favour workgroup-memory tiles: gemm_tiles.wgsl, which the
+// same table can choose for matmul and linear.
 // Keep K out of override constants: a k loop with a compile-time trip count was compiled
 // 1.6× slower by lavapipe (it spilled the accumulators).
 

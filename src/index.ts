@@ -15,12 +15,13 @@ export { canProfile, profileSummary, type DispatchTime } from './graph/profile.j
 export { apply, type AnyTensor } from './graph/apply.js';
 export type { OpDef, KernelCall } from './graph/op.js';
 export { matmul, linear, type MatmulOptions } from './ops/matmul.js';
-export { DEFAULT_GEMM_TUNING, GEMM_NEVER_WIDE, checkGemmTuning, type GemmTuning } from './gpu/gemm-tuning.js';
+export { DEFAULT_GEMM_TUNING, GEMM_KERNELS, GEMM_NEVER_WIDE, checkGemmTuning, type GemmKernel, type GemmTuning } from './gpu/gemm-tuning.js';
 export {
   autotuneGemm,
   gemmTuningKey,
   gemmTuningCacheDir,
   chooseWideBlockProducts,
+  chooseGemmKernel,
   DEFAULT_AUTOTUNE_SHAPES,
   type AutotuneOptions,
   type AutotuneResult,

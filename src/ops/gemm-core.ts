@@ -1,8 +1,15 @@
 import gemmCoreCode from '../../shaders/gemm_core.wgsl';
+import gemmTilesCode from '../../shaders/gemm_tiles.wgsl';
 import { type Shader, shader } from '../gpu/shader.js';
 import { DEFAULT_GEMM_TUNING, type GemmTuning } from '../gpu/gemm-tuning.js';
 
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+function checkRows(op: string, M: number, workgroups: [number, number]): void {
+  if (workgroups[1] > MAX_WORKGROUPS_PER_DIMENSION) {
+    throw new Error(`${op}: ${M} GEMM rows need ${workgroups[1]} workgroups, over the limit of ${MAX_WORKGROUPS_PER_DIMENSION}; split the batch`);
+  }
+}
 
 /**
  * A shader whose entry points run the shared GEMM loop (shaders/gemm_core.wgsl) through
@@ -12,6 +19,15 @@ const MAX_WORKGROUPS_PER_DIMENSION = 65535;
  */
 export function gemmShader(name: string, ...code: string[]): Shader {
   return shader(name, ...code, gemmCoreCode);
+}
+
+/**
+ * As `gemmShader`, with the workgroup-tile loop (shaders/gemm_tiles.wgsl) appended too, for
+ * accessors over plain k indices (`alias Step = u32`) whose file declares TRANS_A / TRANS_B.
+ * @example const matmulShader = gemmTilesShader('gemm', gemmCode);
+ */
+export function gemmTilesShader(name: string, ...code: string[]): Shader {
+  return shader(name, ...code, gemmCoreCode, gemmTilesCode);
 }
 
 /**
@@ -50,10 +66,31 @@ export function gemmDispatch(op: string, M: number, N: number, K: number, tuning
   let height = tuning.invocations / width;
   while (block === 8 && height > 1 && count(width, height).reduce((a, b) => a * b) < tuning.minWorkgroups) height /= 2;
   const workgroups = count(width, height);
-  if (workgroups[1] > MAX_WORKGROUPS_PER_DIMENSION) {
-    throw new Error(`${op}: ${M} GEMM rows need ${workgroups[1]} workgroups, over the limit of ${MAX_WORKGROUPS_PER_DIMENSION}; split the batch`);
-  }
+  checkRows(op, M, workgroups);
   return { workgroups, constants: { BLOCK: block, GROUP_WIDTH: width, GROUP_HEIGHT: height } };
+}
+
+/** Workgroups and override constants of one dispatch of the workgroup-tile loop. */
+export interface GemmTilesDispatch {
+  workgroups: [number, number];
+  /** BLOCK 4: the 4×4 block per invocation that gemm.wgsl's store_row writes. */
+  constants: { BLOCK: 4; TILE_GROUP: 8 | 16 };
+}
+
+/**
+ * The dispatch of an M×N product (any K) through the workgroup-tile loop (shaders/gemm_tiles.wgsl):
+ * 16×16 invocations per 64×64 tile of C, or 8×8 per 32×32 tile when 64×64 tiles would make
+ * fewer than `tuning.minWorkgroups` workgroups (small C: more workgroups keep more compute
+ * units busy). 256 invocations and 8.5 KiB of workgroup memory: within WebGPU's default limits.
+ * @example const { workgroups, constants } = gemmTilesDispatch('matmul', 1024, 1024, ctx.profile.gemmTuning);
+ */
+export function gemmTilesDispatch(op: string, M: number, N: number, tuning: GemmTuning = DEFAULT_GEMM_TUNING): GemmTilesDispatch {
+  const count = (group: number): [number, number] => [Math.ceil(N / (4 * group)), Math.ceil(M / (4 * group))];
+  const large = count(16);
+  const group = large[0] * large[1] >= tuning.minWorkgroups ? 16 : 8;
+  const workgroups = count(group);
+  checkRows(op, M, workgroups);
+  return { workgroups, constants: { BLOCK: 4, TILE_GROUP: group } };
 }
 
 /**

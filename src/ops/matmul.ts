@@ -3,12 +3,12 @@ import { type AnyTensor, apply } from '../graph/apply.js';
 import type { KernelCall, OpDef } from '../graph/op.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { reluBackward } from './elementwise.js';
-import { gemmDispatch, gemmVectorB, gemmShader } from './gemm-core.js';
+import { gemmDispatch, gemmTilesDispatch, gemmTilesShader, gemmVectorB } from './gemm-core.js';
 import type { GemmTuning } from '../gpu/gemm-tuning.js';
 import { columnSum } from './reduce.js';
 import { expectDtype, expectRank } from './shape-errors.js';
 
-const matmulShader = gemmShader('gemm', gemmCode);
+const matmulShader = gemmTilesShader('gemm', gemmCode);
 
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored [K, M]. */
@@ -35,12 +35,15 @@ function gemmDims(op: string, a: TensorSpec, b: TensorSpec, { transA, transB }: 
   return { M, N, K };
 }
 
-function gemmCall(op: string, entry: string, dims: { M: number; N: number; K: number }, flags: Flags, relu: boolean, buffers: KernelCall['buffers'], tuning: GemmTuning): KernelCall {
-  const dispatch = gemmDispatch(op, dims.M, dims.N, dims.K, tuning);
+// `entry` is 'gemm' or 'gemm_bias_act'; the tuning's kernel picks the register entry or
+// its '_tiled' twin (same bindings, same products in the same order).
+function gemmCall(op: string, entry: 'gemm' | 'gemm_bias_act', dims: { M: number; N: number; K: number }, flags: Flags, relu: boolean, buffers: KernelCall['buffers'], tuning: GemmTuning): KernelCall {
+  const tiles = tuning.kernel === 'workgroup-tiles';
+  const dispatch = tiles ? gemmTilesDispatch(op, dims.M, dims.N, tuning) : gemmDispatch(op, dims.M, dims.N, dims.K, tuning);
   const B_VECTOR = Number(gemmVectorB(flags.transB, dims.N));
   const constants: Record<string, number> = { ...dispatch.constants, B_VECTOR, TRANS_A: Number(flags.transA), TRANS_B: Number(flags.transB) };
   if (entry === 'gemm_bias_act') constants.RELU = Number(relu);
-  return { shader: matmulShader, entry, constants, params: dims, buffers, workgroups: dispatch.workgroups };
+  return { shader: matmulShader, entry: tiles ? `${entry}_tiled` : entry, constants, params: dims, buffers, workgroups: dispatch.workgroups };
 }
 
 const matmulOp: OpDef<Flags> = {

@@ -1,13 +1,14 @@
-// Per-adapter choice of the GEMM core's dispatch (GemmTuning): time the variants on a few
-// shapes, pick, and remember the pick per adapter (in memory; in Node a JSON file in a
-// cache directory; in a browser localStorage).
+// Per-adapter choice of the GEMM core's dispatch (GemmTuning): time the variants (4×4 and
+// 8×8 register blocks, workgroup-memory tiles) on a few shapes, pick, and remember the pick
+// per adapter (in memory; in Node a JSON file in a cache directory; in a browser
+// localStorage).
 import { ensureWritableDirectory } from '../io/directories.js';
 import { isNode } from '../gpu/acquire.js';
 import type { GpuContext } from '../gpu/context.js';
 import { Tensor } from '../graph/tensor.js';
 import { KDGPU_VERSION } from '../version.js';
 import { matmul } from '../ops/matmul.js';
-import { checkGemmTuning, GEMM_NEVER_WIDE, type GemmTuning } from '../gpu/gemm-tuning.js';
+import { checkGemmTuning, GEMM_NEVER_WIDE, type GemmKernel, type GemmTuning } from '../gpu/gemm-tuning.js';
 
 /** One timed product: C[M, N] = A[M, K]·B[K, N]. */
 export interface AutotuneShape {
@@ -57,11 +58,15 @@ export interface AutotuneOptions {
   warn?: (message: string) => void;
 }
 
-/** The timings of one shape: median milliseconds per product and the first run's extra (≈ compile) per block. */
+/**
+ * The timings of one shape: median milliseconds per product and the first run's extra
+ * (≈ compile) per variant: register blocks of 4×4 and 8×8, and workgroup-memory tiles
+ * (`tiles`: absent from caches written before that kernel existed).
+ */
 export interface AutotuneMeasurement {
   shape: AutotuneShape;
-  ms: { block4: number; block8: number };
-  compileMs: { block4: number; block8: number };
+  ms: { block4: number; block8: number; tiles?: number };
+  compileMs: { block4: number; block8: number; tiles?: number };
 }
 
 export interface AutotuneResult {
@@ -86,7 +91,7 @@ interface CacheFile {
 const memoryCache = new Map<string, AutotuneResult>();
 const CACHE_FILE = 'gemm-tuning.json';
 const LOCAL_STORAGE_KEY = 'kdgpu.gemmTuning';
-/** 8×8 must be at least this much faster on a shape to count as winning it. */
+/** 8×8 must be at least this much faster on a shape to count as winning it (and tiles on the timed shapes together). */
 const WIN_RATIO = 1.05;
 
 /**
@@ -110,9 +115,13 @@ export function clearGemmTuningMemory(): void {
 /**
  * Chooses the GEMM core's tuning for this adapter and sets `ctx.profile.gemmTuning`: from the
  * cache when this adapter (and library version) was tuned before, else by timing 4×4 and
- * 8×8 blocks on `shapes` (on lavapipe ~5–10 s, most of it compiling the 8×8 pipeline).
- * 8×8 is used from the smallest timed product from which it wins every larger one
- * (≥ 5 % faster) and pays back its extra compile time within `amortiseRuns` runs.
+ * 8×8 register blocks and workgroup-memory tiles on `shapes` (on lavapipe 6–9 s under load,
+ * most of it compiling the 8×8 and the tiled pipelines and running the slow tiles). 8×8 is used from the smallest timed
+ * product from which it wins every larger one (≥ 5 % faster) and pays back its extra
+ * compile time within `amortiseRuns` runs; then matmul and linear use the tiles when they
+ * take ≥ 5 % less time than those register blocks over the timed shapes together
+ * (`chooseGemmKernel`). A cached table from before the tiles existed is used as it is
+ * (`kernel` 'registers'); `force: true` times the tiles too.
  * @example const { tuning, source } = await autotuneGemm(ctx);
  */
 export async function autotuneGemm(ctx: GpuContext, options: AutotuneOptions = {}): Promise<AutotuneResult> {
@@ -150,7 +159,13 @@ async function measure(ctx: GpuContext, shapes: readonly AutotuneShape[], key: s
   const minRepMs = options.minRepMs ?? 20;
   const amortiseRuns = options.amortiseRuns ?? 100;
   const base = { ...ctx.profile.gemmTuning };
-  const variants = { block4: { ...base, wideBlockProducts: GEMM_NEVER_WIDE }, block8: { ...base, wideBlockProducts: 0 } };
+  const registers = { ...base, kernel: 'registers' as const };
+  const variants = {
+    block4: { ...registers, wideBlockProducts: GEMM_NEVER_WIDE },
+    block8: { ...registers, wideBlockProducts: 0 },
+    tiles: { ...base, kernel: 'workgroup-tiles' as const },
+  };
+  const names = ['block4', 'block8', 'tiles'] as const;
   const start = clock();
   const measurements: AutotuneMeasurement[] = [];
   try {
@@ -167,20 +182,24 @@ async function measure(ctx: GpuContext, shapes: readonly AutotuneShape[], key: s
       };
       try {
         await ctx.sync();
-        const first = { block4: await time(variants.block4, 1), block8: await time(variants.block8, 1) };
-        const once = { block4: await time(variants.block4, 1), block8: await time(variants.block8, 1) };
-        const iterations = Math.min(1000, Math.max(1, Math.ceil(minRepMs / Math.max(Math.min(once.block4, once.block8), 1e-3))));
-        const samples = { block4: [] as number[], block8: [] as number[] };
+        // Each variant once: the first run (with its compile), then a second for sizing.
+        const timeEach = async (iterations: number) => {
+          const out = { block4: 0, block8: 0, tiles: 0 };
+          for (const name of names) out[name] = (await time(variants[name], iterations)) / iterations;
+          return out;
+        };
+        const first = await timeEach(1);
+        const once = await timeEach(1);
+        const iterations = Math.min(1000, Math.max(1, Math.ceil(minRepMs / Math.max(Math.min(...Object.values(once)), 1e-3))));
+        const samples = { block4: [] as number[], block8: [] as number[], tiles: [] as number[] };
         for (let r = 0; r < reps; r++) {
-          samples.block4.push((await time(variants.block4, iterations)) / iterations);
-          samples.block8.push((await time(variants.block8, iterations)) / iterations);
+          const rep = await timeEach(iterations);
+          for (const name of names) samples[name].push(rep[name]);
         }
-        const ms = { block4: median(samples.block4), block8: median(samples.block8) };
-        measurements.push({
-          shape: { M: shape.M, N: shape.N, K: shape.K },
-          ms,
-          compileMs: { block4: Math.max(0, first.block4 - ms.block4), block8: Math.max(0, first.block8 - ms.block8) },
-        });
+        const ms = { block4: median(samples.block4), block8: median(samples.block8), tiles: median(samples.tiles) };
+        const compileMs = { block4: 0, block8: 0, tiles: 0 };
+        for (const name of names) compileMs[name] = Math.max(0, first[name] - ms[name]);
+        measurements.push({ shape: { M: shape.M, N: shape.N, K: shape.K }, ms, compileMs });
       } finally {
         a.dispose();
         b.dispose();
@@ -189,7 +208,8 @@ async function measure(ctx: GpuContext, shapes: readonly AutotuneShape[], key: s
   } finally {
     ctx.profile.gemmTuning = base;
   }
-  const tuning = { ...base, wideBlockProducts: chooseWideBlockProducts(measurements, amortiseRuns) };
+  const wideBlockProducts = chooseWideBlockProducts(measurements, amortiseRuns);
+  const tuning = { ...base, kernel: chooseGemmKernel(measurements, wideBlockProducts), wideBlockProducts };
   return { tuning, key, source: 'measured', seconds: (clock() - start) / 1000, measuredAt: new Date().toISOString(), measurements };
 }
 
@@ -213,6 +233,26 @@ export function chooseWideBlockProducts(measurements: readonly AutotuneMeasureme
   const breakEven = extraCompile / (amortiseRuns * saving);
   const threshold = Math.max(product(winning[0]!.shape), breakEven);
   return Math.min(GEMM_NEVER_WIDE, 2 ** Math.ceil(Math.log2(threshold) - 1e-9));
+}
+
+/**
+ * The loop for matmul and linear, from timings: 'workgroup-tiles' when the tiles' times
+ * summed over the timed shapes are ≥ 5 % below the register blocks' (4×4 or 8×8 per shape as
+ * `wideBlockProducts` picks), else 'registers' (also when a measurement has no tiles time).
+ * The sum weighs the large products, which dominate training time. Compile time is not
+ * weighed (unlike 8×8's): where the tiles compile slowly (lavapipe, ~2× the register
+ * pipeline) they lose on run time anyway; on a GPU this is unmeasured.
+ * @example chooseGemmKernel(result.measurements, result.tuning.wideBlockProducts)
+ */
+export function chooseGemmKernel(measurements: readonly AutotuneMeasurement[], wideBlockProducts: number): GemmKernel {
+  let registers = 0;
+  let tiles = 0;
+  for (const m of measurements) {
+    if (m.ms.tiles === undefined) return 'registers';
+    registers += product(m.shape) >= wideBlockProducts ? m.ms.block8 : m.ms.block4;
+    tiles += m.ms.tiles;
+  }
+  return registers >= WIN_RATIO * tiles ? 'workgroup-tiles' : 'registers';
 }
 
 const product = (s: AutotuneShape) => s.M * s.N * s.K;

@@ -100,7 +100,7 @@ describe('bench harness', () => {
     const table = formatReport(report);
     expect(table).toMatch(/target +measure +wanted +measured +met/);
     for (const key of [...REQUIRED, 'copy_bandwidth', 'shader_bandwidth', 'fma_throughput']) expect(table).toContain(key);
-    expect(table).toMatch(/GEMM tuning \(measured, measured in [\d.]+ s\): 8×8 blocks (never|from 2\^[\d.]+ products), 64 invocations/);
+    expect(table).toMatch(/GEMM tuning \(measured, measured in [\d.]+ s\): matmul\/linear (registers|workgroup-tiles), 8×8 blocks (never|from 2\^[\d.]+ products), 64 invocations/);
   });
 
   it('memory check: training and compile/dispose cycles allocate no new GPU memory after warm-up', async () => {

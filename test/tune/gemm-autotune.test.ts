@@ -1,7 +1,8 @@
 // Per-adapter GEMM tuning (src/gpu/gemm-tuning.ts, src/tune/gemm-autotune.ts): the cache key,
 // the cache (memory, file; corrupt file), the choice from timings, gemmDispatch under a
-// given table, and — since the tuning must change speed only — that 4×4 and 8×8 blocks and
-// other workgroup shapes give bit-identical results that match a float64 reference.
+// given table, the choice of kernel (register blocks or workgroup-memory tiles), and — since
+// the tuning must change speed only — that 4×4 and 8×8 blocks, other workgroup shapes and the
+// workgroup-tile kernel give bit-identical results (on lavapipe) that match a float64 reference.
 // Tolerance (reference): |err| ≤ 2e-6·√K·4 + 1e-4 relative, f32 accumulation over K terms,
 // as in test/ops/matmul.test.ts; between variants: exact equality.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,15 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { conv2d, init, KDGPU_VERSION, linear, matmul, Random, Tensor } from '../../src/index.js';
-import { type AutotuneMeasurement, autotuneGemm, chooseWideBlockProducts, clearGemmTuningMemory, gemmTuningCacheDir, gemmTuningKey } from '../../src/tune/gemm-autotune.js';
+import { type AutotuneMeasurement, autotuneGemm, chooseGemmKernel, chooseWideBlockProducts, clearGemmTuningMemory, gemmTuningCacheDir, gemmTuningKey } from '../../src/tune/gemm-autotune.js';
 import { gemmBlock, gemmDispatch } from '../../src/ops/gemm-core.js';
-import { checkGemmTuning, DEFAULT_GEMM_TUNING, GEMM_NEVER_WIDE, type GemmTuning } from '../../src/gpu/gemm-tuning.js';
+import { checkGemmTuning, DEFAULT_GEMM_TUNING, GEMM_KERNELS, GEMM_NEVER_WIDE, type GemmTuning } from '../../src/gpu/gemm-tuning.js';
 import { useGpu } from '../support/gpu.js';
 import { expectClose, gemmReference, randomArray } from '../support/reference.js';
 
 const gpu = useGpu();
 const always8: GemmTuning = { ...DEFAULT_GEMM_TUNING, wideBlockProducts: 0 };
 const never8: GemmTuning = { ...DEFAULT_GEMM_TUNING, wideBlockProducts: GEMM_NEVER_WIDE };
+const tiles: GemmTuning = { ...DEFAULT_GEMM_TUNING, kernel: 'workgroup-tiles' };
 const tempDirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'kdgpu-autotune-'));
@@ -52,15 +54,14 @@ describe('gemm tuning table', () => {
     expect(gemmTuningKey(info)).toContain(`kdgpu ${KDGPU_VERSION}`);
   });
 
-  it('checks tables, and the context refuses a bad one', () => {
-    expect(checkGemmTuning({ wideBlockProducts: 1e300, invocations: 128, minWorkgroups: 4 })).toEqual({ wideBlockProducts: GEMM_NEVER_WIDE, invocations: 128, minWorkgroups: 4 });
-    expect(() => checkGemmTuning({ ...DEFAULT_GEMM_TUNING, invocations: 48 })).toThrow(/invocations must be a power of two/);
-    expect(() => checkGemmTuning({ ...DEFAULT_GEMM_TUNING, wideBlockProducts: -1 })).toThrow(/wideBlockProducts/);
-    expect(() => checkGemmTuning({ invocations: 64 })).toThrow(/wideBlockProducts/);
-    expect(() => checkGemmTuning('fast')).toThrow(/expected an object/);
+  it('the context checks tables (checkGemmTuning: test/gpu/gemm-tuning.test.ts) and refuses a bad one', () => {
+    expect(checkGemmTuning(tiles)).toEqual(tiles);
     const ctx = gpu();
     expect(ctx.profile.gemmTuning).toEqual(DEFAULT_GEMM_TUNING);
     expect(() => (ctx.profile.gemmTuning = { ...DEFAULT_GEMM_TUNING, minWorkgroups: 0 })).toThrow(/minWorkgroups/);
+    expect(() => (ctx.profile.gemmTuning = { ...DEFAULT_GEMM_TUNING, kernel: 'tiles' as never })).toThrow(/kernel must be/);
+    ctx.profile.gemmTuning = tiles;
+    expect(ctx.profile.gemmTuning).toEqual(tiles);
     ctx.profile.gemmTuning = always8;
     expect(ctx.profile.gemmTuning).toEqual(always8);
   });
@@ -83,6 +84,8 @@ describe('variants give bit-identical results (same k order per output)', () => 
   const variants: [string, GemmTuning][] = [
     ['8×8', always8],
     ['4×4, 256 invocations', { ...never8, invocations: 256 }],
+    ['workgroup tiles', tiles],
+    ['workgroup tiles, 64×64', { ...tiles, minWorkgroups: 1 }],
   ];
   for (const [M, N, K, transA, transB] of [
     [1, 1, 1, false, false],
@@ -110,7 +113,7 @@ describe('variants give bit-identical results (same k order per output)', () => 
     });
   }
 
-  it('linear with ReLU, 8×8 against 4×4', async () => {
+  it('linear with ReLU, 8×8 and workgroup tiles against 4×4', async () => {
     const ctx = gpu();
     const [M, N, K] = [37, 45, 19];
     const random = new Random(5);
@@ -120,8 +123,12 @@ describe('variants give bit-identical results (same k order per output)', () => 
     const y4 = linear(x, w, bias, { relu: true });
     ctx.profile.gemmTuning = always8;
     const y8 = linear(x, w, bias, { relu: true });
-    expect(Array.from(await y8.read())).toEqual(Array.from(await y4.read()));
-    for (const t of [x, w, bias, y4, y8]) t.dispose();
+    ctx.profile.gemmTuning = tiles;
+    const yTiles = linear(x, w, bias, { relu: true });
+    const base = Array.from(await y4.read());
+    expect(Array.from(await y8.read())).toEqual(base);
+    expect(Array.from(await yTiles.read())).toEqual(base);
+    for (const t of [x, w, bias, y4, y8, yTiles]) t.dispose();
   });
 
   it('conv2d forward, 8×8 against 4×4', async () => {
@@ -158,6 +165,23 @@ describe('chooseWideBlockProducts', () => {
   });
 });
 
+describe('chooseGemmKernel', () => {
+  const m = (M: number, block4: number, block8: number, tiles?: number): AutotuneMeasurement => ({
+    shape: { M, N: 64, K: 64 },
+    ms: { block4, block8, tiles },
+    compileMs: { block4: 0, block8: 0, tiles: 0 },
+  });
+  it('tiles when they take ≥ 5 % less time summed over the shapes than the chosen register blocks', () => {
+    // Register times: 4×4 for M=64 (below 2^20 products), 8×8 for M=1024: 2 + 10 = 12.
+    expect(chooseGemmKernel([m(64, 2, 1, 3), m(1024, 20, 10, 8)], 2 ** 20)).toBe('workgroup-tiles');
+    expect(chooseGemmKernel([m(64, 2, 1, 3), m(1024, 20, 10, 9)], 2 ** 20)).toBe('registers');
+    expect(chooseGemmKernel([m(64, 2, 1, 1.5), m(1024, 20, 10, 10)], 2 ** 20)).toBe('registers');
+  });
+  it('registers when a measurement has no tiles time (a cache from before the tiles)', () => {
+    expect(chooseGemmKernel([m(64, 2, 1), m(1024, 20, 10, 1)], 0)).toBe('registers');
+  });
+});
+
 describe('autotuneGemm', () => {
   const tiny = { shapes: [{ M: 64, N: 64, K: 64 }], reps: 2, minRepMs: 1 };
   const counting = () => {
@@ -179,7 +203,10 @@ describe('autotuneGemm', () => {
     expect(first.source).toBe('measured');
     expect(clock.calls).toBeGreaterThan(0);
     expect(checkGemmTuning(first.tuning)).toEqual(first.tuning);
+    expect(GEMM_KERNELS).toContain(first.tuning.kernel);
+    expect(first.tuning.kernel).toBe(chooseGemmKernel(first.measurements, first.tuning.wideBlockProducts));
     expect(first.measurements).toHaveLength(1);
+    expect(Object.keys(first.measurements[0]!.ms).sort()).toEqual(['block4', 'block8', 'tiles']);
     for (const v of Object.values(first.measurements[0]!.ms)) expect(v).toBeGreaterThan(0);
     expect(ctx.profile.gemmTuning).toEqual(first.tuning);
     const file = JSON.parse(readFileSync(join(cacheDir, 'gemm-tuning.json'), 'utf8'));
@@ -225,6 +252,23 @@ describe('autotuneGemm', () => {
     const again = await autotuneGemm(ctx, { ...tiny, cacheDir, warn: (w) => warnings.push(w) });
     expect(again.source).toBe('measured');
     expect(warnings[1]).toMatch(/bad entry/);
+  });
+
+  it('reads a cache entry written before the kernel field as the register core', async () => {
+    const ctx = gpu();
+    const cacheDir = tempDir();
+    const key = gemmTuningKey(ctx.adapterInfo, tiny.shapes);
+    const entry = {
+      tuning: { wideBlockProducts: 2 ** 20, invocations: 64, minWorkgroups: 16 },
+      seconds: 1,
+      measuredAt: '2026-12-01T00:00:00.000Z',
+      measurements: [{ shape: tiny.shapes[0], ms: { block4: 2, block8: 1 }, compileMs: { block4: 0, block8: 0 } }],
+    };
+    writeFileSync(join(cacheDir, 'gemm-tuning.json'), JSON.stringify({ format: 'kdgpu-gemm-tuning', version: 1, entries: { [key]: entry } }));
+    const result = await autotuneGemm(ctx, { ...tiny, cacheDir, clock: () => { throw new Error('timed again'); } });
+    expect(result.source).toBe('file');
+    expect(result.tuning).toEqual({ kernel: 'registers', ...entry.tuning });
+    expect(ctx.profile.gemmTuning).toEqual(result.tuning);
   });
 
   it('cache: false neither reads nor writes; the cache directory follows the environment', async () => {
