@@ -8,11 +8,17 @@
 // im2col buffer), stepping from one output pixel's window to the next by additions.
 // The [M, N] result is dw's own layout.
 // Bindings: params (ConvParams); dy [batch, outChannels, outHeight, outWidth],
-// x [batch, inChannels, inHeight, inWidth] (read); dw [outChannels, inChannels,
-// kernelHeight, kernelWidth] (write).
-// Dispatch: workgroups (ceil(N / (BLOCK·GROUP_WIDTH)), ceil(outChannels / (BLOCK·GROUP_HEIGHT)))
-// of GROUP_WIDTH × GROUP_HEIGHT invocations (gemm_core.wgsl), each computing BLOCK output
-// channels × BLOCK filter taps (4 or 8).
+// x [batch, inChannels, inHeight, inWidth] (read); dw [chunks, outChannels, inChannels,
+// kernelHeight, kernelWidth] (write; chunks = 1 without split-K).
+// Dispatch: workgroups (ceil(N / (BLOCK·GROUP_WIDTH)), ceil(outChannels / (BLOCK·GROUP_HEIGHT)),
+// chunks) of GROUP_WIDTH × GROUP_HEIGHT invocations (gemm_core.wgsl), each computing BLOCK
+// output channels × BLOCK filter taps (4 or 8).
+// Split-K: with chunks > 1 along z, workgroup z sums only the output pixels
+// [z·⌈K / chunks⌉, (z + 1)·⌈K / chunks⌉) and writes its partial dw to dw[z, ...] of a
+// [chunks, outChannels, inChannels, kernelHeight, kernelWidth] scratch, which TypeScript
+// then sums over z (a fixed order: deterministic). For few outputs and long K (a first
+// layer's 32 × 9 filters over 64·26·26 pixels) one chunk would be one or two workgroups,
+// leaving most of lavapipe's threads idle.
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
@@ -40,7 +46,15 @@ struct Step { window: Window, dy_offset: u32, pixel: u32 }
 fn row_context(o: u32) -> u32 { return o * out_plane(); }
 fn column_context(t: u32) -> Tap { return tap_at(sliding(), t); }
 
-fn first_step() -> Step { return Step(window_at(sliding(), 0u), 0u, 0u); }
+// The first output pixel of this workgroup's chunk of K (set by the entry point: the
+// core's first_step takes no arguments).
+var<private> chunk_start: u32;
+
+fn first_step() -> Step {
+  let image = chunk_start / out_plane();
+  let pixel = chunk_start % out_plane();
+  return Step(window_at(sliding(), chunk_start), image * params.outChannels * out_plane() + pixel, pixel);
+}
 
 fn next_step(s: Step) -> Step {
   var next = Step(next_window(sliding(), s.window), s.dy_offset + 1u, s.pixel + 1u);
@@ -63,17 +77,22 @@ fn load_b(s: Step, tap: Tap) -> f32 {
 }
 
 @compute @workgroup_size(GROUP_WIDTH, GROUP_HEIGHT)
-fn conv2d_backward_filter(@builtin(global_invocation_id) gid: vec3u) {
-  let size = backward_filter_size();
+fn conv2d_backward_filter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let full = backward_filter_size();
   let row0 = gid.y * BLOCK;
   let col0 = gid.x * BLOCK;
-  if (row0 >= size.M || col0 >= size.N) { return; }
+  if (row0 >= full.M || col0 >= full.N) { return; }
+  let chunk = (full.K + groups.z - 1u) / groups.z;
+  chunk_start = gid.z * chunk;
+  // TypeScript picks chunks so that none is empty; the last may be shorter.
+  let size = GemmSize(full.M, full.N, min(chunk, full.K - chunk_start));
   let acc = gemm_accumulate(row0, col0, size);
+  let out = gid.z * size.M * size.N;
   for (var i = 0u; i < BLOCK; i++) {
     if (row0 + i >= size.M) { return; }
     for (var j = 0u; j < BLOCK; j++) {
       if (col0 + j >= size.N) { break; }
-      dw[(row0 + i) * size.N + col0 + j] = select(acc[2u * i + 1u][j % 4u], acc[2u * i][j % 4u], j < 4u);
+      dw[out + (row0 + i) * size.N + col0 + j] = select(acc[2u * i + 1u][j % 4u], acc[2u * i][j % 4u], j < 4u);
     }
   }
 }

@@ -25,6 +25,7 @@ import {
 } from './conv2d-geometry.js';
 import { reluBackward } from './elementwise.js';
 import { gemmDispatch, gemmShader } from './gemm-core.js';
+import { sumAxis } from './reduce-axis.js';
 
 const forwardShader = gemmShader('conv2d', conv2dCode, geometryCode);
 const backwardInputShader = gemmShader('conv2d_backward_input', backwardInputCode, geometryCode);
@@ -225,17 +226,44 @@ function backwardFilterGeometry(dy: TensorSpec, x: TensorSpec, attrs: BackwardFi
   return g;
 }
 
+/** Split-K applies to filter gradients with at most this many outputs (4 workgroups at 4×4 per invocation)... */
+const SPLIT_MAX_OUTPUTS = 4096;
+/** ...and gives each chunk at least this many output pixels (K), so that the sum over chunks stays small. */
+const SPLIT_MIN_CHUNK = 1024;
+const SPLIT_MAX_CHUNKS = 64;
+
+/**
+ * How many chunks of K (output pixels) the filter gradient of this geometry is split into
+ * (1: not split). A filter gradient with few outputs and a long K, such as a first layer's
+ * 32 × 1 × 3 × 3 over 64·26·26 pixels, is otherwise one or two workgroups, each running the
+ * whole K: one of lavapipe's threads works and the rest idle (19 % of the bench's training
+ * step, bench/NOTES.md). A function of the shape only, so that the op's output shape (the
+ * partial sums) does not depend on the device. No chunk is empty: with c = ⌈K / chunks⌉,
+ * (chunks − 1)·c < K.
+ */
+export function filterGradientChunks(g: ConvGeometry): number {
+  const outputs = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth;
+  const pixels = g.batch * g.outHeight * g.outWidth;
+  const wanted = Math.min(SPLIT_MAX_CHUNKS, Math.floor(pixels / SPLIT_MIN_CHUNK));
+  if (outputs > SPLIT_MAX_OUTPUTS || wanted < 2) return 1;
+  return Math.ceil(pixels / Math.ceil(pixels / wanted));
+}
+
+// Output: dw of filterShape, or with split-K its partial sums [chunks, ...filterShape]
+// (conv2dBackwardFilter sums them).
 const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
   name: 'conv2d_backward_filter',
   grad: null,
   outputs([dy, x], attrs) {
-    backwardFilterGeometry(dy!, x!, attrs);
-    return [{ shape: attrs.filterShape, dtype: 'f32' }];
+    const chunks = filterGradientChunks(backwardFilterGeometry(dy!, x!, attrs));
+    return [{ shape: chunks > 1 ? [chunks, ...attrs.filterShape] : attrs.filterShape, dtype: 'f32' }];
   },
   kernels({ inputs: [dy, x], outputs: [dw] }, attrs, ctx) {
     const g = backwardFilterGeometry(dy!, x!, attrs);
     const taps = g.inChannels * g.kernelHeight * g.kernelWidth;
-    const dispatch = gemmDispatch('conv2d_backward_filter', g.outChannels, taps, g.batch * g.outHeight * g.outWidth, ctx.profile.gemmTuning);
+    const chunks = filterGradientChunks(g);
+    const pixels = g.batch * g.outHeight * g.outWidth;
+    const dispatch = gemmDispatch('conv2d_backward_filter', g.outChannels, taps, Math.ceil(pixels / chunks), ctx.profile.gemmTuning, { fit: chunks > 1 });
     return [
       {
         shader: backwardFilterShader,
@@ -243,7 +271,7 @@ const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
         constants: { ...geometryConstants(g), ...dispatch.constants },
         params: geometryParams(g),
         buffers: { dy: dy!, x: x!, dw: dw! },
-        workgroups: dispatch.workgroups,
+        workgroups: [...dispatch.workgroups, chunks],
       },
     ];
   },
@@ -308,7 +336,12 @@ export function conv2dBackwardInput<T extends AnyTensor>(dy: T, w: T, options: C
  */
 export function conv2dBackwardFilter<T extends AnyTensor>(dy: T, x: T, options: Conv2dBackwardFilterOptions): T {
   const attrs = { filterShape: options.filterShape, ...spacing(options) };
-  return apply(backwardFilterOp, [dy, x], attrs)[0]!;
+  const dw = apply(backwardFilterOp, [dy, x], attrs)[0]!;
+  if (dw.shape.length === options.filterShape.length) return dw;
+  // Split-K: sum the chunks' partial gradients (pairwise, in a fixed order).
+  const total = sumAxis(dw, 0);
+  if (dw instanceof Tensor) dw.dispose();
+  return total;
 }
 
 /**

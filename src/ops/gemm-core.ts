@@ -51,19 +51,24 @@ export interface GemmDispatch {
 
 /**
  * The dispatch of an M×N×K product through the GEMM core, shaped by `tuning` (the context's
- * `ctx.profile.gemmTuning`); `op` names the caller in the error.
+ * `ctx.profile.gemmTuning`); `op` names the caller in the error. `fit`: workgroups shaped
+ * to C whatever the block (see below).
  * @example const { workgroups, constants } = gemmDispatch('matmul', 64, 10, 256, ctx.profile.gemmTuning);
  */
-export function gemmDispatch(op: string, M: number, N: number, K: number, tuning: GemmTuning = DEFAULT_GEMM_TUNING): GemmDispatch {
+export function gemmDispatch(op: string, M: number, N: number, K: number, tuning: GemmTuning = DEFAULT_GEMM_TUNING, options: { fit?: boolean } = {}): GemmDispatch {
   const block = gemmBlock(M, N, K, tuning);
   const count = (width: number, height: number): [number, number] => [Math.ceil(N / (block * width)), Math.ceil(M / (block * height))];
   // Square-ish workgroups: 8 wide at 64 invocations, 16 at 256.
   const maxWidth = 2 ** Math.ceil(Math.log2(tuning.invocations) / 2);
   // Only the long-running 8×8 pipelines are worth shaping to the product (narrower for
   // narrow C, smaller when few blocks would leave threads idle): each costs seconds to
-  // compile on lavapipe.
-  const width = block === 8 ? Math.min(maxWidth, nextPowerOfTwo(Math.ceil(N / block))) : maxWidth;
+  // compile on lavapipe. `fit` shapes 4×4 ones too, narrower and no taller than C: for a
+  // small C repeated over many split-K chunks, where lanes past C's edge are most of the
+  // work (lavapipe runs a workgroup 8 lanes at a time, idle lanes included).
+  const fit = block === 8 || options.fit === true;
+  const width = fit ? Math.min(maxWidth, nextPowerOfTwo(Math.ceil(N / block))) : maxWidth;
   let height = tuning.invocations / width;
+  if (options.fit) height = Math.min(height, nextPowerOfTwo(Math.ceil(M / block)));
   while (block === 8 && height > 1 && count(width, height).reduce((a, b) => a * b) < tuning.minWorkgroups) height /= 2;
   const workgroups = count(width, height);
   checkRows(op, M, workgroups);

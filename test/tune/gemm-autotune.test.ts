@@ -77,6 +77,9 @@ describe('gemm tuning table', () => {
     // The defaults are the constants gemmDispatch used before tables existed.
     expect(gemmDispatch('t', 64, 64, 16400).constants).toEqual({ BLOCK: 8, GROUP_WIDTH: 8, GROUP_HEIGHT: 1 });
     expect(gemmDispatch('t', 64, 64, 64).constants).toEqual({ BLOCK: 4, GROUP_WIDTH: 8, GROUP_HEIGHT: 8 });
+    // fit (split-K chunks): 4×4 workgroups shaped to C too, 32 × 9 taking 4 × 8 invocations.
+    expect(gemmDispatch('t', 32, 9, 1031, DEFAULT_GEMM_TUNING, { fit: true })).toEqual({ workgroups: [1, 1], constants: { BLOCK: 4, GROUP_WIDTH: 4, GROUP_HEIGHT: 8 } });
+    expect(gemmDispatch('t', 5, 27, 1024, DEFAULT_GEMM_TUNING, { fit: true }).constants).toEqual({ BLOCK: 4, GROUP_WIDTH: 8, GROUP_HEIGHT: 2 });
   });
 });
 
