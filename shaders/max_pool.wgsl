@@ -14,6 +14,9 @@
 //                      the last cell of a row or column of cells running to the edge of the
 //                      plane. The cells tile the plane, so every dx element (also those no
 //                      window covers) is written exactly once, with no loop over windows.
+//   max_pool_backward_tiled_relu: the same with ReLU's backward pass fused, when x is a
+//                      ReLU's output: dx[i] = (i == argmax[o] && pooled[o] > 0) ? dy[o] : 0,
+//                      pooled the forward's output (no pass over the map for the mask).
 //   max_pool_backward: dx[p, h, w] = Σ dy[p, oh, ow] over the windows whose span covers
 //                      (h, w) and whose recorded argmax is this element. Each input gathers
 //                      from its own windows, so no atomics are needed; used otherwise.
@@ -25,7 +28,7 @@
 // window, stride, dilation, pads). The number of planes (batch × channels) is the uniform,
 // so batch sizes share pipelines.
 // Bindings: params {planes} at binding 0; then forward: x (read), out, argmax u32 (write);
-// backward: dy, argmax (read), dx (write).
+// backward: dy, argmax (read), dx (write), and for backward_tiled_relu pooled (read).
 // Dispatch: 256 invocations per workgroup, one per output (forward, backward_tiled) or
 // input (backward) element; folded into 2D past 65535 workgroups (index = x + y · 256 · nx).
 
@@ -51,6 +54,7 @@ override OUT_W: u32;
 @group(0) @binding(4) var<storage, read> dy: array<f32>;
 @group(0) @binding(5) var<storage, read> recorded_argmax: array<u32>;
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(7) var<storage, read> pooled: array<f32>;
 
 const NONE = 0xffffffffu;
 
@@ -96,16 +100,13 @@ fn max_pool_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   argmax[o] = best_index;
 }
 
-@compute @workgroup_size(256)
-fn max_pool_backward_tiled(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let o = flat_index(gid, groups);
-  if (o >= params.planes * OUT_H * OUT_W) { return; }
+// Writes output o's cell of dx: g at its recorded argmax, 0 elsewhere.
+fn write_cell(o: u32, g: f32) {
   let ow = o % OUT_W;
   let oh = (o / OUT_W) % OUT_H;
   let plane = o / (OUT_W * OUT_H);
   let corner = plane * IN_H * IN_W + oh * STRIDE_H * IN_W + ow * STRIDE_W;
   let chosen = recorded_argmax[o];
-  let g = dy[o];
   for (var r = 0u; r < SIZE_H; r++) {
     for (var c = 0u; c < SIZE_W; c++) {
       let i = corner + r * IN_W + c;
@@ -122,6 +123,22 @@ fn max_pool_backward_tiled(@builtin(global_invocation_id) gid: vec3u, @builtin(n
       dx[corner + r * IN_W + c] = 0.0;
     }
   }
+}
+
+@compute @workgroup_size(256)
+fn max_pool_backward_tiled(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let o = flat_index(gid, groups);
+  if (o >= params.planes * OUT_H * OUT_W) { return; }
+  write_cell(o, dy[o]);
+}
+
+// x was a ReLU's output y: the maximum x[argmax] is the pooled value, so ReLU's mask
+// (y > 0) at the only element that gets a gradient is pooled > 0.
+@compute @workgroup_size(256)
+fn max_pool_backward_tiled_relu(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let o = flat_index(gid, groups);
+  if (o >= params.planes * OUT_H * OUT_W) { return; }
+  write_cell(o, select(0.0, dy[o], pooled[o] > 0.0));
 }
 
 @compute @workgroup_size(256)

@@ -43,6 +43,14 @@ export interface OpDef<A = Record<string, never>> {
         attrs: A,
       ) => (SymbolicTensor | undefined)[])
     | null;
+  /**
+   * Optional peephole for ReLU's backward pass: `reluBackward(dy, y)` on a dy that this op
+   * made (its output 0, from `inputs`) asks for dy·(y > 0) as one node of its own, e.g.
+   * max-pool backward over a ReLU's output masks at the pooled values and spares a pass
+   * over the map. Undefined when it cannot (another y, a kernel without the mask); the
+   * unmasked node, then unused, is left out of compiled plans.
+   */
+  reluMasked?: (inputs: readonly SymbolicTensor[], attrs: A, y: SymbolicTensor) => SymbolicTensor | undefined;
   /** Indices of inputs the op writes in place (optimizer updates); such nodes always run. */
   mutates?: readonly number[];
 }

@@ -3,6 +3,7 @@ import type { AdapterKind } from '../gpu/adapter-kind.js';
 import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
+import { SymbolicTensor } from '../graph/symbolic.js';
 import { sizeOf, type TensorSpec } from '../graph/tensor.js';
 import { reduceSum } from './reduce.js';
 import { expectDtype, expectRank, expectSameShape } from './shape-errors.js';
@@ -163,8 +164,17 @@ export function relu<T extends AnyTensor>(x: T): T {
   return apply(reluOp, [x], {})[0]!;
 }
 
-/** dy where the forward output y is positive, else 0: ReLU's backward pass. */
+/**
+ * dy where the forward output y is positive, else 0: ReLU's backward pass. In a graph, the
+ * op that made dy may fold the mask into its own kernel (OpDef.reluMasked; max-pool
+ * backward does), saving a dispatch and a pass over dy.
+ */
 export function reluBackward<T extends AnyTensor>(dy: T, y: T): T {
+  if (dy instanceof SymbolicTensor && y instanceof SymbolicTensor && dy.source.kind === 'op' && dy.source.index === 0) {
+    const { node } = dy.source;
+    const fused = node.op.reluMasked?.(node.inputs, node.attrs, y);
+    if (fused) return fused as T;
+  }
   return apply(reluBackwardOp, [dy, y], {})[0]!;
 }
 

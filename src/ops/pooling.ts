@@ -178,16 +178,27 @@ const maxPoolOp: OpDef<PoolAttrs> = {
   grad: ([dy], [x], [, argmax], attrs) => [apply(maxPoolBackwardOp, [dy!, argmax!], { ...attrs, inputShape: x!.shape })[0]!],
 };
 
+function expectArgmax(op: string, dy: TensorSpec, argmax: TensorSpec): void {
+  expectDtype(op, 'argmax', argmax, 'u32');
+  if (argmax.shape.join() !== dy.shape.join()) {
+    throw new Error(`${op}: argmax ${formatShape(argmax.shape)} must have dy's shape ${formatShape(dy.shape)}`);
+  }
+}
+
 const maxPoolBackwardOp: OpDef<PoolBackwardAttrs> = {
   name: 'max_pool2d_backward',
   grad: null,
   outputs([dy, argmax], attrs) {
     expectPooledGradient('max_pool2d_backward', dy!, attrs);
-    expectDtype('max_pool2d_backward', 'argmax', argmax!, 'u32');
-    if (argmax!.shape.join() !== dy!.shape.join()) {
-      throw new Error(`max_pool2d_backward: argmax ${formatShape(argmax!.shape)} must have dy's shape ${formatShape(dy!.shape)}`);
-    }
+    expectArgmax('max_pool2d_backward', dy!, argmax!);
     return [{ shape: attrs.inputShape, dtype: 'f32' }];
+  },
+  // When the pool's input x is y (a ReLU's output, e.g. of a conv2d with relu), the tiled
+  // kernel applies ReLU's mask itself: x[argmax] is the pooled value.
+  reluMasked([dy, argmax], attrs, y) {
+    const pool = argmax!.source.kind === 'op' ? argmax!.source.node : undefined;
+    if (pool?.op !== maxPoolOp || pool.inputs[0] !== y || !tiledBackward(attrs, attrs.inputShape, dy!.shape)) return undefined;
+    return apply(maxPoolBackwardReluOp, [dy!, argmax!, pool.outputs[0]!], attrs)[0]!;
   },
   // Non-overlapping windows (stride ≥ size, e.g. every pool in the zoo): one invocation per
   // output writes its whole stride×stride cell, zeros included. Otherwise (overlapping or
@@ -197,6 +208,26 @@ const maxPoolBackwardOp: OpDef<PoolBackwardAttrs> = {
     tiledBackward(attrs, dx!.shape, dy!.shape)
       ? maxPoolCall('max_pool_backward_tiled', dx!.shape, dy!.shape, attrs, { dy: dy!, recorded_argmax: argmax!, dx: dx! }, sizeOf(dy!.shape))
       : maxPoolCall('max_pool_backward', dx!.shape, dy!.shape, attrs, { dy: dy!, recorded_argmax: argmax!, dx: dx! }, sizeOf(dx!.shape)),
+  ],
+};
+
+// ReLU's backward pass fused into the tiled max-pool backward (see reluMasked above).
+const maxPoolBackwardReluOp: OpDef<PoolBackwardAttrs> = {
+  name: 'max_pool2d_backward_relu',
+  grad: null,
+  outputs([dy, argmax, pooled], attrs) {
+    const op = 'max_pool2d_backward_relu';
+    expectPooledGradient(op, dy!, attrs);
+    expectArgmax(op, dy!, argmax!);
+    expectDtype(op, 'pooled', pooled!, 'f32');
+    if (pooled!.shape.join() !== dy!.shape.join()) throw new Error(`${op}: pooled ${formatShape(pooled!.shape)} must have dy's shape ${formatShape(dy!.shape)}`);
+    if (!tiledBackward(attrs, attrs.inputShape, dy!.shape)) {
+      throw new Error(`${op}: needs windows that do not overlap (stride ≥ size), no padding or dilation and no ceil-mode overhang; use maxPool2dBackward then reluBackward`);
+    }
+    return [{ shape: attrs.inputShape, dtype: 'f32' }];
+  },
+  kernels: ({ inputs: [dy, argmax, pooled], outputs: [dx] }, attrs) => [
+    maxPoolCall('max_pool_backward_tiled_relu', dx!.shape, dy!.shape, attrs, { dy: dy!, recorded_argmax: argmax!, pooled: pooled!, dx: dx! }, sizeOf(dy!.shape)),
   ],
 };
 
@@ -282,6 +313,17 @@ export function maxPool2dWithArgmax<T extends AnyTensor>(x: T, options: MaxPoolO
 /** dx of max pooling from dy and the forward's recorded argmax; `inputShape` is x's shape. */
 export function maxPool2dBackward<T extends AnyTensor>(dy: T, argmax: T, options: MaxPoolOptions & { inputShape: Shape }): T {
   return apply(maxPoolBackwardOp, [dy, argmax], { ...poolAttrs('max_pool2d_backward', options), inputShape: options.inputShape })[0]!;
+}
+
+/**
+ * dx of max pooling over a ReLU's output y, ReLU's backward pass included: the gradient
+ * reaches x = y only where y > 0, tested at the pooled value (`pooled`, the forward's
+ * output). For windows that do not overlap (stride ≥ size), without padding, dilation or
+ * ceil-mode overhang; in graphs, `reluBackward` of a max-pool backward picks it itself.
+ * @example const dz = maxPool2dBackwardRelu(dy, argmax, pooled, { size: 2, inputShape: z.shape });
+ */
+export function maxPool2dBackwardRelu<T extends AnyTensor>(dy: T, argmax: T, pooled: T, options: MaxPoolOptions & { inputShape: Shape }): T {
+  return apply(maxPoolBackwardReluOp, [dy, argmax, pooled], { ...poolAttrs('max_pool2d_backward_relu', options), inputShape: options.inputShape })[0]!;
 }
 
 /**

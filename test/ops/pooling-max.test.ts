@@ -1,5 +1,6 @@
-// Shader-level tests of shaders/max_pool.wgsl (entries max_pool_forward, max_pool_backward)
-// against float64 references, and the max_pool2d gradient rule against finite differences.
+// Shader-level tests of shaders/max_pool.wgsl (entries max_pool_forward, max_pool_backward,
+// max_pool_backward_tiled[_relu]) against float64 references, and the max_pool2d gradient
+// rule against finite differences (also with ReLU's mask fused into the backward pass).
 // Tolerances: forward values and argmax are exact (a max selects an input, no arithmetic);
 // backward sums at most ⌈size/stride⌉² f32 terms: atol 1e-6, rtol 1e-6 (non-overlapping
 // windows: exact, each dx is one dy or 0).
@@ -9,8 +10,8 @@
 // fails to write shows; the shapes include windows that do not tile the map (rows and
 // columns, or gaps between windows, that no window covers) and maps full of ties.
 import { describe, expect, it } from 'vitest';
-import { type GpuContext, Random, Tensor } from '../../src/index.js';
-import { maxPool2d, maxPool2dBackward, maxPool2dWithArgmax } from '../../src/ops/pooling.js';
+import { type GpuContext, Graph, gradients, Random, relu, sum, Tensor } from '../../src/index.js';
+import { maxPool2d, maxPool2dBackward, maxPool2dBackwardRelu, maxPool2dWithArgmax } from '../../src/ops/pooling.js';
 import { checkGradients } from '../support/finite-difference.js';
 import { useGpu } from '../support/gpu.js';
 import { expectClose, randomArray } from '../support/reference.js';
@@ -229,5 +230,67 @@ describe('max_pool.wgsl general windows: non-square, strides per axis, pads, dil
     expect(() => maxPool2d(x, { size: [3, 7], padding: [0, 0, 0, 0] })).toThrow(/max_pool2d: a 3×7 window does not fit in x \[2, 3, 6, 6\]/);
     expect(() => maxPool2d(x, { size: 3, dilation: 3 })).toThrow(/a 3×3 window \(7×7 dilated\) does not fit/);
     expect(maxPool2d(x, { size: 3, stride: 2, ceilMode: true }).shape).toEqual([2, 3, 3, 3]);
+  });
+});
+
+// ReLU's backward pass fused into the tiled backward (max_pool_backward_tiled_relu): x is a
+// ReLU's output, so many windows hold only zeros (ties at 0, which must get no gradient).
+// Exact: each dx is one dy or 0.
+describe('max_pool.wgsl max_pool_backward_tiled_relu: ReLU mask at the pooled value', () => {
+  const tiled = cases.filter((c) => c.stride >= c.size);
+  for (const { shape, size, stride } of tiled) {
+    it(`x [${shape}] size ${size} stride ${stride}`, async () => {
+      const ctx = gpu();
+      const random = new Random(shape.reduce((a, b) => a * 37 + b) + size + stride);
+      const count = shape.reduce((a, b) => a * b);
+      // Mostly negative before the ReLU (a fifth of 2×2 windows all zeros), and the first
+      // row of windows of plane 0 all zeros.
+      const xData = randomArray(random, count, -1, 0.5).map((v) => Math.max(v, 0));
+      xData.fill(0, 0, size * shape[3]);
+      const ref = maxPoolReference(xData, shape, size, stride);
+      const x = Tensor.from(ctx, xData, shape);
+      const [y, argmax] = maxPool2dWithArgmax(x, { size, stride });
+      const dy = Tensor.from(ctx, randomArray(random, ref.values.length), y.shape);
+      const dyData = await dy.read();
+      const [dx] = poisoned(ctx, [shape], () => [maxPool2dBackwardRelu(dy, argmax, y, { size, stride, inputShape: shape })]);
+      const dxRef = new Float64Array(count);
+      ref.argmax.forEach((i, o) => (dxRef[i] = ref.values[o]! > 0 ? dyData[o]! : 0));
+      expect(ref.values.some((v) => v === 0)).toBe(true);
+      expectClose(await dx.read(), dxRef, { atol: 0, rtol: 0 }, 'dx');
+      for (const t of [x, y, argmax, dy, dx]) t.dispose();
+    });
+  }
+
+  it('reluBackward of a max-pool backward over the ReLU output takes it in graphs (no relu_backward node left in the plan)', async () => {
+    const ctx = gpu();
+    const shape = [2, 3, 7, 9];
+    const graph = new Graph(ctx);
+    const x = graph.input('x', shape);
+    const loss = sum(maxPool2d(relu(x), { size: 2 }));
+    const [dx] = gradients(loss, [x]);
+    const compiled = new Set(dx!.source.kind === 'op' ? [dx!.source.node.op.name] : []);
+    expect(compiled).toEqual(new Set(['max_pool2d_backward_relu']));
+    // Overlapping windows keep the two passes.
+    const [dxOverlap] = gradients(sum(maxPool2d(relu(x), { size: 3, stride: 2 })), [x]);
+    expect(dxOverlap!.source.kind === 'op' && dxOverlap!.source.node.op.name).toBe('relu_backward');
+    graph.dispose();
+  });
+
+  // Differences of ±0.01 never cross ReLU's kink: wellSeparated values are ≥ 0.015 from 0.
+  for (const { shape, size, stride } of [cases[1]!, cases[4]!, cases[8]!]) {
+    it(`maxPool2d(relu(x)) gradient by finite differences: x [${shape}] size ${size} stride ${stride}`, async () => {
+      const count = shape.reduce((a, b) => a * b);
+      await checkGradients(gpu(), ([x]) => maxPool2d(relu(x!), { size, stride }), [{ name: 'x', shape, data: wellSeparated(new Random(11), count) }], { samples: 16 });
+    });
+  }
+
+  it('refuses overlapping windows and mismatched pooled values', () => {
+    const ctx = gpu();
+    const x = Tensor.from(ctx, randomArray(new Random(2), 2 * 2 * 6 * 6), [2, 2, 6, 6]);
+    const [y, argmax] = maxPool2dWithArgmax(x, { size: 3, stride: 2 });
+    expect(() => maxPool2dBackwardRelu(y, argmax, y, { size: 3, stride: 2, inputShape: x.shape })).toThrow(/windows that do not overlap/);
+    const [y2, argmax2] = maxPool2dWithArgmax(x, { size: 2 });
+    expect(() => maxPool2dBackwardRelu(y2, argmax2, x, { size: 2, inputShape: x.shape })).toThrow(/pooled \[2, 2, 6, 6\] must have dy's shape \[2, 2, 3, 3\]/);
+    for (const t of [x, y, argmax, y2, argmax2]) t.dispose();
   });
 });
