@@ -51,6 +51,12 @@ export interface OpDef<A = Record<string, never>> {
    * unmasked node, then unused, is left out of compiled plans.
    */
   reluMasked?: (inputs: readonly SymbolicTensor[], attrs: A, y: SymbolicTensor) => SymbolicTensor | undefined;
+  /**
+   * Output 0 is input 0's values in the same order (reshape): compiled plans give it input
+   * 0's buffer and run no kernel, where that is safe (see viewRoots in plan.ts); eager runs
+   * the kernels.
+   */
+  view?: boolean;
   /** Indices of inputs the op writes in place (optimizer updates); such nodes always run. */
   mutates?: readonly number[];
 }

@@ -120,8 +120,12 @@ export function compile(graph: Graph, options: CompileOptions = {}): Plan {
   const fetch = new Set(options.fetch ?? []);
   const needed = neededNodes(graph, fetch);
   const ctx = graph.ctx;
+  // A view shares its root's buffer, so buffers live, are fetched and are freed per root.
+  const roots = viewRoots(needed);
+  const rootOf = (t: SymbolicTensor) => roots.get(t) ?? t;
+  const fetchedRoots = new Set([...fetch].map(rootOf));
   const lastUse = new Map<SymbolicTensor, number>();
-  needed.forEach((node, i) => node.inputs.forEach((t) => lastUse.set(t, i)));
+  needed.forEach((node, i) => node.inputs.forEach((t) => lastUse.set(rootOf(t), i)));
 
   const buffers = new Map<SymbolicTensor, GPUBuffer>();
   const owned: GPUBuffer[] = [];
@@ -131,7 +135,7 @@ export function compile(graph: Graph, options: CompileOptions = {}): Plan {
     const size = Math.ceil((sizeOf(t.shape) * 4) / 16) * 16;
     // An input's data is written before the step's dispatches run, so it may not share a
     // buffer that an earlier node of the same step writes.
-    const reused = fetch.has(t) || t.source.kind === 'input' ? undefined : free.get(size)?.pop();
+    const reused = fetchedRoots.has(t) || t.source.kind === 'input' ? undefined : free.get(size)?.pop();
     if (reused) return reused;
     const buffer = ctx.pool.acquire(size);
     owned.push(buffer);
@@ -148,7 +152,7 @@ export function compile(graph: Graph, options: CompileOptions = {}): Plan {
     return b;
   };
   const release = (t: SymbolicTensor) => {
-    if (t.source.kind !== 'op' || fetch.has(t)) return;
+    if (t.source.kind !== 'op' || fetchedRoots.has(t)) return;
     const b = buffers.get(t)!;
     const size = b.size;
     if (!free.has(size)) free.set(size, []);
@@ -156,27 +160,32 @@ export function compile(graph: Graph, options: CompileOptions = {}): Plan {
   };
 
   const calls: PreparedCall[] = [];
+  const prepareNode = (node: Node) => {
+    for (const o of node.outputs) {
+      const b = allocate(o);
+      ctx.poisonBuffer(b, o.size * 4);
+      buffers.set(o, b);
+    }
+    const bufferOf = (spec: TensorSpec) => {
+      const b = buffers.get(spec as SymbolicTensor);
+      if (!b) throw new Error(`${node.op.name}: a kernel referred to a tensor that is not one of its inputs or outputs`);
+      return b;
+    };
+    for (const call of node.op.kernels({ inputs: node.inputs, outputs: node.outputs }, node.attrs as never, ctx)) {
+      const prepared = prepareCall(ctx, call, bufferOf);
+      prepared.label = `${node.op.name}: ${prepared.label}`;
+      if (prepared.paramsBuffer) owned.push(prepared.paramsBuffer);
+      calls.push(prepared);
+    }
+  };
   try {
     needed.forEach((node, i) => {
       node.inputs.forEach(bufferFor);
-      for (const o of node.outputs) {
-        const b = allocate(o);
-        ctx.poisonBuffer(b, o.size * 4);
-        buffers.set(o, b);
-      }
-      const bufferOf = (spec: TensorSpec) => {
-        const b = buffers.get(spec as SymbolicTensor);
-        if (!b) throw new Error(`${node.op.name}: a kernel referred to a tensor that is not one of its inputs or outputs`);
-        return b;
-      };
-      for (const call of node.op.kernels({ inputs: node.inputs, outputs: node.outputs }, node.attrs as never, ctx)) {
-        const prepared = prepareCall(ctx, call, bufferOf);
-        prepared.label = `${node.op.name}: ${prepared.label}`;
-        if (prepared.paramsBuffer) owned.push(prepared.paramsBuffer);
-        calls.push(prepared);
-      }
-      for (const t of new Set(node.inputs)) if (lastUse.get(t) === i) release(t);
-      for (const o of node.outputs) if (!lastUse.has(o)) release(o);
+      const root = roots.get(node.outputs[0]!);
+      if (root) buffers.set(node.outputs[0]!, buffers.get(root)!);
+      else prepareNode(node);
+      for (const t of new Set(node.inputs.map(rootOf))) if (lastUse.get(t) === i) release(t);
+      if (!root) for (const o of node.outputs) if (!lastUse.has(o)) release(o);
     });
     for (const t of fetch) bufferFor(t);
   } catch (error) {
@@ -184,6 +193,26 @@ export function compile(graph: Graph, options: CompileOptions = {}): Plan {
     throw error;
   }
   return new Plan(graph, calls, buffers, owned, fetch, bytes);
+}
+
+/**
+ * The view outputs (OpDef.view: reshape) that can share their input's buffer, each mapped
+ * to its root: the tensor whose buffer it is (through chains of views). A view is left a
+ * copy when its root is bound (a parameter the step may update in place) or when any node
+ * writes a member of its class in place (a copy taken before the write must not see it).
+ */
+function viewRoots(needed: readonly Node[]): Map<SymbolicTensor, SymbolicTensor> {
+  const roots = new Map<SymbolicTensor, SymbolicTensor>();
+  for (const node of needed) {
+    if (!node.op.view) continue;
+    const input = node.inputs[0]!;
+    const root = roots.get(input) ?? input;
+    if (root.source.kind !== 'bound') roots.set(node.outputs[0]!, root);
+  }
+  const written = new Set<SymbolicTensor>();
+  for (const node of needed) for (const k of node.op.mutates ?? []) written.add(roots.get(node.inputs[k]!) ?? node.inputs[k]!);
+  for (const [view, root] of roots) if (written.has(root)) roots.delete(view);
+  return roots;
 }
 
 function neededNodes(graph: Graph, fetch: ReadonlySet<SymbolicTensor>): Node[] {

@@ -52,7 +52,8 @@ const reshapeOp: OpDef<{ shape: readonly number[] }> = {
     }
     return [{ shape, dtype: x!.dtype }];
   },
-  // A copy keeps buffer ownership simple; it is one pass over memory.
+  // Eager: a copy keeps buffer ownership simple. Compiled plans alias x's buffer instead.
+  view: true,
   kernels: ({ inputs: [x], outputs: [y] }) => [
     { shader: elementwiseShader, entry: 'copy', params: { size: sizeOf(x!.shape) }, buffers: { x: x!, out: y! }, workgroups: grid1d(sizeOf(x!.shape), 256) },
   ],

@@ -1,7 +1,8 @@
 // The graph runtime: shape errors while tracing, compiled plans (one submit per run,
-// buffers shared by liveness, fetches), feed validation, autodiff errors, eager == plan.
+// buffers shared by liveness, fetches, reshape as a view of its input), feed validation,
+// autodiff errors, eager == plan.
 import { describe, expect, it } from 'vitest';
-import { add, compile, Graph, gradients, linear, matmul, mul, Random, relu, scale, sigmoid, sum, Tensor } from '../../src/index.js';
+import { accumulate, add, compile, Graph, gradients, linear, matmul, mul, Random, relu, reshape, scale, sigmoid, sum, Tensor } from '../../src/index.js';
 import { argmaxCorrect } from '../../src/ops/accuracy.js';
 import { useGpu } from '../support/gpu.js';
 import { expectClose, randomArray } from '../support/reference.js';
@@ -150,6 +151,67 @@ describe('graph and plan', () => {
     const [, correct] = argmaxCorrect(g.input('z', [1, 3]), labels);
     const z = correct!.source.kind === 'op' ? correct!.source.node.inputs[0]! : x;
     expect(() => gradients(sum(correct!), [z])).toThrow("cannot differentiate through 'argmax_correct': it has no gradient rule");
+    plan.dispose();
+  });
+});
+
+describe('views: reshape shares its input buffer in compiled plans', () => {
+  const relu64 = (v: Float32Array) => Float64Array.from(v, (a) => Math.max(a, 0));
+
+  it('runs no dispatch, and its root lives until the last use of any view of it', async () => {
+    const ctx = gpu();
+    const g = new Graph(ctx);
+    const x = g.input('x', [8, 32]);
+    const a = relu(x);
+    const view = reshape(reshape(a, [256]), [16, 16]);
+    // Temporaries of the same size made while only the views still need a's buffer: had it
+    // been freed after the first reshape, they would overwrite it.
+    let b = scale(x, 2);
+    for (let i = 0; i < 4; i++) b = scale(relu(b), 0.5);
+    const out = add(reshape(view, [8, 32]), b);
+    const xs = randomArray(random, 256);
+    // b = relu(x) / 8, so out = 1.125 · relu(x).
+    const expected = Float64Array.from(xs, (v) => 1.125 * Math.max(v, 0));
+    const plan = compile(g, { fetch: [out] });
+    expect(plan.dispatchCount).toBe(11); // relu, scale, 4 × (relu, scale), add: no copies
+    plan.run({ x: xs });
+    expectClose(await plan.read(out), expected, { atol: 1e-6, rtol: 1e-6 }, 'out');
+    plan.dispose();
+    // A fetched view keeps its root's buffer out of reuse.
+    const fetchingView = compile(g, { fetch: [out, view] });
+    fetchingView.run({ x: xs });
+    expectClose(await fetchingView.read(out), expected, { atol: 1e-6, rtol: 1e-6 }, 'out');
+    expectClose(await fetchingView.read(view), relu64(xs), { atol: 0, rtol: 0 }, 'fetched view');
+    fetchingView.dispose();
+  });
+
+  it('stays a copy of a bound tensor (updated in place later in the step)', async () => {
+    const ctx = gpu();
+    const g = new Graph(ctx);
+    const p = Tensor.from(ctx, new Float32Array([1, -2, 3, -4]), [2, 2]);
+    const snapshot = reshape(g.bind(p), [4]);
+    accumulate(g.bind(p), g.constant(new Float32Array([10, 10, 10, 10]), [2, 2]));
+    const after = relu(snapshot);
+    const plan = compile(g, { fetch: [after] });
+    plan.run();
+    expect(Array.from(await plan.read(after))).toEqual([1, 0, 3, 0]);
+    expect(Array.from(await p.read())).toEqual([11, 8, 13, 6]);
+    plan.dispose();
+    p.dispose();
+  });
+
+  it('stays a copy when a node writes its input or the view in place', async () => {
+    const ctx = gpu();
+    const g = new Graph(ctx);
+    const x = g.input('x', [4]);
+    const a = relu(x);
+    const view = reshape(a, [2, 2]);
+    accumulate(view, g.constant(new Float32Array([10, 10, 10, 10]), [2, 2]));
+    const out = scale(a, 1);
+    const plan = compile(g, { fetch: [out, view] });
+    plan.run({ x: new Float32Array([1, -2, 3, -4]) });
+    expect(Array.from(await plan.read(out))).toEqual([1, 0, 3, 0]);
+    expect(Array.from(await plan.read(view))).toEqual([11, 10, 13, 10]);
     plan.dispose();
   });
 });
