@@ -2,6 +2,7 @@ import conv2dCode from '../../shaders/conv2d.wgsl';
 import conv2d3x3Code from '../../shaders/conv2d_3x3.wgsl';
 import backwardBiasCode from '../../shaders/conv2d_backward_bias.wgsl';
 import backwardFilterCode from '../../shaders/conv2d_backward_filter.wgsl';
+import backwardFilter3x3Code from '../../shaders/conv2d_backward_filter_3x3.wgsl';
 import backwardInputCode from '../../shaders/conv2d_backward_input.wgsl';
 import geometryCode from '../../shaders/conv2d_geometry.wgsl';
 import type { GpuContext } from '../gpu/context.js';
@@ -32,6 +33,7 @@ const backwardInputShader = gemmShader('conv2d_backward_input', backwardInputCod
 const backwardFilterShader = gemmShader('conv2d_backward_filter', backwardFilterCode, geometryCode);
 const backwardBiasShader = shader('conv2d_backward_bias', backwardBiasCode, wgslLib.workgroupReduce, wgslLib.grid);
 const direct3x3Shader = shader('conv2d_3x3', conv2d3x3Code);
+const backwardFilter3x3Shader = shader('conv2d_backward_filter_3x3', backwardFilter3x3Code);
 
 /** shaders/conv2d_3x3.wgsl's tile: output rows × columns × channels per invocation. */
 const DIRECT_TILE = { rows: 2, columns: 4, channels: 8 };
@@ -226,42 +228,65 @@ function backwardFilterGeometry(dy: TensorSpec, x: TensorSpec, attrs: BackwardFi
   return g;
 }
 
-/** Split-K applies to filter gradients with at most this many outputs (4 workgroups at 4×4 per invocation)... */
+/** The filter gradient is split over chunks of K when it has at most this many outputs (4 workgroups at 4×4 per invocation)... */
 const SPLIT_MAX_OUTPUTS = 4096;
-/** ...and gives each chunk at least this many output pixels (K), so that the sum over chunks stays small. */
+/** ...and at least two chunks of this many output pixels (K), so that the sum over chunks stays small. */
 const SPLIT_MIN_CHUNK = 1024;
 const SPLIT_MAX_CHUNKS = 64;
+/** Chunks (of output rows) of the direct 3×3 kernel: two workgroups of 64 per channel block. */
+const DIRECT_FILTER_CHUNKS = 128;
 
 /**
- * How many chunks of K (output pixels) the filter gradient of this geometry is split into
- * (1: not split). A filter gradient with few outputs and a long K, such as a first layer's
- * 32 × 1 × 3 × 3 over 64·26·26 pixels, is otherwise one or two workgroups, each running the
- * whole K: one of lavapipe's threads works and the rest idle (19 % of the bench's training
- * step, bench/NOTES.md). A function of the shape only, so that the op's output shape (the
- * partial sums) does not depend on the device. No chunk is empty: with c = ⌈K / chunks⌉,
- * (chunks − 1)·c < K.
+ * How the filter gradient of a geometry runs. A filter gradient with few outputs and a long
+ * K, such as a first layer's 32 × 1 × 3 × 3 over 64·26·26 pixels, is otherwise one or two
+ * workgroups each running the whole K: one of lavapipe's threads works, the rest idle (19 %
+ * of the bench's training step, bench/NOTES.md). So it is split into `chunks` partial sums
+ * [chunks, ...filterShape], then summed in a fixed order: by the direct kernel over chunks of
+ * `rowsPerChunk` output rows for 3×3 filters at stride 1 without dilation, else by the
+ * GEMM-core kernel over chunks of ⌈K / chunks⌉ output pixels (none empty). chunks = 1: the
+ * GEMM-core kernel, unsplit. A function of the shape only, so that the op's output shape
+ * does not depend on the device.
  */
-export function filterGradientChunks(g: ConvGeometry): number {
+export function filterGradientPlan(g: ConvGeometry): { kernel: 'gemm' | 'direct3x3'; chunks: number; rowsPerChunk: number } {
   const outputs = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth;
   const pixels = g.batch * g.outHeight * g.outWidth;
   const wanted = Math.min(SPLIT_MAX_CHUNKS, Math.floor(pixels / SPLIT_MIN_CHUNK));
-  if (outputs > SPLIT_MAX_OUTPUTS || wanted < 2) return 1;
-  return Math.ceil(pixels / Math.ceil(pixels / wanted));
+  if (outputs > SPLIT_MAX_OUTPUTS || wanted < 2) return { kernel: 'gemm', chunks: 1, rowsPerChunk: 0 };
+  const rows = g.batch * g.outHeight;
+  if (direct3x3Filter(g)) {
+    const rowsPerChunk = Math.ceil(rows / DIRECT_FILTER_CHUNKS);
+    return { kernel: 'direct3x3', chunks: Math.ceil(rows / rowsPerChunk), rowsPerChunk };
+  }
+  return { kernel: 'gemm', chunks: Math.ceil(pixels / Math.ceil(pixels / wanted)), rowsPerChunk: 0 };
 }
 
-// Output: dw of filterShape, or with split-K its partial sums [chunks, ...filterShape]
+const direct3x3Filter = (g: ConvGeometry) => g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1;
+
+function direct3x3FilterKernel(g: ConvGeometry, dy: TensorSpec, x: TensorSpec, dw: TensorSpec, chunks: number, rowsPerChunk: number): KernelCall {
+  const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, padTop, padLeft } = g;
+  return {
+    shader: backwardFilter3x3Shader,
+    entry: 'conv2d_backward_filter_3x3',
+    params: { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, padTop, padLeft, rowsPerChunk, chunks },
+    buffers: { dy, x, dw },
+    workgroups: [Math.ceil(chunks / 64), inChannels * Math.ceil(outChannels / 4)],
+  };
+}
+
+// Output: dw of filterShape, or split its partial sums [chunks, ...filterShape]
 // (conv2dBackwardFilter sums them).
 const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
   name: 'conv2d_backward_filter',
   grad: null,
   outputs([dy, x], attrs) {
-    const chunks = filterGradientChunks(backwardFilterGeometry(dy!, x!, attrs));
+    const { chunks } = filterGradientPlan(backwardFilterGeometry(dy!, x!, attrs));
     return [{ shape: chunks > 1 ? [chunks, ...attrs.filterShape] : attrs.filterShape, dtype: 'f32' }];
   },
   kernels({ inputs: [dy, x], outputs: [dw] }, attrs, ctx) {
     const g = backwardFilterGeometry(dy!, x!, attrs);
+    const { kernel, chunks, rowsPerChunk } = filterGradientPlan(g);
+    if (kernel === 'direct3x3') return [direct3x3FilterKernel(g, dy!, x!, dw!, chunks, rowsPerChunk)];
     const taps = g.inChannels * g.kernelHeight * g.kernelWidth;
-    const chunks = filterGradientChunks(g);
     const pixels = g.batch * g.outHeight * g.outWidth;
     const dispatch = gemmDispatch('conv2d_backward_filter', g.outChannels, taps, Math.ceil(pixels / chunks), ctx.profile.gemmTuning, { fit: chunks > 1 });
     return [

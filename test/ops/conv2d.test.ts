@@ -2,6 +2,7 @@
 //   shaders/conv2d.wgsl                  forward, bias + optional ReLU fused (entry conv2d)
 //   shaders/conv2d_backward_input.wgsl   dx (entry conv2d_backward_input)
 //   shaders/conv2d_backward_filter.wgsl  dw (entry conv2d_backward_filter; split-K chunks for few filters and long K)
+//   shaders/conv2d_backward_filter_3x3.wgsl  dw of 3×3 stride-1 layers with few filters, in chunks of rows
 //   shaders/conv2d_backward_bias.wgsl    db (entry conv2d_backward_bias)
 // and, through the first three, the shared loop shaders/gemm_core.wgsl (4×4 blocks per
 // invocation for the small cases, 8×8 for products of 2^26 and more) and index helpers
@@ -14,7 +15,7 @@
 // (f32 accumulation of K terms of size ≤ 1), as for gemm.wgsl.
 import { describe, expect, it } from 'vitest';
 import { Random, Tensor } from '../../src/index.js';
-import { conv2d, conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, direct3x3Shape, direct3x3Supported, filterGradientChunks } from '../../src/ops/conv2d.js';
+import { conv2d, conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, direct3x3Shape, direct3x3Supported, filterGradientPlan } from '../../src/ops/conv2d.js';
 import { convGeometry } from '../../src/ops/conv2d-geometry.js';
 import { gemmBlock } from '../../src/ops/gemm-core.js';
 import { checkGradients } from '../support/finite-difference.js';
@@ -223,26 +224,32 @@ describe('conv2d_backward_filter.wgsl conv2d_backward_filter: dw = dyᵀ · im2c
   });
 });
 
-describe('conv2d_backward_filter.wgsl split-K: few filters, many output pixels (chunks along z, then sum_axis)', () => {
-  // Chunk boundaries inside an image and row, shorter last chunks, boundaries on image
-  // boundaries (the 2 × 1024 case), stride, padding and dilation, outputs that fill no
-  // 4×4 block, and the bench student's first layer (42 chunks).
-  const split: [Case, number][] = [
-    [{ batch: 3, inChannels: 1, height: 40, width: 41, outChannels: 4, kernel: 3, stride: 1, padding: 0 }, 4],
-    [{ batch: 9, inChannels: 1, height: 61, width: 59, outChannels: 4, kernel: 3, stride: 1, padding: 1 }, 31],
-    [{ batch: 16, inChannels: 2, height: 40, width: 40, outChannels: 3, kernel: 3, stride: 2, padding: 0, pads: [1, 0, 0, 1], dilation: [2, 2] }, 5],
-    [{ batch: 4, inChannels: 3, height: 18, width: 34, outChannels: 5, kernel: 3, stride: 1, padding: 0 }, 2],
-    [{ batch: 64, inChannels: 1, height: 28, width: 28, outChannels: 32, kernel: 3, stride: 1, padding: 0 }, 42],
+describe('conv2d filter gradient split over chunks: few filters, many output pixels, then sum_axis', () => {
+  // GEMM core (conv2d_backward_filter.wgsl, chunks of K along z): chunk boundaries inside an
+  // image and row, shorter last chunks, stride, padding and dilation, outputs that fill no
+  // 4×4 block. Direct 3×3 (conv2d_backward_filter_3x3.wgsl, chunks of output rows): chunks
+  // across image boundaries with a shorter last one, asymmetric pads, output channels that
+  // fill no block of 4, several input channels, and the bench student's first layer.
+  const split: [Case, 'gemm' | 'direct3x3', number][] = [
+    [{ batch: 16, inChannels: 2, height: 40, width: 40, outChannels: 3, kernel: 3, stride: 2, padding: 0, pads: [1, 0, 0, 1], dilation: [2, 2] }, 'gemm', 5],
+    [{ batch: 5, inChannels: 2, height: 30, width: 31, outChannels: 6, kernel: 5, stride: 1, padding: 2 }, 'gemm', 4],
+    [{ batch: 3, inChannels: 1, height: 40, width: 41, outChannels: 4, kernel: 3, stride: 1, padding: 0 }, 'direct3x3', 114],
+    [{ batch: 9, inChannels: 1, height: 61, width: 59, outChannels: 4, kernel: 3, stride: 1, padding: 1 }, 'direct3x3', 110],
+    [{ batch: 4, inChannels: 3, height: 18, width: 34, outChannels: 5, kernel: 3, stride: 1, padding: 0 }, 'direct3x3', 64],
+    [{ batch: 6, inChannels: 3, height: 20, width: 23, outChannels: 7, kernel: 3, stride: 1, padding: 0, pads: [2, 0, 1, 2] }, 'direct3x3', 126],
+    [{ batch: 64, inChannels: 1, height: 28, width: 28, outChannels: 32, kernel: 3, stride: 1, padding: 0 }, 'direct3x3', 128],
   ];
-  split.forEach(([c, chunks], i) => {
-    it(`${describeCase(c)}: ${chunks} chunks`, async () => {
+  split.forEach(([c, kernel, chunks], i) => {
+    it(`${describeCase(c)}: ${kernel}, ${chunks} chunks`, async () => {
       const f = full(c);
       const [outHeight, outWidth] = outSize(c);
       const g = convGeometry('test', shapes(c).x, shapes(c).w, { stride: f.stride, padding: f.pads, dilation: f.dilation });
-      expect(filterGradientChunks(g)).toBe(chunks);
+      const plan = filterGradientPlan(g);
+      expect(plan).toMatchObject({ kernel, chunks });
       const pixels = c.batch * outHeight * outWidth;
-      const chunk = Math.ceil(pixels / chunks);
-      expect((chunks - 1) * chunk).toBeLessThan(pixels);
+      // No chunk is empty.
+      if (kernel === 'gemm') expect((chunks - 1) * Math.ceil(pixels / chunks)).toBeLessThan(pixels);
+      else expect((chunks - 1) * plan.rowsPerChunk).toBeLessThan(c.batch * outHeight);
       const ctx = gpu();
       const data = caseData(c, 600 + i);
       const s = shapes(c);
@@ -257,8 +264,8 @@ describe('conv2d_backward_filter.wgsl split-K: few filters, many output pixels (
 
   it('is not taken for many outputs or short K', () => {
     const geometry = (x: number[], w: number[]) => convGeometry('test', x, w, { stride: 1, padding: 1, dilation: 1 });
-    expect(filterGradientChunks(geometry([64, 32, 13, 13], [64, 32, 3, 3]))).toBe(1);
-    expect(filterGradientChunks(geometry([2, 1, 28, 28], [32, 1, 3, 3]))).toBe(1);
+    expect(filterGradientPlan(geometry([64, 32, 13, 13], [64, 32, 3, 3]))).toEqual({ kernel: 'gemm', chunks: 1, rowsPerChunk: 0 });
+    expect(filterGradientPlan(geometry([2, 1, 28, 28], [32, 1, 3, 3]))).toEqual({ kernel: 'gemm', chunks: 1, rowsPerChunk: 0 });
   });
 });
 
@@ -462,7 +469,7 @@ describe('conv2d gradient rule vs finite differences', () => {
     { x: [2, 3, 5, 4], w: [4, 3, 3, 3], stride: 2, padding: 1, relu: false },
     { x: [2, 3, 5, 4], w: [4, 3, 3, 3], stride: 2, padding: 1, relu: true },
     { x: [1, 2, 6, 3], w: [3, 2, 1, 1], stride: 2, padding: 1, relu: true },
-    // Split-K filter gradient (4 chunks) in a compiled plan.
+    // Filter gradient split (direct 3×3, 114 chunks) in a compiled plan.
     { x: [3, 1, 40, 41], w: [4, 1, 3, 3], stride: 1, padding: 0, relu: true },
   ];
   for (const v of variants) {
