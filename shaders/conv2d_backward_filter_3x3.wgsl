@@ -10,9 +10,12 @@
 // (conv2d_backward_filter.wgsl) loads 8 values per 16 products, and its 4×4 blocks cover the
 // 9 taps with 12 columns; on lavapipe, where every load runs lane by lane, loads per product
 // are the cost.
+//   conv2d_backward_filter_bias_3x3 also writes the bias gradient's partial sums
+//   db[z, o] = Σ over the rows of chunk z, Σ_ox dy[n, o, oy, ox] (conv2d's grad rule; the
+//   same pass over dy).
 // Bindings: params (FilterParams) at 0; dy [batch, outChannels, outHeight, outWidth] and
 // x [batch, inChannels, inHeight, inWidth] (read); dw [chunks, outChannels, inChannels, 3, 3]
-// (write).
+// and (bias entry) db [chunks, outChannels] (write).
 // Dispatch: (ceil(chunks / 64), inChannels · ceil(outChannels / 4)) workgroups of 64
 // invocations, one chunk each along x; chunk z holds output rows
 // [z·rowsPerChunk, min((z + 1)·rowsPerChunk, batch·outHeight)), rows counted over images.
@@ -35,6 +38,7 @@ struct FilterParams {
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(4) var<storage, read_write> db: array<f32>;
 
 // x at (row, column) of the plane starting at `plane`, 0 outside it (negative coordinates
 // wrap to large u32s, so one comparison per axis checks both ends).
@@ -48,15 +52,13 @@ fn x_column(plane: u32, top: i32, column: i32) -> vec3f {
   return vec3f(x_at(plane, top, column), x_at(plane, top + 1, column), x_at(plane, top + 2, column));
 }
 
-@compute @workgroup_size(64)
-fn conv2d_backward_filter_3x3(@builtin(global_invocation_id) gid: vec3u) {
+// The sums of one invocation: taps[ky·3 + kx] for output channels o0 … o0 + 3, and
+// Σ dy over the chunk's pixels for the same channels (the bias gradient's share).
+struct Sums { taps: array<vec4f, 9>, bias: vec4f }
+
+fn chunk_sums(z: u32, c: u32, o0: u32) -> Sums {
   let p = params;
-  let z = gid.x;
-  if (z >= p.chunks) { return; }
-  let c = gid.y % p.inChannels;
-  let o0 = gid.y / p.inChannels * 4u;
-  // acc[ky·3 + kx] holds the tap for output channels o0 … o0 + 3.
-  var acc: array<vec4f, 9>;
+  var acc: Sums;
   let last_row = min((z + 1u) * p.rowsPerChunk, p.batch * p.outHeight);
   for (var r = z * p.rowsPerChunk; r < last_row; r++) {
     let n = r / p.outHeight;
@@ -75,25 +77,53 @@ fn conv2d_backward_filter_3x3(@builtin(global_invocation_id) gid: vec3u) {
     for (var ox = 0u; ox < p.outWidth; ox++) {
       let third = x_column(plane, top, left + i32(ox) + 2);
       let g = vec4f(dy[d0 + ox], dy[d1 + ox], dy[d2 + ox], dy[d3 + ox]);
-      acc[0] += g * first.x;
-      acc[3] += g * first.y;
-      acc[6] += g * first.z;
-      acc[1] += g * second.x;
-      acc[4] += g * second.y;
-      acc[7] += g * second.z;
-      acc[2] += g * third.x;
-      acc[5] += g * third.y;
-      acc[8] += g * third.z;
+      acc.taps[0] += g * first.x;
+      acc.taps[3] += g * first.y;
+      acc.taps[6] += g * first.z;
+      acc.taps[1] += g * second.x;
+      acc.taps[4] += g * second.y;
+      acc.taps[7] += g * second.z;
+      acc.taps[2] += g * third.x;
+      acc.taps[5] += g * third.y;
+      acc.taps[8] += g * third.z;
+      acc.bias += g;
       first = second;
       second = third;
     }
   }
+  return acc;
+}
+
+fn store_taps(z: u32, c: u32, o0: u32, acc: Sums) {
   for (var i = 0u; i < 4u; i++) {
     let o = o0 + i;
-    if (o >= p.outChannels) { return; }
-    let base = ((z * p.outChannels + o) * p.inChannels + c) * 9u;
+    if (o >= params.outChannels) { return; }
+    let base = ((z * params.outChannels + o) * params.inChannels + c) * 9u;
     for (var t = 0u; t < 9u; t++) {
-      dw[base + t] = acc[t][i];
+      dw[base + t] = acc.taps[t][i];
     }
+  }
+}
+
+@compute @workgroup_size(64)
+fn conv2d_backward_filter_3x3(@builtin(global_invocation_id) gid: vec3u) {
+  if (gid.x >= params.chunks) { return; }
+  let c = gid.y % params.inChannels;
+  let o0 = gid.y / params.inChannels * 4u;
+  store_taps(gid.x, c, o0, chunk_sums(gid.x, c, o0));
+}
+
+// The same, and the bias gradient's partial sums db[z, o] from the invocations of input
+// channel 0 (the bias gradient of conv2d sums the same dy: one pass over dy, not two).
+@compute @workgroup_size(64)
+fn conv2d_backward_filter_bias_3x3(@builtin(global_invocation_id) gid: vec3u) {
+  if (gid.x >= params.chunks) { return; }
+  let c = gid.y % params.inChannels;
+  let o0 = gid.y / params.inChannels * 4u;
+  let acc = chunk_sums(gid.x, c, o0);
+  store_taps(gid.x, c, o0, acc);
+  if (c != 0u) { return; }
+  for (var i = 0u; i < 4u; i++) {
+    if (o0 + i < params.outChannels) { db[gid.x * params.outChannels + o0 + i] = acc.bias[i]; }
   }
 }

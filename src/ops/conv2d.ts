@@ -154,11 +154,8 @@ const conv2dOp: OpDef<ForwardAttrs> = {
   },
   grad([dy], [x, w], [y], { stride, padding, dilation, relu }) {
     const dz = relu ? reluBackward(dy!, y!) : dy!;
-    return [
-      conv2dBackwardInput(dz, w!, { inputShape: x!.shape, stride, padding, dilation }),
-      conv2dBackwardFilter(dz, x!, { filterShape: w!.shape, stride, padding, dilation }),
-      conv2dBackwardBias(dz),
-    ];
+    const [dw, db] = conv2dBackwardParams(dz, x!, { filterShape: w!.shape, stride, padding, dilation });
+    return [conv2dBackwardInput(dz, w!, { inputShape: x!.shape, stride, padding, dilation }), dw, db];
   },
 };
 
@@ -216,6 +213,8 @@ const backwardInputOp: OpDef<BackwardInputAttrs> = {
 
 interface BackwardFilterAttrs extends ConvSpacing {
   filterShape: Shape;
+  /** Also the bias gradient, from the same pass over dy (direct 3×3 split only). */
+  withBias: boolean;
 }
 
 function backwardFilterGeometry(dy: TensorSpec, x: TensorSpec, attrs: BackwardFilterAttrs): ConvGeometry {
@@ -262,30 +261,33 @@ export function filterGradientPlan(g: ConvGeometry): { kernel: 'gemm' | 'direct3
 
 const direct3x3Filter = (g: ConvGeometry) => g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1;
 
-function direct3x3FilterKernel(g: ConvGeometry, dy: TensorSpec, x: TensorSpec, dw: TensorSpec, chunks: number, rowsPerChunk: number): KernelCall {
+function direct3x3FilterKernel(g: ConvGeometry, dy: TensorSpec, x: TensorSpec, dw: TensorSpec, db: TensorSpec | undefined, chunks: number, rowsPerChunk: number): KernelCall {
   const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, padTop, padLeft } = g;
   return {
     shader: backwardFilter3x3Shader,
-    entry: 'conv2d_backward_filter_3x3',
+    entry: db ? 'conv2d_backward_filter_bias_3x3' : 'conv2d_backward_filter_3x3',
     params: { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, padTop, padLeft, rowsPerChunk, chunks },
-    buffers: { dy, x, dw },
+    buffers: db ? { dy, x, dw, db } : { dy, x, dw },
     workgroups: [Math.ceil(chunks / 64), inChannels * Math.ceil(outChannels / 4)],
   };
 }
 
-// Output: dw of filterShape, or split its partial sums [chunks, ...filterShape]
-// (conv2dBackwardFilter sums them).
+// Outputs: dw of filterShape, or split its partial sums [chunks, ...filterShape]; withBias
+// adds the bias gradient's partial sums [chunks, outChannels] (the callers sum them).
 const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
   name: 'conv2d_backward_filter',
   grad: null,
   outputs([dy, x], attrs) {
-    const { chunks } = filterGradientPlan(backwardFilterGeometry(dy!, x!, attrs));
-    return [{ shape: chunks > 1 ? [chunks, ...attrs.filterShape] : attrs.filterShape, dtype: 'f32' }];
+    const { kernel, chunks } = filterGradientPlan(backwardFilterGeometry(dy!, x!, attrs));
+    const dw: TensorSpec = { shape: chunks > 1 ? [chunks, ...attrs.filterShape] : attrs.filterShape, dtype: 'f32' };
+    if (!attrs.withBias) return [dw];
+    if (kernel !== 'direct3x3') throw new Error('conv2d_backward_filter: the bias gradient comes along only with the direct 3×3 split (see filterGradientPlan)');
+    return [dw, { shape: [chunks, attrs.filterShape[0]!], dtype: 'f32' }];
   },
-  kernels({ inputs: [dy, x], outputs: [dw] }, attrs, ctx) {
+  kernels({ inputs: [dy, x], outputs: [dw, db] }, attrs, ctx) {
     const g = backwardFilterGeometry(dy!, x!, attrs);
     const { kernel, chunks, rowsPerChunk } = filterGradientPlan(g);
-    if (kernel === 'direct3x3') return [direct3x3FilterKernel(g, dy!, x!, dw!, chunks, rowsPerChunk)];
+    if (kernel === 'direct3x3') return [direct3x3FilterKernel(g, dy!, x!, dw!, db, chunks, rowsPerChunk)];
     const taps = g.inChannels * g.kernelHeight * g.kernelWidth;
     const pixels = g.batch * g.outHeight * g.outWidth;
     const dispatch = gemmDispatch('conv2d_backward_filter', g.outChannels, taps, Math.ceil(pixels / chunks), ctx.profile.gemmTuning, { fit: chunks > 1 });
@@ -360,13 +362,28 @@ export function conv2dBackwardInput<T extends AnyTensor>(dy: T, w: T, options: C
  * @example const dw = conv2dBackwardFilter(dy, x, { filterShape: w.shape, padding: 1 });
  */
 export function conv2dBackwardFilter<T extends AnyTensor>(dy: T, x: T, options: Conv2dBackwardFilterOptions): T {
-  const attrs = { filterShape: options.filterShape, ...spacing(options) };
+  const attrs = { filterShape: options.filterShape, ...spacing(options), withBias: false };
   const dw = apply(backwardFilterOp, [dy, x], attrs)[0]!;
-  if (dw.shape.length === options.filterShape.length) return dw;
-  // Split-K: sum the chunks' partial gradients (pairwise, in a fixed order).
-  const total = sumAxis(dw, 0);
-  if (dw instanceof Tensor) dw.dispose();
+  return dw.shape.length === options.filterShape.length ? dw : sumChunks(dw);
+}
+
+/** The sum of split partial gradients over their chunks (pairwise, in a fixed order). */
+function sumChunks<T extends AnyTensor>(partial: T): T {
+  const total = sumAxis(partial, 0);
+  if (partial instanceof Tensor) partial.dispose();
   return total;
+}
+
+/**
+ * Gradients of conv2d's weights and bias, [dw, db]: from one pass over dy where the direct
+ * 3×3 split applies (filterGradientPlan), else conv2dBackwardFilter and conv2dBackwardBias.
+ * @example const [dw, db] = conv2dBackwardParams(dy, x, { filterShape: w.shape, padding: 1 });
+ */
+export function conv2dBackwardParams<T extends AnyTensor>(dy: T, x: T, options: Conv2dBackwardFilterOptions): [dw: T, db: T] {
+  const attrs = { filterShape: options.filterShape, ...spacing(options), withBias: true };
+  if (filterGradientPlan(backwardFilterGeometry(dy, x, attrs)).kernel !== 'direct3x3') return [conv2dBackwardFilter(dy, x, options), conv2dBackwardBias(dy)];
+  const [dw, db] = apply(backwardFilterOp, [dy, x], attrs);
+  return [sumChunks(dw!), sumChunks(db!)];
 }
 
 /**

@@ -2,7 +2,7 @@
 //   shaders/conv2d.wgsl                  forward, bias + optional ReLU fused (entry conv2d)
 //   shaders/conv2d_backward_input.wgsl   dx (entry conv2d_backward_input)
 //   shaders/conv2d_backward_filter.wgsl  dw (entry conv2d_backward_filter; split-K chunks for few filters and long K)
-//   shaders/conv2d_backward_filter_3x3.wgsl  dw of 3×3 stride-1 layers with few filters, in chunks of rows
+//   shaders/conv2d_backward_filter_3x3.wgsl  dw (and db) of 3×3 stride-1 layers with few filters, in chunks of rows
 //   shaders/conv2d_backward_bias.wgsl    db (entry conv2d_backward_bias)
 // and, through the first three, the shared loop shaders/gemm_core.wgsl (4×4 blocks per
 // invocation for the small cases, 8×8 for products of 2^26 and more) and index helpers
@@ -15,7 +15,7 @@
 // (f32 accumulation of K terms of size ≤ 1), as for gemm.wgsl.
 import { describe, expect, it } from 'vitest';
 import { Random, Tensor } from '../../src/index.js';
-import { conv2d, conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, direct3x3Shape, direct3x3Supported, filterGradientPlan } from '../../src/ops/conv2d.js';
+import { conv2d, conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dBackwardParams, direct3x3Shape, direct3x3Supported, filterGradientPlan } from '../../src/ops/conv2d.js';
 import { convGeometry } from '../../src/ops/conv2d-geometry.js';
 import { gemmBlock } from '../../src/ops/gemm-core.js';
 import { checkGradients } from '../support/finite-difference.js';
@@ -257,8 +257,14 @@ describe('conv2d filter gradient split over chunks: few filters, many output pix
       const x = Tensor.from(ctx, data.x, s.x);
       const dw = conv2dBackwardFilter(dy, x, { filterShape: s.w, ...spacingOf(c) });
       expect(dw.shape).toEqual(s.w);
-      expectClose(await dw.read(), backwardFilterReference(c, data.dy, data.x), tolerance(pixels), 'dw');
-      for (const t of [dy, x, dw]) t.dispose();
+      const expected = backwardFilterReference(c, data.dy, data.x);
+      expectClose(await dw.read(), expected, tolerance(pixels), 'dw');
+      // With the bias gradient: from the same pass (direct 3×3) or conv2d_backward_bias.
+      const [dw2, db] = conv2dBackwardParams(dy, x, { filterShape: s.w, ...spacingOf(c) });
+      expect(db.shape).toEqual([c.outChannels]);
+      expectClose(await dw2.read(), expected, tolerance(pixels), 'dw with db');
+      expectClose(await db.read(), backwardBiasReference(c, data.dy), tolerance(pixels / c.outChannels), 'db');
+      for (const t of [dy, x, dw, dw2, db]) t.dispose();
     });
   });
 
