@@ -43,7 +43,7 @@ export { Sgd, sgdUpdate, type SgdOptions } from './optim/sgd.js';
 export { parseIdx, type IdxArray } from './data/idx.js';
 export { mnistSplit, loadMnistFromDirectory, MNIST_FILES, type Mnist, type MnistSplit } from './data/mnist.js';
 export { Random, heNormal, glorotUniform } from './nn/random.js';
-export { conv2d, conv2dBackwardInput, conv2dBackwardFilter, conv2dBackwardBias, type Conv2dOptions, type Conv2dSpacingOptions } from './ops/conv2d.js';
+export { conv2d, conv2dBackwardInput, conv2dBackwardFilter, conv2dBackwardBias, conv2dBackwardParams, type Conv2dOptions, type Conv2dSpacingOptions } from './ops/conv2d.js';
 export { maxPool2d, avgPool2d, globalAvgPool, type PoolOptions, type MaxPoolOptions, type AvgPoolOptions } from './ops/pooling.js';
 export { lrn, type LrnOptions } from './ops/lrn.js';
 export { pad2dBorder, type BorderMode } from './ops/pad-border.js';
