@@ -17,8 +17,9 @@
 // [z·⌈K / chunks⌉, (z + 1)·⌈K / chunks⌉) and writes its partial dw to dw[z, ...] of a
 // [chunks, outChannels, inChannels, kernelHeight, kernelWidth] scratch, which TypeScript
 // then sums over z (a fixed order: deterministic). For few outputs and long K (a first
-// layer's 32 × 9 filters over 64·26·26 pixels) one chunk would be one or two workgroups,
-// leaving most of lavapipe's threads idle.
+// layer's filters over all of a batch's pixels) one chunk would be one or two workgroups,
+// leaving most of lavapipe's threads idle. TypeScript picks the chunks (filterGradientPlan);
+// 3×3 stride-1 filters go to conv2d_backward_filter_3x3.wgsl instead.
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
