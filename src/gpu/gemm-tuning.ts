@@ -44,10 +44,13 @@ export const GEMM_NEVER_WIDE = 2 ** 53;
 
 /**
  * The table measured on lavapipe (bench/CONV-NOTES.md): 8×8 blocks are 1.7× faster per
- * product but take 1–3 s to compile instead of 0.2–0.6 s, which pays from about 2^26
- * products (~30 ms per run at 4×4); 64 invocations; 16 workgroups for lavapipe's threads.
+ * product but take 1–3 s to compile instead of 0.2–0.6 s. A single run repays that from
+ * about 2^26 products (~30 ms at 4×4), but a training plan runs thousands of times, so 8×8
+ * starts at 2^22: the dense layers of the bench's steps (2.2·10^7 and 5.2·10^7 products)
+ * then take 8×8, and train_step / kd_step ran ~10 % faster (bench/NOTES.md). 64
+ * invocations; 16 workgroups for lavapipe's threads.
  */
-export const DEFAULT_GEMM_TUNING: Readonly<GemmTuning> = Object.freeze({ kernel: 'registers', wideBlockProducts: 2 ** 26, invocations: 64, minWorkgroups: 16 });
+export const DEFAULT_GEMM_TUNING: Readonly<GemmTuning> = Object.freeze({ kernel: 'registers', wideBlockProducts: 2 ** 22, invocations: 64, minWorkgroups: 16 });
 
 /**
  * Checks a table (one from a cache file or a user); the error names the field. A missing

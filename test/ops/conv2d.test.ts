@@ -5,7 +5,7 @@
 //   shaders/conv2d_backward_filter_3x3.wgsl  dw (and db) of 3×3 stride-1 layers with few filters, in chunks of rows
 //   shaders/conv2d_backward_bias.wgsl    db (entry conv2d_backward_bias)
 // and, through the first three, the shared loop shaders/gemm_core.wgsl (4×4 blocks per
-// invocation for the small cases, 8×8 for products of 2^26 and more) and index helpers
+// invocation for the small cases, 8×8 for products of 2^22 and more) and index helpers
 // shaders/conv2d_geometry.wgsl, stride phases of the backward input pass included. Then
 // conv2d's gradient rule by finite differences, and the shape errors. The general cases
 // (non-square kernels, unequal strides, [top, left, bottom, right] pads, dilations, and
@@ -290,7 +290,7 @@ describe('conv2d_backward_bias.wgsl conv2d_backward_bias: db = Σ dy over batch,
   });
 });
 
-describe('conv2d*.wgsl with 8×8 blocks per invocation (GEMM products of 2^26 and more)', () => {
+describe('conv2d*.wgsl with 8×8 blocks per invocation (GEMM products of 2^22 and more)', () => {
   const wide: Case = { batch: 10, inChannels: 24, height: 31, width: 29, outChannels: 36, kernel: 3, stride: 1, padding: 1 };
   const taps = wide.kernel * wide.kernel;
   const [outHeight, outWidth] = outSize(wide);

@@ -67,7 +67,7 @@ describe('gemm.wgsl gemm_bias_act: x·W + b, optional ReLU', () => {
   }
 });
 
-// Products of 2^26 and more take 8×8 blocks (gemm_core.wgsl); these also cover a narrow C
+// Products of 2^22 and more take 8×8 blocks (gemm_core.wgsl); these also cover a narrow C
 // (workgroups 4 invocations wide) and few blocks (workgroups of 8 invocations).
 describe('gemm.wgsl with 8×8 blocks per invocation', () => {
   const cases = [
