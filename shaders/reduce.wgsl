@@ -10,7 +10,11 @@
 // column_sum runs one invocation per column (workgroups: ceil(cols / 64)) and adds rows in
 // blocks of 64 (a block sum, then the sum of blocks); neighbouring invocations read
 // neighbouring addresses. It is meant for batch-sized row counts.
-// Shared parts (shaders/lib/): workgroup_reduce (the tree).
+// reduce_sum_serial (software adapters, size ≤ 4096): out[0] = factor · Σ x in ONE invocation,
+// pairwise (a binary counter of partial sums: log2(n) roundings deep), instead of the two
+// passes: on lavapipe a 256-invocation workgroup's eight barriers cost ~2 ms per pass, for
+// a 64-element loss mean as for 4096 elements (bench/NOTES.md, "Small sums").
+// Shared parts (shaders/lib/): workgroup_reduce (the tree), pairwise_sum (the counter).
 
 struct SumParams { size: u32, factor: f32 }
 struct PartialParams { size: u32, per_group: u32 }
@@ -24,6 +28,7 @@ struct ColumnParams { rows: u32, cols: u32 }
 
 const WG = 256u;
 alias ReduceValue = f32;
+const PAIRWISE_LEVELS = 13u; // up to 8191 terms
 
 // Sums x[begin + lid], x[begin + lid + WG], ... below `end` (at most `per_group` / WG
 // terms per invocation), then a tree over the workgroup; returns the total to every lane.
@@ -46,6 +51,13 @@ fn reduce_partial_sums(@builtin(local_invocation_index) lid: u32, @builtin(workg
 fn reduce_sum(@builtin(local_invocation_index) lid: u32) {
   let total = strided_sum(lid, 0u, sum_params.size);
   if (lid == 0u) { out[0] = total * sum_params.factor; }
+}
+
+@compute @workgroup_size(1)
+fn reduce_sum_serial() {
+  var acc = PairwiseSum();
+  for (var i = 0u; i < sum_params.size; i++) { pairwise_add(&acc, x[i]); }
+  out[0] = pairwise_total(&acc) * sum_params.factor;
 }
 
 @compute @workgroup_size(64)

@@ -7,7 +7,7 @@ import { sizeOf } from '../graph/tensor.js';
 import { broadcastScalar } from './elementwise.js';
 import { expectDtype, expectRank } from './shape-errors.js';
 
-const reduceShader = shader('reduce', reduceCode, wgslLib.workgroupReduce);
+const reduceShader = shader('reduce', reduceCode, wgslLib.workgroupReduce, wgslLib.pairwiseSum);
 
 /** Elements per workgroup in the first pass: 256 invocations × 16 terms each. */
 const PER_GROUP = 4096;
@@ -23,9 +23,13 @@ const reduceSumOp: OpDef<{ factor: number }> = {
       { shape: [groups], dtype: 'f32' },
     ];
   },
-  kernels: ({ inputs: [x], outputs: [y, partials] }, { factor }): KernelCall[] => {
+  kernels: ({ inputs: [x], outputs: [y, partials] }, { factor }, ctx): KernelCall[] => {
     const size = sizeOf(x!.shape);
     const groups = partials!.shape[0]!;
+    // One serial invocation on software adapters when one pass would do (reduce.wgsl says why).
+    if (groups === 1 && ctx.profile.adapterKind === 'software') {
+      return [{ shader: reduceShader, entry: 'reduce_sum_serial', params: { size, factor }, buffers: { x: x!, out: y! }, workgroups: [1] }];
+    }
     return [
       { shader: reduceShader, entry: 'reduce_partial_sums', params: { size, per_group: PER_GROUP }, buffers: { x: x!, out: partials! }, workgroups: [groups] },
       { shader: reduceShader, entry: 'reduce_sum', params: { size: groups, factor }, buffers: { x: partials!, out: y! }, workgroups: [1] },
