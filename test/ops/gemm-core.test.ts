@@ -11,6 +11,7 @@ import { init, linear, matmul, Random, Tensor, type GpuContext } from '../../src
 import { gemmTilesDispatch } from '../../src/ops/gemm-core.js';
 import { DEFAULT_GEMM_TUNING, type GemmTuning } from '../../src/gpu/gemm-tuning.js';
 import { useGpu } from '../support/gpu.js';
+import { checkLinear } from '../support/linear-case.js';
 import { expectClose, gemmReference, randomArray } from '../support/reference.js';
 
 const gpu = useGpu();
@@ -89,20 +90,7 @@ describe('gemm_bias_act_tiled: x·W + b, optional ReLU, with workgroup-memory ti
         it(`${tuning.minWorkgroups === 1 ? '64×64' : 'default'} tiles M=${M} N=${N} K=${K} relu=${relu}`, async () => {
           const ctx = gpu();
           ctx.profile.gemmTuning = tuning;
-          const random = new Random(M + N + K + (relu ? 100 : 0));
-          const xData = randomArray(random, M * K);
-          const wData = randomArray(random, K * N);
-          const bData = randomArray(random, N);
-          const x = Tensor.from(ctx, xData, [M, K]);
-          const w = Tensor.from(ctx, wData, [K, N]);
-          const b = Tensor.from(ctx, bData, [N]);
-          const y = linear(x, w, b, { relu });
-          const expected = gemmReference(xData, wData, M, N, K, false, false).map((v, i) => {
-            const z = v + bData[i % N]!;
-            return relu ? Math.max(z, 0) : z;
-          });
-          expectClose(await y.read(), expected, tolerance(K), 'Y');
-          for (const t of [x, w, b, y]) t.dispose();
+          await checkLinear(ctx, M, N, K, relu, tolerance(K));
         });
       }
     }

@@ -7,6 +7,7 @@ import { linear, matmul, Random, Tensor } from '../../src/index.js';
 import { gemmBlock, gemmDispatch, gemmVectorB } from '../../src/ops/gemm-core.js';
 import { DEFAULT_GEMM_TUNING } from '../../src/gpu/gemm-tuning.js';
 import { useGpu } from '../support/gpu.js';
+import { checkLinear } from '../support/linear-case.js';
 import { expectClose, gemmReference, randomArray } from '../support/reference.js';
 
 const gpu = useGpu();
@@ -47,21 +48,7 @@ describe('gemm.wgsl gemm_bias_act: x·W + b, optional ReLU', () => {
   for (const [M, N, K] of [[1, 1, 1], [37, 45, 19], [130, 66, 33]] as const) {
     for (const relu of [false, true]) {
       it(`M=${M} N=${N} K=${K} relu=${relu}`, async () => {
-        const ctx = gpu();
-        const random = new Random(M + N + K + (relu ? 100 : 0));
-        const xData = randomArray(random, M * K);
-        const wData = randomArray(random, K * N);
-        const bData = randomArray(random, N);
-        const x = Tensor.from(ctx, xData, [M, K]);
-        const w = Tensor.from(ctx, wData, [K, N]);
-        const b = Tensor.from(ctx, bData, [N]);
-        const y = linear(x, w, b, { relu });
-        const expected = gemmReference(xData, wData, M, N, K, false, false).map((v, i) => {
-          const z = v + bData[i % N]!;
-          return relu ? Math.max(z, 0) : z;
-        });
-        expectClose(await y.read(), expected, { atol: 1e-5 * Math.sqrt(K) * 4, rtol: 1e-4 }, 'Y');
-        for (const t of [x, w, b, y]) t.dispose();
+        await checkLinear(gpu(), M, N, K, relu, { atol: 1e-5 * Math.sqrt(K) * 4, rtol: 1e-4 });
       });
     }
   }
