@@ -6,7 +6,7 @@ import type { BenchReport, CeilingResult, WorkloadResult } from './types.js';
 export interface TargetResult {
   workload: string;
   /** What is compared: kdgpu / TF.js WebGPU, or kdgpu's throughput / a ceiling. */
-  measure: 'ratio' | 'ratio to PyTorch CPU' | 'ratio to TF.js WASM' | 'fraction of copy_bandwidth';
+  measure: 'ratio' | 'ratio to PyTorch CPU' | 'ratio to TF.js WASM' | 'fraction of copy_bandwidth' | 'fraction of fma_throughput' | 'fraction of shader_bandwidth';
   target: number;
   /** Null when the workload or the ceiling was not measured (e.g. --only). */
   value: number | null;
@@ -27,6 +27,12 @@ const TORCH_TARGETS: [string, number][] = [
 ];
 const WASM_TARGETS: [string, number][] = [['inference', 1]];
 const BANDWIDTH_TARGETS: [string, number][] = [['kl_32768', 0.5]];
+// Issue 14: the GEMM against the run's FMA probe, the fused KL against the run's simplest
+// shader (c = a + b over vec4s: what any kernel can read and write on this adapter).
+const CEILING_TARGETS: [string, 'fma_throughput' | 'shader_bandwidth', number][] = [
+  ['gemm_1024', 'fma_throughput', 0.5],
+  ['kl_32768', 'shader_bandwidth', 0.8],
+];
 
 /**
  * The ceiling a workload's unit is bounded by: FMA throughput for GFLOP/s, copy for GB/s
@@ -60,6 +66,11 @@ export function checkTargets(report: Pick<BenchReport, 'workloads' | 'ceilings'>
     ...BANDWIDTH_TARGETS.map(([key, target]) => {
       const w = report.workloads[key];
       return result(key, 'fraction of copy_bandwidth', target, w ? fractionOfCeiling(w, report.ceilings) : null);
+    }),
+    ...CEILING_TARGETS.map(([key, ceiling, target]) => {
+      const kdgpu = report.workloads[key]?.kdgpu;
+      const bound = report.ceilings[ceiling]?.value;
+      return result(key, `fraction of ${ceiling}`, target, kdgpu != null && bound ? kdgpu / bound : null);
     }),
   ];
 }

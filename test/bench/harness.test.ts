@@ -89,10 +89,19 @@ describe('bench harness', () => {
       'inference ratio to PyTorch CPU',
       'inference ratio to TF.js WASM',
       'kl_32768 fraction of copy_bandwidth',
+      'gemm_1024 fraction of fma_throughput',
+      'kl_32768 fraction of shader_bandwidth',
     ]);
     for (const t of report.targets) {
       const w = report.workloads[t.workload]!;
-      const value = { ratio: w.ratio, 'ratio to PyTorch CPU': w.ratio_torch, 'ratio to TF.js WASM': w.ratio_wasm, 'fraction of copy_bandwidth': w.kdgpu_of_ceiling }[t.measure];
+      const value = {
+        ratio: w.ratio,
+        'ratio to PyTorch CPU': w.ratio_torch,
+        'ratio to TF.js WASM': w.ratio_wasm,
+        'fraction of copy_bandwidth': w.kdgpu_of_ceiling,
+        'fraction of fma_throughput': w.kdgpu! / report.ceilings.fma_throughput!.value!,
+        'fraction of shader_bandwidth': w.kdgpu! / report.ceilings.shader_bandwidth!.value!,
+      }[t.measure];
       expect(t.value, t.workload).toBe(value);
       expect(t.met, t.workload).toBe(value == null ? null : value >= t.target);
     }
