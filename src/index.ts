@@ -16,6 +16,8 @@ export { apply, type AnyTensor } from './graph/apply.js';
 export type { OpDef, KernelCall } from './graph/op.js';
 export { matmul, linear, type MatmulOptions } from './ops/matmul.js';
 export { DEFAULT_GEMM_TUNING, GEMM_KERNELS, GEMM_NEVER_WIDE, checkGemmTuning, type GemmKernel, type GemmTuning } from './gpu/gemm-tuning.js';
+export { castF16, castF32 } from './ops/cast.js';
+export { F16_MAX, halfBits, halfValue, roundToHalf } from './graph/half.js';
 export {
   autotuneGemm,
   gemmTuningKey,

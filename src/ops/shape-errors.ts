@@ -1,10 +1,10 @@
-import { formatShape, type TensorSpec } from '../graph/tensor.js';
+import { type DType, formatShape, type TensorSpec } from '../graph/tensor.js';
 
 export function expectRank(op: string, what: string, t: TensorSpec, rank: number): void {
   if (t.shape.length !== rank) throw new Error(`${op}: ${what} must have rank ${rank}, got shape ${formatShape(t.shape)}`);
 }
 
-export function expectDtype(op: string, what: string, t: TensorSpec, dtype: 'f32' | 'u32'): void {
+export function expectDtype(op: string, what: string, t: TensorSpec, dtype: DType): void {
   if (t.dtype !== dtype) throw new Error(`${op}: ${what} must be ${dtype}, got ${t.dtype} (shape ${formatShape(t.shape)})`);
 }
 
