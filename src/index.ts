@@ -14,7 +14,7 @@ export { compile, Plan, type CompileOptions } from './graph/plan.js';
 export { canProfile, profileSummary, type DispatchTime } from './graph/profile.js';
 export { apply, type AnyTensor } from './graph/apply.js';
 export type { OpDef, KernelCall } from './graph/op.js';
-export { matmul, linear, type MatmulOptions } from './ops/matmul.js';
+export { matmul, linear, type MatmulOptions, type LinearOptions, type Precision } from './ops/matmul.js';
 export { DEFAULT_GEMM_TUNING, GEMM_KERNELS, GEMM_NEVER_WIDE, checkGemmTuning, type GemmKernel, type GemmTuning } from './gpu/gemm-tuning.js';
 export { castF16, castF32 } from './ops/cast.js';
 export { F16_MAX, halfBits, halfValue, roundToHalf } from './graph/half.js';
@@ -42,6 +42,7 @@ export { softmaxCrossEntropy, softmaxCrossEntropyPerRow } from './losses/softmax
 export { Optimizer, type LearningRate } from './optim/optimizer.js';
 export { Adam, adamUpdate, type AdamOptions } from './optim/adam.js';
 export { Sgd, sgdUpdate, type SgdOptions } from './optim/sgd.js';
+export { LossScaler, type LossScaleOptions, type LossScaleReading } from './optim/loss-scale.js';
 export { parseIdx, type IdxArray } from './data/idx.js';
 export { mnistSplit, loadMnistFromDirectory, MNIST_FILES, type Mnist, type MnistSplit } from './data/mnist.js';
 export { Random, heNormal, glorotUniform } from './nn/random.js';
