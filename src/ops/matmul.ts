@@ -1,7 +1,7 @@
 import gemmCode from '../../shaders/gemm.wgsl';
 import type { GpuContext } from '../gpu/context.js';
 import { wgslLib } from '../gpu/shader-lib.js';
-import { type AnyTensor, apply } from '../graph/apply.js';
+import { type AnyTensor, apply, bindAll } from '../graph/apply.js';
 import type { KernelCall, OpDef } from '../graph/op.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { castF16 } from './cast.js';
@@ -141,6 +141,7 @@ export interface LinearOptions {
 export function linear<T extends AnyTensor>(x: T, w: T, bias: T, options: LinearOptions = {}): T {
   const precision = options.precision ?? 'f32';
   if (precision !== 'f32' && precision !== 'f16') throw new Error(`linear: precision must be 'f32' or 'f16', got ${String(precision)}`);
+  const [xIn, wIn, biasIn] = bindAll([x, w, bias]);
   const operand = (t: T) => (precision === 'f16' && t.dtype !== 'f16' ? castF16(t) : t);
-  return apply(linearOp, [operand(x), operand(w), bias], { relu: options.relu ?? false })[0]!;
+  return apply(linearOp, [operand(xIn!), operand(wIn!), biasIn!], { relu: options.relu ?? false })[0]!;
 }
