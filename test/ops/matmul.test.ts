@@ -3,7 +3,7 @@
 // and its 8×8 blocks per invocation, and the workgroup shapes), against a float64 reference. Tolerance: |err| ≤ 1e-5·√K·max|a||b| scale + 1e-4 relative, i.e.
 // f32 accumulation over K terms.
 import { describe, expect, it } from 'vitest';
-import { castF16, linear, matmul, openContext, Random, roundToHalf, Tensor } from '../../src/index.js';
+import { castF16, compile, gradients, Graph, linear, matmul, openContext, Random, roundToHalf, softmaxCrossEntropy, Tensor } from '../../src/index.js';
 import { acquireAdapter } from '../../src/gpu/acquire.js';
 import { gemmBlock, gemmDispatch, gemmVectorB } from '../../src/ops/gemm-core.js';
 import { DEFAULT_GEMM_TUNING } from '../../src/gpu/gemm-tuning.js';
@@ -243,5 +243,58 @@ describe('gemm.wgsl with f16 operands (matmul, linear)', () => {
       device.destroy();
     }
     for (const t of [a, a16]) t.dispose();
+  });
+});
+
+// The f16 path's gradients (linear's rule: dZ rounded to f16 for the backward GEMMs, f32
+// results) against the f32 path's, through two layers, ReLU and softmax cross-entropy.
+// Tolerance: relative L2 error ≤ 8u (u = 2^-11, ≈ 3.9e-3) per gradient: each backward GEMM
+// rounds its two operands (2u + u² relative per product), a gradient's path meets at most
+// three such roundings (x or W, dZ, and dZ's own inputs), and sums of mixed signs can lose a
+// little more; a ReLU whose input is within rounding of 0 may also flip (rare at these sizes).
+describe('linear f16 gradients against f32', () => {
+  it('a two-layer MLP with softmax cross-entropy: dW1, db1, dW2, db2 and dx', async () => {
+    const ctx = gpu();
+    if (!ctx.hasF16) return void console.warn('skipped: this device has no shader-f16');
+    const [batch, inputs, hidden, classes] = [32, 50, 40, 10];
+    const random = new Random(21);
+    const xData = randomArray(random, batch * inputs);
+    const labels = Uint32Array.from({ length: batch }, (_, i) => (i * 7) % classes);
+    const params = [
+      Tensor.from(ctx, randomArray(random, inputs * hidden, -0.3, 0.3), [inputs, hidden]),
+      Tensor.from(ctx, randomArray(random, hidden, -0.1, 0.1), [hidden]),
+      Tensor.from(ctx, randomArray(random, hidden * classes, -0.3, 0.3), [hidden, classes]),
+      Tensor.from(ctx, randomArray(random, classes, -0.1, 0.1), [classes]),
+    ];
+    const run = async (precision: 'f32' | 'f16') => {
+      const graph = new Graph(ctx);
+      const x = graph.input('x', [batch, inputs]);
+      const [w1, b1, w2, b2] = params.map((p) => graph.bind(p));
+      const logits = linear(linear(x, w1!, b1!, { relu: true, precision }), w2!, b2!, { precision });
+      const loss = softmaxCrossEntropy(logits, graph.input('y', [batch], 'u32'));
+      const grads = gradients(loss, [w1!, b1!, w2!, b2!, x]);
+      const plan = compile(graph, { fetch: grads });
+      plan.run({ x: xData, y: labels });
+      const values = await Promise.all(grads.map((g) => plan.read(g)));
+      plan.dispose();
+      graph.dispose();
+      return values;
+    };
+    const [full, half] = [await run('f32'), await run('f16')];
+    const names = ['dW1', 'db1', 'dW2', 'db2', 'dx'];
+    full.forEach((g32, i) => {
+      const g16 = half[i]!;
+      let diff = 0;
+      let norm = 0;
+      for (let k = 0; k < g32.length; k++) {
+        diff += (g16[k]! - g32[k]!) ** 2;
+        norm += g32[k]! ** 2;
+      }
+      const relative = Math.sqrt(diff / norm);
+      console.log(`${names[i]}: relative L2 error of f16 vs f32 ${relative.toExponential(2)}`);
+      expect(relative, `${names[i]}: relative L2 error ${relative}`).toBeLessThanOrEqual(8 * 2 ** -11);
+      expect(relative, `${names[i]} differs from f32 at all (f16 rounding happened)`).toBeGreaterThan(0);
+    });
+    for (const p of params) p.dispose();
   });
 });
