@@ -166,6 +166,25 @@ describe("train with precision 'f16'", () => {
     model.dispose();
   });
 
+  it('checkpoints the loss scale with the weights: a resumed run continues with the same S and weights', async () => {
+    const ctx = gpu();
+    if (!ctx.hasF16) return void console.warn('skipped: this device has no shader-f16');
+    const data = subset(mnist.train, 0, 256);
+    const run = { batchSize: 64, seed: 3, precision: 'f16' as const, lossScale: { initialScale: 2 ** 24, growthInterval: 3 } };
+    const straight = mlp().build(ctx, [1, 28, 28], { seed: 2 });
+    const whole = await train(straight, data, { ...run, epochs: 3, optimizer: new Adam({ learningRate: 1e-3 }) });
+    const store = fileCheckpoint(join(dir, 'f16-resume'));
+    const interrupted = mlp().build(ctx, [1, 28, 28], { seed: 2 });
+    await train(interrupted, data, { ...run, epochs: 2, optimizer: new Adam({ learningRate: 1e-3 }), checkpoint: store });
+    interrupted.dispose();
+    const resumed = mlp().build(ctx, [1, 28, 28], { seed: 9 });
+    const result = await train(resumed, data, { ...run, epochs: 3, optimizer: new Adam({ learningRate: 1e-3 }), checkpoint: store });
+    expect(result.history.map((h) => h.lossScale)).toEqual(whole.history.map((h) => h.lossScale));
+    expect(await weights(resumed)).toEqual(await weights(straight));
+    straight.dispose();
+    resumed.dispose();
+  });
+
   it('refuses f16 without shader-f16, and an objective that builds nothing in f16, saying what to do', async () => {
     const ctx = gpu();
     const data = subset(mnist.train, 0, 64);
