@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
-import { type GpuContext, init } from '../../src/index.js';
+import { type GpuContext, init, openContext } from '../../src/index.js';
+import { acquireAdapter } from '../../src/gpu/acquire.js';
 
 /** One poisoned GPU context per test file, disposed at the end. */
 export function useGpu(): () => GpuContext {
@@ -11,5 +12,24 @@ export function useGpu(): () => GpuContext {
   return () => {
     if (!ctx) throw new Error('GPU context not ready');
     return ctx;
+  };
+}
+
+/**
+ * A second context on a device made without optional features (no 'shader-f16'), as on an
+ * adapter that lacks them. `close()` destroys it; until then the closure keeps Dawn's GPU
+ * object alive, which must outlive the device.
+ */
+export async function openPlainContext(): Promise<{ ctx: GpuContext; close: () => void }> {
+  const { adapter, keepAlive } = await acquireAdapter();
+  const device = await adapter.requestDevice();
+  const ctx = await openContext({ device });
+  return {
+    ctx,
+    close: () => {
+      ctx.dispose();
+      device.destroy();
+      void keepAlive;
+    },
   };
 }

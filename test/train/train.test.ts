@@ -4,9 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Adam, decodeSafetensors, Dense, Dropout, encodeSafetensors, fileCheckpoint, fit, Flatten, loadMnistFromDirectory, type Mnist, openContext, ReLU, sequential, softmaxCrossEntropy, subset, type SymbolicTensor, train, evaluate } from '../../src/index.js';
-import { acquireAdapter } from '../../src/gpu/acquire.js';
-import { useGpu } from '../support/gpu.js';
+import { Adam, decodeSafetensors, Dense, Dropout, encodeSafetensors, fileCheckpoint, fit, Flatten, loadMnistFromDirectory, type Mnist, ReLU, sequential, softmaxCrossEntropy, subset, type SymbolicTensor, train, evaluate } from '../../src/index.js';
+import { openPlainContext, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
 let mnist: Mnist;
@@ -200,14 +199,12 @@ describe("train with precision 'f16'", () => {
     }
     await expect(train(model, data, { ...options('f32'), lossScale: { initialScale: 2 } })).rejects.toThrow(/lossScale is for precision 'f16'/);
     model.dispose();
-    const device = await (await acquireAdapter()).adapter.requestDevice();
-    const plain = await openContext({ device });
+    const { ctx: plain, close } = await openPlainContext();
     const other = mlp().build(plain, [1, 28, 28]);
     await expect(train(other, data, { ...options('f16'), validation: undefined })).rejects.toThrow(
       /fit with precision 'f16' needs the WebGPU feature 'shader-f16', which this device does not have .*; use f32 instead/,
     );
     other.dispose();
-    plain.dispose();
-    device.destroy();
+    close();
   });
 });
