@@ -32,8 +32,13 @@ export class GpuContext {
   private disposed = false;
   /** See InitOptions.poison. */
   poison = false;
-  /** The WebGPU features this context's device has (e.g. 'shader-f16', 'subgroups'). */
-  readonly features: ReadonlySet<string>;
+  /**
+   * The WebGPU features this context's device has (e.g. 'shader-f16', 'subgroups'), as kdgpu's
+   * checks see them (hasF16). Settable, like profile.adapterKind, so that tests can take the
+   * path of a device without a feature on one machine; a kernel that needs a feature the device
+   * lacks still fails when its pipeline is made.
+   */
+  features: ReadonlySet<string>;
 
   constructor(
     readonly device: GPUDevice,

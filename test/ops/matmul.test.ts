@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { castF16, compile, gradients, Graph, linear, matmul, Random, roundToHalf, softmaxCrossEntropy, Tensor } from '../../src/index.js';
 import { gemmBlock, gemmDispatch, gemmVectorB } from '../../src/ops/gemm-core.js';
 import { DEFAULT_GEMM_TUNING } from '../../src/gpu/gemm-tuning.js';
-import { openPlainContext, useGpu } from '../support/gpu.js';
+import { useGpu, withoutFeature } from '../support/gpu.js';
 import { expectClose, gemmReference, randomArray } from '../support/reference.js';
 
 const gpu = useGpu();
@@ -229,16 +229,13 @@ describe('gemm.wgsl with f16 operands (matmul, linear)', () => {
     const a = Tensor.from(ctx, [1, 2, 3, 4], [2, 2]);
     const a16 = castF16(a);
     expect(() => matmul(a16, a)).toThrow(/matmul: A and B must both be f32 or both f16, got A f16 \[2, 2\] and B f32 \[2, 2\]; cast with castF16/);
-    // A device made without 'shader-f16' (as on an adapter that lacks it).
-    const { ctx: plain, close } = await openPlainContext();
-    try {
-      expect(plain.hasF16).toBe(false);
-      const x = Tensor.from(plain, [1, 2, 3, 4], [2, 2]);
-      const b = Tensor.from(plain, [0, 0], [2]);
-      expect(() => linear(x, x, b, { precision: 'f16' })).toThrow(/linear with f16 operands needs the WebGPU feature 'shader-f16', which this device does not have .*; use f32 instead \(precision: 'f32', the default\)/);
-    } finally {
-      close();
-    }
+    // As on an adapter without 'shader-f16'.
+    await withoutFeature(ctx, 'shader-f16', () => {
+      expect(ctx.hasF16).toBe(false);
+      const b = Tensor.from(ctx, [0, 0], [2]);
+      expect(() => linear(a, a, b, { precision: 'f16' })).toThrow(/linear with f16 operands needs the WebGPU feature 'shader-f16', which this device does not have .*; use f32 instead \(precision: 'f32', the default\)/);
+      b.dispose();
+    });
     for (const t of [a, a16]) t.dispose();
   });
 });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { type GpuContext, init, openContext } from '../../src/index.js';
-import { acquireAdapter } from '../../src/gpu/acquire.js';
+import { type GpuContext, init } from '../../src/index.js';
 
 /** One poisoned GPU context per test file, disposed at the end. */
 export function useGpu(): () => GpuContext {
@@ -16,20 +15,16 @@ export function useGpu(): () => GpuContext {
 }
 
 /**
- * A second context on a device made without optional features (no 'shader-f16'), as on an
- * adapter that lacks them. `close()` destroys it; until then the closure keeps Dawn's GPU
- * object alive, which must outlive the device.
+ * Runs `body` with `ctx` seen as a device without `feature` (ctx.features minus it), as on an
+ * adapter that lacks it; the features are restored afterwards. Used instead of a second
+ * device, which needs a second Dawn instance in the same process.
  */
-export async function openPlainContext(): Promise<{ ctx: GpuContext; close: () => void }> {
-  const { adapter, keepAlive } = await acquireAdapter();
-  const device = await adapter.requestDevice();
-  const ctx = await openContext({ device });
-  return {
-    ctx,
-    close: () => {
-      ctx.dispose();
-      device.destroy();
-      void keepAlive;
-    },
-  };
+export async function withoutFeature<R>(ctx: GpuContext, feature: string, body: () => R | Promise<R>): Promise<R> {
+  const features = ctx.features;
+  ctx.features = new Set([...features].filter((f) => f !== feature));
+  try {
+    return await body();
+  } finally {
+    ctx.features = features;
+  }
 }
