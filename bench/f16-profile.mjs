@@ -4,7 +4,9 @@
 // and the scaled Adam update) against the same step in f32. Contenders are interleaved
 // round by round (profile-tools.mjs), so load changes hit both.
 // Bundles src/ from the working tree (never dist/). Needs the adapter's 'shader-f16'.
-// Usage: node bench/f16-profile.mjs [--rounds N] [--only REGEX]
+// Usage: node bench/f16-profile.mjs [--rounds N] [--only REGEX] [--profile]
+//   --profile: also the GPU time of each dispatch of both training steps (timestamp queries,
+//   Plan.profile, mean of 5 runs), summed by kernel.
 import { argument, bundleKdgpu, median, timeInterleaved } from './profile-tools.mjs';
 
 const rounds = Number(argument('--rounds', '5'));
@@ -60,5 +62,13 @@ for (const [M, K, N] of [[1024, 1024, 1024], [64, 784, 256]]) {
   const [p32, p16] = [stepPlan('f32'), stepPlan('f16')];
   console.log(`train step dispatches: f32 ${p32.dispatchCount}, f16 ${p16.dispatchCount}`);
   await compare('train step mlp 784-256-10 b64', () => p32.run({ x: images, y: labels }), () => p16.run({ x: images, y: labels }));
+  if (process.argv.includes('--profile') && k.canProfile(ctx)) {
+    for (const [precision, plan] of [['f32', p32], ['f16', p16]]) {
+      const summary = k.profileSummary(await plan.profile({ x: images, y: labels }, { runs: 5 }));
+      const total = summary.reduce((a, e) => a + e.milliseconds, 0);
+      console.log(`train step ${precision}: ${plan.dispatchCount} dispatches, ${total.toFixed(2)} ms of GPU time`);
+      for (const e of summary) console.log(`  ${(e.share * 100).toFixed(1).padStart(5)} % ${e.milliseconds.toFixed(3).padStart(8)} ms ${String(e.count).padStart(3)}×  ${e.label}`);
+    }
+  }
 }
 ctx.dispose();
