@@ -1,5 +1,5 @@
 // Tests of dynamic loss scaling (src/optim/loss-scale.ts, shaders/loss_scale.wgsl) and the
-// optimizers' scaled entries (adam_update_scaled, sgd_momentum_update_scaled): the scaler's
+// optimizers' scaled entries (adam_update_scaled, adam_update4_scaled, sgd_momentum_update_scaled): the scaler's
 // rules on forced overflows (skip the step and halve S; double S after growthInterval clean
 // steps), the unscaled update against a float64 reference, and the check of every gradient.
 // An overflow is forced by an f16 layer: the loss's gradient seed is S, which the backward
@@ -60,23 +60,44 @@ describe('LossScaler with an f16 linear layer', () => {
     for (const t of [w, b]) t.dispose();
   });
 
-  it('skips Adam entirely (parameters and moments) on a step whose gradients overflow', async () => {
+  // W [4, 2] takes Adam's vec4 entry (adam_update4_scaled), b [2] the scalar one.
+  it('skips Adam entirely (parameters and moments) while gradients overflow, then applies the unscaled update', async () => {
     const ctx = gpu();
     if (!ctx.hasF16) return void console.warn('skipped: this device has no shader-f16');
-    const w0 = randomArray(new Random(5), 6);
-    const w = Tensor.from(ctx, w0, [3, 2]);
-    const b = Tensor.from(ctx, [0.5, -0.5], [2]);
+    const w0 = randomArray(new Random(5), 8);
+    const b0 = new Float32Array([0.5, -0.5]);
+    const w = Tensor.from(ctx, w0, [4, 2]);
+    const b = Tensor.from(ctx, b0, [2]);
     const graph = new Graph(ctx);
-    const x = graph.input('x', [2, 3]);
+    const x = graph.input('x', [2, 4]);
     const loss = sum(linear(x, graph.bind(w), graph.bind(b), { precision: 'f16' }));
     const scaler = new LossScaler(ctx, { initialScale: 2 ** 20 });
-    const adam = new Adam({ learningRate: 0.01 });
+    const hyper = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+    const adam = new Adam(hyper);
     adam.minimize(loss, [w, b], { lossScaler: scaler });
     const plan = compile(graph);
-    plan.run({ x: new Float32Array([1, 2, 3, 4, 5, 6]) });
-    expect(await scaler.read()).toEqual({ scale: 2 ** 19, skippedSteps: 1, cleanSteps: 0 });
-    expect(Array.from(await w.read())).toEqual(Array.from(w0));
-    for (const state of [...adam.stateOf(w), ...adam.stateOf(b)]) expect(Array.from(await state.read()).every((v) => v === 0)).toBe(true);
+    const xData = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]);
+    // S = 2^20 … 2^16 overflow f16 (five skipped steps), 2^15 does not.
+    for (let step = 1; step <= 5; step++) {
+      plan.run({ x: xData });
+      expect(await scaler.read()).toEqual({ scale: 2 ** (20 - step), skippedSteps: step, cleanSteps: 0 });
+      expect(Array.from(await w.read())).toEqual(Array.from(w0));
+      expect(Array.from(await b.read())).toEqual(Array.from(b0));
+      for (const state of [...adam.stateOf(w), ...adam.stateOf(b)]) expect(Array.from(await state.read()).every((v) => v === 0)).toBe(true);
+    }
+    plan.run({ x: xData });
+    expect(await scaler.read()).toEqual({ scale: 2 ** 15, skippedSteps: 5, cleanSteps: 1 });
+    // One Adam update from zero moments with the unscaled gradient, at t = 6: the skipped
+    // steps count in the optimizer's step (documented in Optimizer.minimize).
+    const adamStep = (p: number, g: number) => {
+      const t = 6;
+      const mHat = ((1 - hyper.beta1) * g) / (1 - hyper.beta1 ** t);
+      const vHat = ((1 - hyper.beta2) * g * g) / (1 - hyper.beta2 ** t);
+      return p - hyper.learningRate * (mHat / (Math.sqrt(vHat) + hyper.epsilon));
+    };
+    const dW = Array.from({ length: 8 }, (_, i) => xData[Math.floor(i / 2)]! + xData[4 + Math.floor(i / 2)]!);
+    expectClose(await w.read(), Float64Array.from(w0, (p, i) => adamStep(p, dW[i]!)), { atol: 1e-6, rtol: 1e-5 }, 'W');
+    expectClose(await b.read(), Float64Array.from(b0, (p) => adamStep(p, 2)), { atol: 1e-6, rtol: 1e-5 }, 'b');
     plan.dispose();
     graph.dispose();
     scaler.dispose();
