@@ -4,7 +4,7 @@
 // subnormals and ties. The host's rounding is itself checked against every f16 value
 // (round trip) and every midpoint between neighbours (ties to even), computed in float64.
 import { describe, expect, it } from 'vitest';
-import { castF16, castF32, F16_MAX, halfBits, halfValue, Random, relu, Tensor } from '../../src/index.js';
+import { castF16, castF32, compile, F16_MAX, Graph, halfBits, halfValue, Random, relu, Tensor } from '../../src/index.js';
 import { useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -69,6 +69,26 @@ describe('cast.wgsl', () => {
       for (const t of [x, h, back]) t.dispose();
     });
   }
+
+  it('f16 tensors upload rounded to f16 and read back as Float32Array, eagerly and from a plan', async () => {
+    const ctx = gpu();
+    const values = [1 / 3, -2.5e-6, 70000, 0.1, 5];
+    const h = Tensor.from(ctx, values, [5], 'f16');
+    expect(h.dtype).toBe('f16');
+    const expected = values.map((v) => halfValue(halfBits(v)));
+    expect(Array.from(await h.read())).toEqual(expected);
+    expect(Array.from(await castF32(h).read())).toEqual(expected);
+    const graph = new Graph(ctx);
+    const x = graph.input('x', [5]);
+    const half = castF16(x);
+    const plan = compile(graph, { fetch: [half] });
+    plan.run({ x: Float32Array.from(values) });
+    expect(Array.from(await plan.read(half))).toEqual(expected);
+    expect(() => graph.input('h', [2], 'f16')).toThrow(/graph inputs are f32 or u32 .*; cast inside the graph with castF16/);
+    plan.dispose();
+    graph.dispose();
+    h.dispose();
+  });
 
   it('refuses f16 tensors in ops that do not take them, naming the fix', () => {
     const ctx = gpu();
