@@ -66,7 +66,8 @@ export interface EpochStats {
   curve?: { step: number; loss: number; accuracy: number }[];
   /**
    * precision 'f16' only: the loss scale S at the epoch's end, and the steps of this epoch
-   * that were skipped because a gradient overflowed (their batches did not train the model).
+   * that were skipped because a gradient overflowed (their batches did not train the model;
+   * in an epoch resumed mid-way, those since the resume).
    */
   lossScale?: { scale: number; skippedSteps: number };
   seconds: number;
