@@ -4,7 +4,7 @@ import { packHalves, unpackHalves } from './half.js';
 
 /**
  * Element types. 'f16' tensors hold IEEE half floats packed two per 32-bit word; only the
- * ops that say so take them (castF16/castF32, matmul, linear), and on the host they are
+ * ops that say so take them (castF32, matmul, linear, conv2d), and on the host they are
  * written and read as Float32Array (rounded to f16 on the way in).
  */
 export type DType = 'f32' | 'u32' | 'f16';

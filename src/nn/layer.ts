@@ -13,8 +13,9 @@ export interface ForwardOptions {
   /** Fuse a following ReLU into this layer's kernel (set by Sequential). */
   fuseRelu?: boolean;
   /**
-   * 'f16': layers that can (Dense) multiply f16 copies of their input and weights, summing in
-   * f32 (mixed precision; needs ctx.hasF16). Every other layer runs in f32. Default 'f32'.
+   * 'f16': layers that can (Dense, Conv2d) multiply f16 copies of their input and weights,
+   * summing in f32 (mixed precision; needs ctx.hasF16). Every other layer runs in f32.
+   * Default 'f32'.
    */
   precision?: Precision;
 }

@@ -19,7 +19,7 @@ export interface BuildOptions {
 
 export interface ModelForwardOptions {
   training: boolean;
-  /** 'f16': Dense layers run with f16 operands (see ForwardOptions.precision); default 'f32'. */
+  /** 'f16': Dense and Conv2d layers run with f16 operands (see ForwardOptions.precision); default 'f32'. */
   precision?: Precision;
   /** Layer names whose outputs to return in `features` (feature distillation). */
   taps?: readonly string[];

@@ -3,7 +3,7 @@ import { wgslLib } from '../gpu/shader-lib.js';
 import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import { grid1d, type OpDef } from '../graph/op.js';
-import { sizeOf } from '../graph/tensor.js';
+import { sizeOf, type TensorSpec } from '../graph/tensor.js';
 import { expectDtype } from './shape-errors.js';
 
 const castShader = shader('cast', castCode, wgslLib.grid);
@@ -43,6 +43,17 @@ const castF32Op: OpDef = {
  */
 export function castF16<T extends AnyTensor>(x: T): T {
   return apply(castF16Op, [x], {})[0]!;
+}
+
+/**
+ * `t` (an f32 gradient) rounded to f16 when `like` (the other operand of a GEMM-like op) is
+ * f16, else `t`: the backward passes of f16 matmul, linear and conv2d run on f16 copies of
+ * the incoming gradient, as frameworks' mixed precision does (this is where loss scaling keeps
+ * small gradients from flushing to zero).
+ * @example const dz16 = castLike(dz, x16);
+ */
+export function castLike<T extends AnyTensor>(t: T, like: TensorSpec): T {
+  return like.dtype === 'f16' && t.dtype !== 'f16' ? castF16(t) : t;
 }
 
 /** The f16 tensor `x` as f32 (exact). @example const values = castF32(h16); */

@@ -4,12 +4,12 @@ import { wgslLib } from '../gpu/shader-lib.js';
 import { type AnyTensor, apply, bindAll } from '../graph/apply.js';
 import type { KernelCall, OpDef } from '../graph/op.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
-import { castF16 } from './cast.js';
+import { castF16, castLike } from './cast.js';
 import { reluBackward } from './elementwise.js';
 import { enableF16, gemmDispatch, gemmTilesDispatch, gemmTilesShader, gemmVectorB } from './gemm-core.js';
 import type { GemmTuning } from '../gpu/gemm-tuning.js';
 import { columnSum } from './reduce.js';
-import { expectRank } from './shape-errors.js';
+import { expectOperands, expectRank } from './shape-errors.js';
 
 // One GEMM file, compiled for f32 or f16 operands (both accumulate and write f32), each with
 // the register loop and the workgroup-tile loop.
@@ -33,9 +33,7 @@ type Flags = Required<MatmulOptions>;
 function gemmDims(op: string, a: TensorSpec, b: TensorSpec, { transA, transB }: Flags) {
   expectRank(op, 'A', a, 2);
   expectRank(op, 'B', b, 2);
-  if ((a.dtype !== 'f32' && a.dtype !== 'f16') || b.dtype !== a.dtype) {
-    throw new Error(`${op}: A and B must both be f32 or both f16, got A ${a.dtype} ${formatShape(a.shape)} and B ${b.dtype} ${formatShape(b.shape)}; cast with castF16`);
-  }
+  expectOperands(op, ['A', a], ['B', b]);
   const [M, K] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
   const [K2, N] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
   if (K !== K2) {
@@ -61,11 +59,6 @@ function gemmCall(op: string, entry: 'gemm' | 'gemm_bias_act', dims: { M: number
   return { shader: matmulShaders[f16 ? 'f16' : 'f32'], entry: tiles ? `${entry}_tiled` : entry, constants, params: dims, buffers, workgroups: dispatch.workgroups };
 }
 
-// The gradient flowing into an f16 GEMM is f32; it is rounded to f16 for the backward GEMMs,
-// as frameworks' mixed precision does (this is where loss scaling keeps small gradients
-// from flushing to zero). The gradients these GEMMs give the f16 operands are f32.
-const asOperand = <T extends AnyTensor>(dy: T, like: TensorSpec): T => (like.dtype === 'f16' ? castF16(dy) : dy);
-
 const matmulOp: OpDef<Flags> = {
   name: 'matmul',
   acceptsF16: true,
@@ -77,7 +70,7 @@ const matmulOp: OpDef<Flags> = {
     return [gemmCall('matmul', 'gemm', gemmDims('matmul', a!, b!, flags), flags, false, { a: a!, b: b!, b4: b!, c: c! }, ctx)];
   },
   grad([dcIn], [a, b], _outputs, { transA, transB }) {
-    const dc = asOperand(dcIn!, a!);
+    const dc = castLike(dcIn!, a!);
     // C = X·Y with X = op(A), Y = op(B): dX = dC·Yᵀ, dY = Xᵀ·dC, transposed back where stored so.
     const da = transA ? matmul(b!, dc!, { transA: transB, transB: true }) : matmul(dc!, b!, { transB: !transB });
     const db = transB ? matmul(dc!, a!, { transA: true, transB: transA }) : matmul(a!, dc!, { transA: !transA });
@@ -116,7 +109,7 @@ const linearOp: OpDef<LinearAttrs> = {
   },
   grad([dy], [x, w], [y], { relu }) {
     const dz = relu ? reluBackward(dy!, y!) : dy!;
-    const dzOperand = asOperand(dz, x!);
+    const dzOperand = castLike(dz, x!);
     return [matmul(dzOperand, w!, { transB: true }), matmul(x!, dzOperand, { transA: true }), columnSum(dz)];
   },
 };

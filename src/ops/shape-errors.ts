@@ -13,3 +13,13 @@ export function expectSameShape(op: string, a: TensorSpec, b: TensorSpec): void 
     throw new Error(`${op}: shapes must match, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
 }
+
+/**
+ * The two operands of a GEMM-like op (matmul, linear, the conv2d passes) must be both f32 or
+ * both f16 (f16: see castF16 and ctx.hasF16).
+ */
+export function expectOperands(op: string, [aName, a]: [string, TensorSpec], [bName, b]: [string, TensorSpec]): void {
+  if ((a.dtype !== 'f32' && a.dtype !== 'f16') || b.dtype !== a.dtype) {
+    throw new Error(`${op}: ${aName} and ${bName} must both be f32 or both f16, got ${aName} ${a.dtype} ${formatShape(a.shape)} and ${bName} ${b.dtype} ${formatShape(b.shape)}; cast with castF16`);
+  }
+}

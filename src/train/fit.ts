@@ -153,7 +153,7 @@ export interface FitOptions {
    */
   afterEpoch?: (stats: EpochStats) => Promise<'continue' | 'revert-and-stop'>;
   /**
-   * 'f16': mixed precision. The layers that support it (Dense) multiply f16 copies of their
+   * 'f16': mixed precision. The layers that support it (Dense, Conv2d) multiply f16 copies of their
    * inputs and weights (f32 sums), and their backward GEMMs f16 copies of the gradients; every
    * other layer, the loss, the master weights and the optimizer state stay f32. The loss is
    * scaled dynamically (`lossScale`), and each epoch's stats report S and the skipped steps.
@@ -204,7 +204,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
   if (precision === 'f16' && !graph.nodes.some((node) => node.outputs.some((t) => t.dtype === 'f16'))) {
     graph.dispose();
     throw new Error(
-      "fit: precision 'f16' was asked for, but this objective built no f16 operation (only Dense layers run in f16, through " +
+      "fit: precision 'f16' was asked for, but this objective built no f16 operation (only Dense and Conv2d layers run in f16, through " +
         'Objective.build passing options.precision to model.call); use precision \'f32\' for this model or objective',
     );
   }

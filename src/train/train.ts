@@ -5,7 +5,7 @@ import { fit, type FitOptions, type FitResult } from './fit.js';
 
 /**
  * Trains a classifier with softmax cross-entropy on its labels. `precision: 'f16'` trains in
- * mixed precision (Dense layers with f16 operands, f32 master weights, dynamic loss scaling).
+ * mixed precision (Dense and Conv2d layers with f16 operands, f32 master weights, dynamic loss scaling).
  *
  * @example
  * const result = await train(model, mnist.train, {

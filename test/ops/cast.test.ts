@@ -93,7 +93,7 @@ describe('cast.wgsl', () => {
   it('refuses f16 tensors in ops that do not take them, naming the fix', () => {
     const ctx = gpu();
     const h = castF16(Tensor.from(ctx, [1, 2], [2]));
-    expect(() => relu(h)).toThrow(/relu: input 0 is f16 \(\[2\]\), but only castF32, matmul and linear take f16 tensors; cast it back with castF32 first/);
+    expect(() => relu(h)).toThrow(/relu: input 0 is f16 \(\[2\]\), but only castF32, matmul, linear and the conv2d passes take f16 tensors; cast it back with castF32 first/);
     expect(() => castF16(h)).toThrow(/cast_f16: input 0 is f16/);
     expect(() => castF32(castF32(h))).toThrow(/castF32: x must be f16, got f32/);
     h.dispose();
