@@ -1,5 +1,6 @@
 // f16-profile.mjs — f16 against f32 on the local adapter (issue 14 item 4): the GEMM with f16
-// operands (casts done beforehand) against the f32 GEMM, the f32→f16 cast alone, and one
+// operands (casts done beforehand) against the f32 GEMM, the f32→f16 cast alone, a 3×3
+// convolution with f16 operands against f32, and one
 // compiled training step of an MLP with precision 'f16' (casts, f16 GEMMs, loss-scale checks
 // and the scaled Adam update) against the same step in f32. Contenders are interleaved
 // round by round (profile-tools.mjs), so load changes hit both.
@@ -41,6 +42,16 @@ for (const [M, K, N] of [[1024, 1024, 1024], [64, 784, 256]]) {
   const [A16, B16] = [k.castF16(A), k.castF16(B)];
   await compare(`gemm ${M}x${K}x${N}`, () => k.matmul(A, B), () => k.matmul(A16, B16), 2 * M * N * K);
   if (M === 1024) await compare('cast 1024x1024 (copy vs f32→f16)', () => k.reshape(A, [K, M]), () => k.castF16(A));
+}
+
+// The demo teacher's second convolution (batch 64): f32 takes the direct 3×3 kernel (subgroups),
+// f16 the implicit GEMM.
+{
+  const x = tensor([64, 32, 13, 13]);
+  const w = tensor([64, 32, 3, 3]);
+  const b = tensor([64]);
+  const [x16, w16] = [k.castF16(x), k.castF16(w)];
+  await compare('conv 64x32x13x13 * 64x32x3x3', () => k.conv2d(x, w, b, { relu: true }), () => k.conv2d(x16, w16, b, { relu: true }), 2 * 64 * 11 * 11 * 64 * 32 * 9);
 }
 
 // One training step of a 784-256-10 MLP, batch 64, Adam: forward, softmax cross-entropy,

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Adam, decodeSafetensors, Dense, Dropout, encodeSafetensors, fileCheckpoint, fit, Flatten, loadMnistFromDirectory, type Mnist, ReLU, sequential, softmaxCrossEntropy, subset, type SymbolicTensor, train, evaluate } from '../../src/index.js';
+import { Adam, Conv2d, decodeSafetensors, Dense, Dropout, encodeSafetensors, fileCheckpoint, fit, Flatten, loadMnistFromDirectory, MaxPool2d, type Mnist, ReLU, sequential, softmaxCrossEntropy, subset, type SymbolicTensor, train, evaluate } from '../../src/index.js';
 import { useGpu, withoutFeature } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -147,6 +147,23 @@ describe("train with precision 'f16'", () => {
     for (const t of mixed.state().values()) expect(t.dtype).toBe('f32');
     full.dispose();
     mixed.dispose();
+  });
+
+  it('a CNN (Conv2d and Dense in f16) reaches the accuracy of f32 training within 3 points', async () => {
+    const ctx = gpu();
+    if (!ctx.hasF16) return void console.warn('skipped: this device has no shader-f16');
+    const cnn = () => sequential([new Conv2d(8, { kernel: 3 }), new ReLU(), new MaxPool2d(2), new Flatten(), new Dense(10)], { name: 'cnn' });
+    const data = subset(mnist.train, 0, 1024);
+    const accuracy: Record<string, number> = {};
+    for (const precision of ['f32', 'f16'] as const) {
+      const model = cnn().build(ctx, [1, 28, 28], { seed: 1 });
+      const result = await train(model, data, { ...options(precision), epochs: 2 });
+      accuracy[precision] = result.history[1]!.validation!.accuracy;
+      model.dispose();
+    }
+    console.log(`CNN validation accuracy after 2 epochs: f32 ${accuracy.f32}, f16 ${accuracy.f16}`);
+    expect(accuracy.f16!).toBeGreaterThan(0.75);
+    expect(Math.abs(accuracy.f16! - accuracy.f32!)).toBeLessThanOrEqual(0.03);
   });
 
   it('backs off from a scale that overflows: skips those steps, halves S, and still learns', async () => {
