@@ -542,6 +542,9 @@ describe('conv2d*.wgsl with f16 operands', () => {
     { batch: 2, inChannels: 17, height: 10, width: 12, outChannels: 32, kernel: 3, stride: 1, padding: 1 },
     { batch: 7, inChannels: 3, height: 8, width: 6, outChannels: 5, kernel: 3, stride: 2, padding: 1 },
     { batch: 2, inChannels: 3, height: 10, width: 9, outChannels: 5, kernel: 3, stride: 2, padding: 1, dilation: [2, 2] },
+    // Few filter outputs over a long K: split-K, which f32 runs with the direct 3×3 filter
+    // kernel and f16 with the GEMM-core chunks (filterGradientPlan).
+    { batch: 16, inChannels: 1, height: 28, width: 28, outChannels: 8, kernel: 3, stride: 1, padding: 0 },
   ];
   const abs = (a: Float32Array) => a.map(Math.abs);
   const checkBoth = (what: string, actual: Float32Array, rounded: Float64Array, exact: Float64Array, bound: Float64Array, tol: { atol: number; rtol: number }) => {
@@ -558,6 +561,9 @@ describe('conv2d*.wgsl with f16 operands', () => {
       const data = caseData(c, 900 + i);
       const s = shapes(c);
       const spacing = spacingOf(c);
+      const plan = filterGradientPlan(convGeometry('test', s.x, s.w, spacing), 'f16');
+      expect(plan.kernel).toBe('gemm');
+      if (i === 3) expect([filterGradientPlan(convGeometry('test', s.x, s.w, spacing)).kernel, plan.chunks > 1]).toEqual(['direct3x3', true]);
       const [x, w, bias, dy] = [Tensor.from(ctx, data.x, s.x), Tensor.from(ctx, data.w, s.w), Tensor.from(ctx, data.bias, [c.outChannels]), Tensor.from(ctx, data.dy, s.y)];
       const [x16, w16, dy16] = [castF16(x), castF16(w), castF16(dy)];
       const [rx, rw, rdy] = [roundToHalf(data.x), roundToHalf(data.w), roundToHalf(data.dy)];

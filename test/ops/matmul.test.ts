@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { castF16, compile, gradients, Graph, linear, matmul, Random, roundToHalf, softmaxCrossEntropy, Tensor } from '../../src/index.js';
 import { gemmBlock, gemmDispatch, gemmVectorB } from '../../src/ops/gemm-core.js';
-import { DEFAULT_GEMM_TUNING } from '../../src/gpu/gemm-tuning.js';
+import { DEFAULT_GEMM_TUNING, GEMM_NEVER_WIDE } from '../../src/gpu/gemm-tuning.js';
 import { useGpu, withoutFeature } from '../support/gpu.js';
 import { expectClose, gemmReference, randomArray } from '../support/reference.js';
 
@@ -181,13 +181,17 @@ describe('gemm.wgsl with f16 operands (matmul, linear)', () => {
     }
   };
 
-  for (const wide of [false, true]) {
+  // The register loop with 4×4 and 8×8 blocks, and the workgroup-tile loop (gemm_tiles.wgsl).
+  for (const variant of ['4×4', '8×8', 'tiles'] as const) {
     for (const [M, N, K] of [[1, 1, 1], [33, 31, 7], [37, 36, 19], [130, 64, 129]] as const) {
       for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-        it(`${wide ? '8×8' : '4×4'} M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
+        it(`${variant} M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
           const ctx = gpu();
           if (!ctx.hasF16) return void console.warn('skipped: this device has no shader-f16');
-          ctx.profile.gemmTuning = { ...DEFAULT_GEMM_TUNING, wideBlockProducts: wide ? 1 : DEFAULT_GEMM_TUNING.wideBlockProducts };
+          ctx.profile.gemmTuning =
+            variant === 'tiles'
+              ? { ...DEFAULT_GEMM_TUNING, kernel: 'workgroup-tiles' }
+              : { ...DEFAULT_GEMM_TUNING, wideBlockProducts: variant === '8×8' ? 1 : GEMM_NEVER_WIDE };
           try {
             const random = new Random(M * 13 + N * 7 + K + (transA ? 1 : 0) + (transB ? 2 : 0));
             const aData = randomArray(random, M * K, -4, 4);
