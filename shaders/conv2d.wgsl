@@ -12,11 +12,14 @@
 // Dispatch: workgroups (ceil(outChannels / (BLOCK·GROUP_WIDTH)),
 // ceil(M / (BLOCK·GROUP_HEIGHT))) of GROUP_WIDTH × GROUP_HEIGHT = 64 invocations
 // (gemm_core.wgsl), each computing BLOCK output pixels × BLOCK output channels (4 or 8).
+// Operands: x and w hold `Operand`s, f32 (lib/operand_f32.wgsl) or f16 (lib/operand_f16.wgsl,
+// with `enable f16;` put in front of this file by TypeScript); loads convert to f32, so sums
+// and the result are f32 either way.
 
 override RELU: bool = false;
 
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<Operand>;
+@group(0) @binding(2) var<storage, read> w: array<Operand>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
@@ -44,12 +47,12 @@ fn next_step(s: Step) -> Step { return Step(next_tap(sliding(), s.tap), s.k + 1u
 // im2col(x)[m, k]: output pixel m seen through filter tap k.
 fn load_a(window: Window, s: Step) -> f32 {
   let index = source_index(sliding(), window, s.tap);
-  return select(0.0, x[max(index, 0)], index >= 0);
+  return select(0.0, f32(x[max(index, 0)]), index >= 0);
 }
 
 // wᵀ[k, o]: w is [outChannels, K] row-major.
 fn load_b(s: Step, row_start: u32) -> f32 {
-  return w[row_start + s.k];
+  return f32(w[row_start + s.k]);
 }
 
 // Output pixel m's values for channels col0 … col0 + BLOCK − 1, bias (bias_left/right, the

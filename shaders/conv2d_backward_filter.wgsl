@@ -20,9 +20,13 @@
 // layer's filters over all of a batch's pixels) one chunk would be one or two workgroups,
 // leaving most of lavapipe's threads idle. TypeScript picks the chunks (filterGradientPlan);
 // 3×3 stride-1 filters go to conv2d_backward_filter_3x3.wgsl instead.
+// Operands: dy and x hold `Operand`s, f32 (lib/operand_f32.wgsl) or f16 (lib/operand_f16.wgsl,
+// with `enable f16;` put in front of this file by TypeScript); loads convert to f32, so sums
+// and the result are f32 either way (f16 filter gradients always come here, never to the
+// direct 3×3 kernel, which reads f32).
 
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<Operand>;
+@group(0) @binding(2) var<storage, read> x: array<Operand>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
 
 fn out_plane() -> u32 { return params.outHeight * params.outWidth; }
@@ -68,13 +72,13 @@ fn next_step(s: Step) -> Step {
 
 // dyᵀ[o, k] for output pixel k = (n, oy, ox).
 fn load_a(channel_start: u32, s: Step) -> f32 {
-  return dy[channel_start + s.dy_offset];
+  return f32(dy[channel_start + s.dy_offset]);
 }
 
 // im2col(x)[k, t]: output pixel k seen through filter tap t.
 fn load_b(s: Step, tap: Tap) -> f32 {
   let index = source_index(sliding(), s.window, tap);
-  return select(0.0, x[max(index, 0)], index >= 0);
+  return select(0.0, f32(x[max(index, 0)]), index >= 0);
 }
 
 @compute @workgroup_size(GROUP_WIDTH, GROUP_HEIGHT)

@@ -22,9 +22,12 @@
 // ceil(M / (BLOCK·GROUP_HEIGHT))) of GROUP_WIDTH × GROUP_HEIGHT = 64 invocations
 // (gemm_core.wgsl), each computing BLOCK input pixels × BLOCK input channels (4 or 8).
 // Phases without pixels (stride > input size) are not dispatched.
+// Operands: dy and w hold `Operand`s, f32 (lib/operand_f32.wgsl) or f16 (lib/operand_f16.wgsl,
+// with `enable f16;` put in front of this file by TypeScript); loads convert to f32, so sums
+// and the result are f32 either way.
 
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<Operand>;
+@group(0) @binding(2) var<storage, read> w: array<Operand>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 fn backward_input_size() -> GemmSize {
@@ -58,7 +61,7 @@ fn next_step(s: Step) -> Step {
 // dy at the output pixel that phase pixel m reaches through tap k, or 0 in the padding.
 fn load_a(window: Window, s: Step) -> f32 {
   let index = source_index(sliding(), window, s.tap);
-  return select(0.0, dy[max(index, 0)], index >= 0);
+  return select(0.0, f32(dy[max(index, 0)]), index >= 0);
 }
 
 // w[o, c, ky, kx] for tap (o, j', i') of this phase.
@@ -66,7 +69,7 @@ fn load_b(s: Step, filter_start: u32) -> f32 {
   let p = params;
   let ky = p.firstTapRow + p.tapStepRow * (p.tapRows - 1u - u32(s.tap.ky));
   let kx = p.firstTapColumn + p.tapStepColumn * (p.tapColumns - 1u - u32(s.tap.kx));
-  return w[(s.channel * p.inChannels * KERNEL_HEIGHT + ky) * KERNEL_WIDTH + filter_start + kx];
+  return f32(w[(s.channel * p.inChannels * KERNEL_HEIGHT + ky) * KERNEL_WIDTH + filter_start + kx]);
 }
 
 // Input pixel m of the phase: its values for channels col0 … col0 + BLOCK − 1, those past the last

@@ -1,10 +1,14 @@
-// gemm.wgsl — C = op(A) · op(B), optionally + bias and ReLU, all f32, row-major.
+// gemm.wgsl — C = op(A) · op(B), optionally + bias and ReLU, row-major, accumulated and written in f32.
 //   op(A) is M×K: A is stored [M, K], or [K, M] when TRANS_A.
 //   op(B) is K×N: B is stored [K, N], or [N, K] when TRANS_B.
 // The loop itself is gemm_core.wgsl, or gemm_tiles.wgsl for the *_tiled entries (both
 // appended by TypeScript); this file gives their accessors load_a / load_b and the stores.
 // Bindings: params {M, N, K}; a, b (read); bias [N] (gemm_bias_act only); c [M, N] (write);
 // b4: b's buffer again as vec4s, for the core's vector loads of B (B_VECTOR).
+// Operands: A and B hold `Operand`s, an alias the TypeScript side appends: f32
+// (lib/operand_f32.wgsl) or f16 (lib/operand_f16.wgsl, with `enable f16;` put in front of
+// this line). Each load converts to f32, a no-op for f32, so products and sums are f32 either
+// way; bias and C are f32.
 // Dispatch: workgroups of GROUP_WIDTH × GROUP_HEIGHT = 64 invocations (gemm_core.wgsl),
 // each computing a BLOCK×BLOCK block of C (4 or 8) in registers (no workgroup memory: on
 // software Vulkan this beats shared-memory tiles): workgroups (ceil(N / (BLOCK·GROUP_WIDTH)),
@@ -20,12 +24,12 @@ override TRANS_B: bool = false;
 override RELU: bool = false;
 
 @group(0) @binding(0) var<uniform> params: GemmSize;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<Operand>;
+@group(0) @binding(2) var<storage, read> b: array<Operand>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 // b again, four elements per load (B_VECTOR; TypeScript binds the same buffer).
-@group(0) @binding(5) var<storage, read> b4: array<vec4f>;
+@group(0) @binding(5) var<storage, read> b4: array<Operand4>;
 
 // The GEMM core's contexts are the plain indices.
 alias RowContext = u32;
@@ -37,18 +41,18 @@ fn first_step() -> u32 { return 0u; }
 fn next_step(k: u32) -> u32 { return k + 1u; }
 
 fn load_a(m: u32, k: u32) -> f32 {
-  if (TRANS_A) { return a[k * params.M + m]; }
-  return a[m * params.K + k];
+  if (TRANS_A) { return f32(a[k * params.M + m]); }
+  return f32(a[m * params.K + k]);
 }
 
 fn load_b(k: u32, n: u32) -> f32 {
-  if (TRANS_B) { return b[n * params.K + k]; }
-  return b[k * params.N + n];
+  if (TRANS_B) { return f32(b[n * params.K + k]); }
+  return f32(b[k * params.N + n]);
 }
 
 // Columns n … n + 3 of row k of op(B): B [K, N] with N % 4 == 0 and n % 4 == 0.
 fn load_b_columns(k: u32, n: u32) -> vec4f {
-  return b4[(k * params.N + n) / 4u];
+  return vec4f(b4[(k * params.N + n) / 4u]);
 }
 
 // Row `row` of C from column col0 on: BLOCK values, RELU applied, those past the edge skipped.

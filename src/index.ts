@@ -14,8 +14,10 @@ export { compile, Plan, type CompileOptions } from './graph/plan.js';
 export { canProfile, profileSummary, type DispatchTime } from './graph/profile.js';
 export { apply, type AnyTensor } from './graph/apply.js';
 export type { OpDef, KernelCall } from './graph/op.js';
-export { matmul, linear, type MatmulOptions } from './ops/matmul.js';
+export { matmul, linear, type MatmulOptions, type LinearOptions, type Precision } from './ops/matmul.js';
 export { DEFAULT_GEMM_TUNING, GEMM_KERNELS, GEMM_NEVER_WIDE, checkGemmTuning, type GemmKernel, type GemmTuning } from './gpu/gemm-tuning.js';
+export { castF16, castF32 } from './ops/cast.js';
+export { F16_MAX, halfBits, halfValue, roundToHalf } from './graph/half.js';
 export {
   autotuneGemm,
   gemmTuningKey,
@@ -40,6 +42,7 @@ export { softmaxCrossEntropy, softmaxCrossEntropyPerRow } from './losses/softmax
 export { Optimizer, type LearningRate } from './optim/optimizer.js';
 export { Adam, adamUpdate, type AdamOptions } from './optim/adam.js';
 export { Sgd, sgdUpdate, type SgdOptions } from './optim/sgd.js';
+export { LossScaler, type LossScaleOptions, type LossScaleReading } from './optim/loss-scale.js';
 export { parseIdx, type IdxArray } from './data/idx.js';
 export { mnistSplit, loadMnistFromDirectory, MNIST_FILES, type Mnist, type MnistSplit } from './data/mnist.js';
 export { Random, heNormal, glorotUniform } from './nn/random.js';
@@ -73,7 +76,7 @@ export { decodeOnnx, decodeOnnxTensor, type OnnxGraphData, type OnnxNode, type O
 export { SUPPORTED_ONNX_OPS } from './onnx/ops.js';
 export { onnxTypes } from './onnx/schema.js';
 export { runOnnxCase, type OnnxCaseResult, type OnnxTestData } from './onnx/conformance.js';
-export { fit, type Objective, type FitOptions, type FitResult, type EpochStats, type StepProgress, type TrainingState, type CheckpointStore } from './train/fit.js';
+export { fit, type Objective, type ObjectiveBuildOptions, type FitOptions, type FitResult, type EpochStats, type StepProgress, type TrainingState, type CheckpointStore } from './train/fit.js';
 export { train } from './train/train.js';
 export { Evaluator, evaluate, type Evaluation } from './train/evaluate.js';
 export { pairedComparison, mcnemarExactPValue, type PairedComparison } from './train/paired-test.js';

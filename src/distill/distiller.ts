@@ -14,8 +14,9 @@ import { Dense } from '../nn/dense.js';
 import { Random } from '../nn/random.js';
 import type { Sequential } from '../nn/sequential.js';
 import { add, scale } from '../ops/elementwise.js';
+import type { Precision } from '../ops/matmul.js';
 import { evaluate } from '../train/evaluate.js';
-import { fit, type FitOptions, type FitResult, type Objective } from '../train/fit.js';
+import { fit, type FitOptions, type FitResult, type Objective, type ObjectiveBuildOptions } from '../train/fit.js';
 import { DIAGNOSIS_NAMES } from './diagnose.js';
 import { checkTeacher, type DistillationWeights, distillationWeights } from './options.js';
 import { mixSoftTargets } from './soft-targets.js';
@@ -135,8 +136,8 @@ class DistillationObjective implements Objective {
     return own;
   }
 
-  build(x: SymbolicTensor, y: SymbolicTensor) {
-    const terms = this.terms(x, y, true);
+  build(x: SymbolicTensor, y: SymbolicTensor, { precision }: ObjectiveBuildOptions) {
+    const terms = this.terms(x, y, true, precision);
     const parts: Record<string, SymbolicTensor> = {};
     if (this.options.dkd) {
       parts.ce = terms.hardLoss();
@@ -166,12 +167,13 @@ class DistillationObjective implements Objective {
   /**
    * Student and teacher forward passes on `x` and what every term is made of: the student's
    * logits, the (mixed) teacher target, each teacher's logits, the hint and attention terms
-   * (named as the loss parts are), and the hard loss on demand.
+   * (named as the loss parts are), and the hard loss on demand. `precision` applies to the
+   * student and the hint projections (the trained parts); teachers run in f32.
    */
-  private terms(x: SymbolicTensor, y: SymbolicTensor, training: boolean) {
+  private terms(x: SymbolicTensor, y: SymbolicTensor, training: boolean, precision: Precision = 'f32') {
     const { hints = [], attention = [] } = this.options;
     const studentTaps = [...hints, ...attention].map((p) => p.student);
-    const { output: logits, features: studentFeatures } = this.student.forward(x, { training, taps: studentTaps });
+    const { output: logits, features: studentFeatures } = this.student.forward(x, { training, taps: studentTaps, precision });
     const cache = this.cache;
     const teacherRuns = this.teachers.map((teacher, i) => {
       if (cache) return { output: x.graph.input(cachedInputName(i), [x.shape[0]!, cache.classes]), features: {} as Record<string, SymbolicTensor> };
@@ -186,7 +188,7 @@ class DistillationObjective implements Objective {
       const s = studentFeatures[pair.student]!;
       const t = teacherRuns[pair.teacherIndex ?? 0]!.features[pair.teacher]!;
       const projection = this.projections[pair.student];
-      const projected = projection ? projection.forward(s, { training }) : s;
+      const projected = projection ? projection.forward(s, { training, precision }) : s;
       featureTerms[`hint:${pair.student}`] = scale(hintLoss(projected, t), pair.weight);
     }
     for (const pair of attention) {

@@ -32,6 +32,13 @@ export class GpuContext {
   private disposed = false;
   /** See InitOptions.poison. */
   poison = false;
+  /**
+   * The WebGPU features this context's device has (e.g. 'shader-f16', 'subgroups'), as kdgpu's
+   * checks see them (hasF16). Settable, like profile.adapterKind, so that tests can take the
+   * path of a device without a feature on one machine; a kernel that needs a feature the device
+   * lacks still fails when its pipeline is made.
+   */
+  features: ReadonlySet<string>;
 
   constructor(
     readonly device: GPUDevice,
@@ -39,6 +46,7 @@ export class GpuContext {
     private readonly ownsDevice: boolean,
     private readonly keepAlive?: unknown,
   ) {
+    this.features = new Set(device.features);
     this.pool = new BufferPool(device);
     this.kernels = new KernelCache(device);
     this.profile = new DeviceProfile({ info: adapterInfo, maxInvocations: device.limits.maxComputeInvocationsPerWorkgroup });
@@ -52,6 +60,24 @@ export class GpuContext {
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
+  }
+
+  /**
+   * Whether f16 kernels can run here: the device has WebGPU's 'shader-f16' (requested by
+   * `openContext` whenever the adapter offers it; an injected device must have been created with it).
+   */
+  get hasF16(): boolean {
+    return this.features.has('shader-f16');
+  }
+
+  /** Throws, naming `what` asked for it, unless f16 kernels can run here (see hasF16). */
+  requireF16(what: string): void {
+    if (this.hasF16) return;
+    const adapter = this.adapterInfo.description || this.adapterInfo.device || this.adapterInfo.vendor || 'this adapter';
+    throw new Error(
+      `${what} needs the WebGPU feature 'shader-f16', which this device does not have (${adapter}); ` +
+        `use f32 instead (precision: 'f32', the default), or a device that offers 'shader-f16'`,
+    );
   }
 
   /** Throws the first error the device reported since the last check, if any. */
@@ -142,8 +168,9 @@ export async function openContext(options: ContextOptions = {}): Promise<GpuCont
     if (typeof value === 'number') requiredLimits[key] = value;
   }
   // Subgroup shuffles let the direct 3×3 convolution load each weight once per 8 lanes;
-  // timestamp queries let Plan.profile time each dispatch on the GPU.
-  const requiredFeatures = (['subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  // timestamp queries let Plan.profile time each dispatch on the GPU; shader-f16 lets matmul
+  // and linear read f16 operands (precision: 'f16').
+  const requiredFeatures = (['subgroups', 'timestamp-query', 'shader-f16'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'kdgpu' });
   const ctx = new GpuContext(device, describe(adapter.info), true, keepAlive);
   ctx.poison = options.poison ?? false;

@@ -1,6 +1,8 @@
 import gridCode from '../../shaders/lib/grid.wgsl';
 import logSumExpCode from '../../shaders/lib/log_sum_exp.wgsl';
 import numbersCode from '../../shaders/lib/numbers.wgsl';
+import operandF16Code from '../../shaders/lib/operand_f16.wgsl';
+import operandF32Code from '../../shaders/lib/operand_f32.wgsl';
 import pairwiseSumCode from '../../shaders/lib/pairwise_sum.wgsl';
 import randomCode from '../../shaders/lib/random.wgsl';
 import workgroupReduceCode from '../../shaders/lib/workgroup_reduce.wgsl';
@@ -24,4 +26,8 @@ export const wgslLib = {
   logSumExp: logSumExpCode,
   /** pcg4d, a counter-based hash for reproducible random numbers. */
   random: randomCode,
+  /** alias Operand = f32 (and Operand4): gemm.wgsl's operand type for f32 A and B. */
+  operandF32: operandF32Code,
+  /** alias Operand = f16 (and Operand4): gemm.wgsl's operand type for f16 A and B (needs `enable f16`). */
+  operandF16: operandF16Code,
 } as const;

@@ -1,6 +1,6 @@
 import { encodeCalls, prepareCall } from './encode.js';
-import type { OpDef } from './op.js';
-import { Tensor, type TensorSpec } from './tensor.js';
+import { checkF16Inputs, type OpDef } from './op.js';
+import { byteSizeOf, Tensor, type TensorSpec } from './tensor.js';
 
 /**
  * Runs one op immediately: allocates its outputs from the pool, encodes its kernels and
@@ -12,8 +12,9 @@ export function executeEager<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: 
   const ctx = inputs[0]!.ctx;
   for (const t of inputs) if (t.ctx !== ctx) throw new Error(`${op.name}: inputs come from different GPU contexts`);
   ctx.check();
+  checkF16Inputs(op, inputs);
   const outputs = op.outputs(inputs, attrs).map((s) => Tensor.empty(ctx, s.shape, s.dtype));
-  for (const t of outputs) ctx.poisonBuffer(t.buffer, t.size * 4);
+  for (const t of outputs) ctx.poisonBuffer(t.buffer, byteSizeOf(t));
   const bufferOf = (spec: TensorSpec) => {
     if (spec instanceof Tensor) return spec.buffer;
     throw new Error(`${op.name}: a kernel referred to a tensor that is not one of its inputs or outputs`);

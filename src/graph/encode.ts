@@ -2,7 +2,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { UNIFORM_USAGE } from '../gpu/constants.js';
 import { createBindGroup, type Kernel, packParams } from '../gpu/kernel.js';
 import type { KernelCall } from './op.js';
-import { formatShape, sizeOf, type TensorSpec } from './tensor.js';
+import { byteSizeOf, formatShape, type TensorSpec } from './tensor.js';
 
 /** A dispatch ready to encode: made once, replayed every run. */
 export interface PreparedCall {
@@ -20,7 +20,7 @@ export function prepareCall(ctx: GpuContext, call: KernelCall, bufferOf: (spec: 
   const buffers: Record<string, GPUBuffer> = {};
   const bindingLimit = ctx.limits.maxStorageBufferBindingSize;
   for (const [name, spec] of Object.entries(call.buffers)) {
-    const bytes = sizeOf(spec.shape) * 4;
+    const bytes = byteSizeOf(spec);
     if (bytes > bindingLimit) {
       throw new Error(
         `${call.shader.name}/${call.entry}: '${name}' ${formatShape(spec.shape)} needs ${(bytes / 2 ** 20).toFixed(1)} MiB, over this device's ` +

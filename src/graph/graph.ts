@@ -1,5 +1,5 @@
 import type { GpuContext } from '../gpu/context.js';
-import type { OpDef } from './op.js';
+import { checkF16Inputs, type OpDef } from './op.js';
 import { SymbolicTensor } from './symbolic.js';
 import { checkShape, type DType, type Shape, Tensor, type TensorData } from './tensor.js';
 
@@ -35,6 +35,7 @@ export class Graph {
   /** A value fed at each run under `name` (a batch of images, labels). */
   input(name: string, shape: Shape, dtype: DType = 'f32'): SymbolicTensor {
     checkShape(shape, `input '${name}'`);
+    if (dtype === 'f16') throw new Error(`input '${name}': graph inputs are f32 or u32 (feeds are Float32Array/Uint32Array); cast inside the graph with castF16`);
     if (this.inputs.has(name)) throw new Error(`graph already has an input named '${name}'`);
     const t = new SymbolicTensor(this, this.nextId++, shape, dtype, { kind: 'input', name });
     this.inputs.set(name, t);
@@ -64,6 +65,7 @@ export class Graph {
     for (const t of inputs) {
       if (t.graph !== this) throw new Error(`${op.name}: input ${t} belongs to another graph`);
     }
+    checkF16Inputs(op, inputs);
     const specs = op.outputs(inputs, attrs);
     const outputs: SymbolicTensor[] = [];
     const node: Node = { id: this.nodes.length, op, inputs, outputs, attrs };

@@ -59,6 +59,24 @@ export interface OpDef<A = Record<string, never>> {
   view?: boolean;
   /** Indices of inputs the op writes in place (optimizer updates); such nodes always run. */
   mutates?: readonly number[];
+  /**
+   * True for the few ops whose kernels read f16 tensors (casts, matmul, linear, the conv2d
+   * passes but the bias gradient). Others are
+   * refused f16 inputs when they are applied (checkF16Inputs), rather than reading packed
+   * halves as f32.
+   */
+  acceptsF16?: boolean;
+}
+
+/** Throws when an op that does not take f16 tensors gets one (see OpDef.acceptsF16). */
+export function checkF16Inputs(op: OpDef<any>, inputs: readonly TensorSpec[]): void {
+  if (op.acceptsF16) return;
+  const index = inputs.findIndex((t) => t.dtype === 'f16');
+  if (index < 0) return;
+  throw new Error(
+    `${op.name}: input ${index} is f16 ([${inputs[index]!.shape.join(', ')}]), but only castF32, matmul, linear and the conv2d passes take f16 tensors; ` +
+      'cast it back with castF32 first',
+  );
 }
 
 /** Workgroup counts for `count` invocations in groups of `size`, folded into 2D past 65535. */

@@ -2,7 +2,7 @@ import { encodeCalls, type PreparedCall, prepareCall } from './encode.js';
 import { type DispatchTime, timeDispatches } from './profile.js';
 import type { Graph, Node } from './graph.js';
 import type { SymbolicTensor } from './symbolic.js';
-import { describeArray, formatShape, sizeOf, type TensorData, type TensorSpec } from './tensor.js';
+import { byteSizeOf, decodeValues, describeArray, formatShape, type TensorData, type TensorSpec } from './tensor.js';
 
 export interface CompileOptions {
   /** Tensors you will read after a run (loss, accuracy, predictions). */
@@ -85,8 +85,8 @@ export class Plan {
     if (this.disposed) throw new Error('this plan was disposed; read before dispose()');
     if (!this.fetchable.has(tensor)) throw new Error(`${tensor} was not listed in compile({ fetch }) so it cannot be read`);
     const buffer = this.buffers.get(tensor)!;
-    const bytes = await this.graph.ctx.readBuffer(buffer, tensor.size * 4);
-    return tensor.dtype === 'u32' ? new Uint32Array(bytes) : new Float32Array(bytes);
+    const bytes = await this.graph.ctx.readBuffer(buffer, byteSizeOf(tensor));
+    return decodeValues(bytes, tensor.dtype, tensor.size);
   }
 
   dispose(): void {
@@ -132,7 +132,7 @@ export function compile(graph: Graph, options: CompileOptions = {}): Plan {
   const free = new Map<number, GPUBuffer[]>();
   let bytes = 0;
   const allocate = (t: SymbolicTensor): GPUBuffer => {
-    const size = Math.ceil((sizeOf(t.shape) * 4) / 16) * 16;
+    const size = Math.ceil(byteSizeOf(t) / 16) * 16;
     // An input's data is written before the step's dispatches run, so it may not share a
     // buffer that an earlier node of the same step writes.
     const reused = fetchedRoots.has(t) || t.source.kind === 'input' ? undefined : free.get(size)?.pop();
@@ -163,7 +163,7 @@ export function compile(graph: Graph, options: CompileOptions = {}): Plan {
   const prepareNode = (node: Node) => {
     for (const o of node.outputs) {
       const b = allocate(o);
-      ctx.poisonBuffer(b, o.size * 4);
+      ctx.poisonBuffer(b, byteSizeOf(o));
       buffers.set(o, b);
     }
     const bufferOf = (spec: TensorSpec) => {

@@ -1,7 +1,13 @@
 import { TENSOR_USAGE } from '../gpu/constants.js';
 import type { GpuContext } from '../gpu/context.js';
+import { packHalves, unpackHalves } from './half.js';
 
-export type DType = 'f32' | 'u32';
+/**
+ * Element types. 'f16' tensors hold IEEE half floats packed two per 32-bit word; only the
+ * ops that say so take them (castF32, matmul, linear, conv2d), and on the host they are
+ * written and read as Float32Array (rounded to f16 on the way in).
+ */
+export type DType = 'f32' | 'u32' | 'f16';
 export type Shape = readonly number[];
 
 /** What kernels and shape rules see of a tensor: its shape and element type. */
@@ -14,6 +20,19 @@ export type TensorData = Float32Array | Uint32Array;
 
 export function sizeOf(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Bytes a tensor's values take in its buffer: 4 per element, 2 for f16, rounded up to a word. */
+export function byteSizeOf(spec: TensorSpec): number {
+  const size = sizeOf(spec.shape);
+  return spec.dtype === 'f16' ? Math.ceil(size / 2) * 4 : size * 4;
+}
+
+/** Values read from a buffer as the host sees them: Uint32Array for u32, else Float32Array. */
+export function decodeValues(bytes: ArrayBuffer, dtype: DType, size: number): TensorData {
+  if (dtype === 'u32') return new Uint32Array(bytes);
+  if (dtype === 'f16') return unpackHalves(new Uint16Array(bytes), size);
+  return new Float32Array(bytes);
 }
 
 /** How an array reads in an error message: 'a plain Array', or its class (Float64Array, ...). */
@@ -49,13 +68,13 @@ export class Tensor implements TensorSpec {
   /** An uninitialised tensor (its contents are whatever the pool's buffer held). */
   static empty(ctx: GpuContext, shape: Shape, dtype: DType = 'f32', usage: number = TENSOR_USAGE): Tensor {
     checkShape(shape, 'Tensor');
-    const bytes = sizeOf(shape) * 4;
+    const bytes = byteSizeOf({ shape, dtype });
     const limit = ctx.limits.maxBufferSize;
     if (bytes > limit) {
       const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
       throw new Error(`Tensor ${formatShape(shape)} needs ${mib(bytes)}, over this device's maxBufferSize of ${mib(limit)}; use a smaller batch or split the tensor`);
     }
-    const buffer = ctx.pool.acquire(sizeOf(shape) * 4, usage);
+    const buffer = ctx.pool.acquire(bytes, usage);
     return new Tensor(ctx, buffer, shape, dtype);
   }
 
@@ -90,12 +109,18 @@ export class Tensor implements TensorSpec {
     if (!(data instanceof expected)) {
       throw new Error(`Tensor.write: tensor ${formatShape(this.shape)} is ${this.dtype} and takes a ${expected.name}, got ${describeArray(data)}; convert with ${expected.name}.from(values)`);
     }
+    if (this.dtype === 'f16') {
+      const halves = packHalves(data);
+      this.ctx.device.queue.writeBuffer(this.buffer, 0, halves.buffer, 0, halves.byteLength);
+      return;
+    }
     this.ctx.device.queue.writeBuffer(this.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   }
 
+  /** The values as of the latest submitted work (f16 tensors come back as Float32Array). */
   async read(): Promise<TensorData> {
-    const bytes = await this.ctx.readBuffer(this.buffer, this.size * 4);
-    return this.dtype === 'u32' ? new Uint32Array(bytes) : new Float32Array(bytes);
+    const bytes = await this.ctx.readBuffer(this.buffer, byteSizeOf(this));
+    return decodeValues(bytes, this.dtype, this.size);
   }
 
   dispose(): void {

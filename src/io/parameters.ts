@@ -13,15 +13,19 @@ export interface LoadParametersOptions {
   allowNonFinite?: boolean;
 }
 
-const FILE_DTYPE: Record<DType, SafetensorsDType> = { f32: 'F32', u32: 'U32' };
+const FILE_DTYPE: Record<DType, SafetensorsDType> = { f32: 'F32', u32: 'U32', f16: 'F16' };
 
 function entriesOf(named: NamedTensors): [string, Tensor][] {
   return named instanceof Map ? [...named.entries()] : Object.entries(named as Readonly<Record<string, Tensor>>);
 }
 
-/** f32 tensors also accept F64, F16 and BF16 (converted to float32 by the decoder). */
+/**
+ * Float tensors accept every float type in the file: the decoder gives float32, which an f16
+ * tensor rounds (f16 tensors are saved as F32, since they are read back as Float32Array).
+ */
 function dtypeFits(tensor: Tensor, found: SafetensorsDType): boolean {
-  return found === FILE_DTYPE[tensor.dtype] || (tensor.dtype === 'f32' && (found === 'F64' || found === 'F16' || found === 'BF16'));
+  const float = found === 'F32' || found === 'F64' || found === 'F16' || found === 'BF16';
+  return found === FILE_DTYPE[tensor.dtype] || (tensor.dtype !== 'u32' && float);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

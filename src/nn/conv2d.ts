@@ -60,7 +60,7 @@ export class Conv2d extends Layer {
   forward<T extends AnyTensor>(x: T, options: ForwardOptions): T {
     if (!this.weight || !this.bias) throw new Error(`Conv2d '${this.name}' is not built; call model.build(ctx, inputShape) first`);
     const relu = this.options.activation === 'relu' || options.fuseRelu === true;
-    return conv2d(x, this.weight as AnyTensor as T, this.bias as AnyTensor as T, { stride: this.stride, padding: this.padding, relu });
+    return conv2d(x, this.weight as AnyTensor as T, this.bias as AnyTensor as T, { stride: this.stride, padding: this.padding, relu, precision: options.precision });
   }
 
   override parameters(): Record<string, Tensor> {

@@ -41,7 +41,7 @@ export class Dense extends Layer {
 
   forward<T extends AnyTensor>(x: T, options: ForwardOptions): T {
     const relu = this.options.activation === 'relu' || options.fuseRelu === true;
-    return linear(x, this.param(this.weight) as AnyTensor as T, this.param(this.bias) as AnyTensor as T, { relu });
+    return linear(x, this.param(this.weight) as AnyTensor as T, this.param(this.bias) as AnyTensor as T, { relu, precision: options.precision });
   }
 
   override parameters(): Record<string, Tensor> {

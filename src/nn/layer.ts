@@ -2,6 +2,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { AnyTensor } from '../graph/apply.js';
 import type { Shape, Tensor } from '../graph/tensor.js';
 import type { DropoutRng } from '../ops/dropout.js';
+import type { Precision } from '../ops/matmul.js';
 import type { Random } from './random.js';
 
 export interface ForwardOptions {
@@ -11,6 +12,12 @@ export interface ForwardOptions {
   rng?: DropoutRng;
   /** Fuse a following ReLU into this layer's kernel (set by Sequential). */
   fuseRelu?: boolean;
+  /**
+   * 'f16': layers that can (Dense, Conv2d) multiply f16 copies of their input and weights,
+   * summing in f32 (mixed precision; needs ctx.hasF16). Every other layer runs in f32.
+   * Default 'f32'.
+   */
+  precision?: Precision;
 }
 
 /**

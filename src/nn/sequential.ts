@@ -2,6 +2,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { AnyTensor } from '../graph/apply.js';
 import { type Shape, sizeOf, type Tensor, formatShape } from '../graph/tensor.js';
 import { DropoutRng } from '../ops/dropout.js';
+import type { Precision } from '../ops/matmul.js';
 import { ReLU } from './basic.js';
 import { Layer } from './layer.js';
 import { Random } from './random.js';
@@ -18,6 +19,8 @@ export interface BuildOptions {
 
 export interface ModelForwardOptions {
   training: boolean;
+  /** 'f16': Dense and Conv2d layers run with f16 operands (see ForwardOptions.precision); default 'f32'. */
+  precision?: Precision;
   /** Layer names whose outputs to return in `features` (feature distillation). */
   taps?: readonly string[];
 }
@@ -116,11 +119,11 @@ export class Sequential {
       const fuse = layer.fusesRelu && next instanceof ReLU && !taps.has(layer.name);
       const inside = innerTaps.get(i);
       if (inside) {
-        const run = layer.forwardWithTaps(h, inside, { training: options.training, rng });
+        const run = layer.forwardWithTaps(h, inside, { training: options.training, rng, precision: options.precision });
         h = run.output;
         Object.assign(features, run.features);
       } else {
-        h = layer.forward(h, { training: options.training, rng, fuseRelu: fuse });
+        h = layer.forward(h, { training: options.training, rng, fuseRelu: fuse, precision: options.precision });
       }
       if (taps.has(layer.name)) features[layer.name] = h;
       if (fuse) {
@@ -132,7 +135,7 @@ export class Sequential {
   }
 
   /** The model's output for a batch. @example const logits = model.call(x, { training: false }); */
-  call<T extends AnyTensor>(x: T, options: { training: boolean }): T {
+  call<T extends AnyTensor>(x: T, options: { training: boolean; precision?: Precision }): T {
     return this.forward(x, options).output;
   }
 

@@ -41,9 +41,10 @@ export interface ConvGeometry {
 }
 
 /** Checks a 4-D f32 operand (x, w, dy) of op; `layout` names its axes for the message. */
-export function expectImage(op: string, what: string, t: TensorSpec, layout: string): void {
+/** A rank-4 tensor; f32, unless it is a GEMM operand (f32 or f16, which expectOperands checks pairwise). */
+export function expectImage(op: string, what: string, t: TensorSpec, layout: string, kind: 'f32' | 'operand' = 'f32'): void {
   if (t.shape.length !== 4) throw new Error(`${op}: ${what} must have rank 4 (${layout}), got shape ${formatShape(t.shape)}`);
-  expectDtype(op, what, t, 'f32');
+  if (kind === 'f32') expectDtype(op, what, t, 'f32');
 }
 
 export function expectBias(op: string, bias: TensorSpec, w: TensorSpec): void {

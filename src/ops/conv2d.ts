@@ -6,11 +6,11 @@ import backwardFilter3x3Code from '../../shaders/conv2d_backward_filter_3x3.wgsl
 import backwardInputCode from '../../shaders/conv2d_backward_input.wgsl';
 import geometryCode from '../../shaders/conv2d_geometry.wgsl';
 import type { GpuContext } from '../gpu/context.js';
-import { shader } from '../gpu/shader.js';
+import { type Shader, shader } from '../gpu/shader.js';
 import { wgslLib } from '../gpu/shader-lib.js';
-import { type AnyTensor, apply } from '../graph/apply.js';
+import { type AnyTensor, apply, bindAll } from '../graph/apply.js';
 import { grid1d, type KernelCall, type OpDef } from '../graph/op.js';
-import { formatShape, type Shape, Tensor, type TensorSpec } from '../graph/tensor.js';
+import { type DType, formatShape, type Shape, Tensor, type TensorSpec } from '../graph/tensor.js';
 import {
   type ConvGeometry,
   type ConvPads,
@@ -24,13 +24,31 @@ import {
   inputPhases,
   outputShape,
 } from './conv2d-geometry.js';
+import { castF16, castLike } from './cast.js';
 import { reluBackward } from './elementwise.js';
-import { gemmDispatch, gemmShader } from './gemm-core.js';
+import { enableF16, gemmDispatch, gemmShader } from './gemm-core.js';
+import type { Precision } from './matmul.js';
 import { sumAxis } from './reduce-axis.js';
+import { expectOperands } from './shape-errors.js';
 
-const forwardShader = gemmShader('conv2d', conv2dCode, geometryCode);
-const backwardInputShader = gemmShader('conv2d_backward_input', backwardInputCode, geometryCode);
-const backwardFilterShader = gemmShader('conv2d_backward_filter', backwardFilterCode, geometryCode);
+/** An implicit-GEMM convolution pass compiled for f32 operands and for f16 ones (sums in f32 either way). */
+function operandShaders(name: string, code: string): Record<'f32' | 'f16', Shader> {
+  return {
+    f32: gemmShader(name, code, geometryCode, wgslLib.operandF32),
+    f16: gemmShader(`${name}_f16`, enableF16(code), geometryCode, wgslLib.operandF16),
+  };
+}
+
+const forwardShaders = operandShaders('conv2d', conv2dCode);
+const backwardInputShaders = operandShaders('conv2d_backward_input', backwardInputCode);
+const backwardFilterShaders = operandShaders('conv2d_backward_filter', backwardFilterCode);
+
+/** The shader of `shaders` for this pass's operand type; f16 needs the device's 'shader-f16'. */
+function operandShader(shaders: Record<'f32' | 'f16', Shader>, operand: TensorSpec, op: string, ctx: GpuContext): Shader {
+  if (operand.dtype !== 'f16') return shaders.f32;
+  ctx.requireF16(`${op} with f16 operands`);
+  return shaders.f16;
+}
 const backwardBiasShader = shader('conv2d_backward_bias', backwardBiasCode, wgslLib.workgroupReduce, wgslLib.grid);
 const direct3x3Shader = shader('conv2d_3x3', conv2d3x3Code);
 const backwardFilter3x3Shader = shader('conv2d_backward_filter_3x3', backwardFilter3x3Code);
@@ -101,6 +119,12 @@ export interface Conv2dSpacingOptions {
 export interface Conv2dOptions extends Conv2dSpacingOptions {
   /** Apply ReLU to the output, fused into the kernel (default false). */
   relu?: boolean;
+  /**
+   * 'f16': round x and w to f16 first (castF16, unless they are f16 already) and convolve
+   * those through the implicit GEMM (conv2d.wgsl, never the direct 3×3 kernel), summing in
+   * f32; bias, y and the gradients of x and w stay f32. Needs ctx.hasF16. Default 'f32'.
+   */
+  precision?: Precision;
 }
 
 /** The forward convolution's input shape [batch, inChannels, H, W], stride, padding and dilation. */
@@ -122,14 +146,16 @@ interface ForwardAttrs extends ConvSpacing {
 }
 
 function forwardGeometry(x: TensorSpec, w: TensorSpec, bias: TensorSpec, attrs: ConvSpacing): ConvGeometry {
-  expectImage('conv2d', 'x', x, X_LAYOUT);
-  expectImage('conv2d', 'w', w, W_LAYOUT);
+  expectImage('conv2d', 'x', x, X_LAYOUT, 'operand');
+  expectImage('conv2d', 'w', w, W_LAYOUT, 'operand');
+  expectOperands('conv2d', ['x', x], ['w', w]);
   expectBias('conv2d', bias, w);
   return convGeometry('conv2d', x.shape, w.shape, attrs);
 }
 
 const conv2dOp: OpDef<ForwardAttrs> = {
   name: 'conv2d',
+  acceptsF16: true,
   // 3×3 stride-1 layers have a second output: the direct kernel's transposed weights
   // (scratch; unused when the device lacks subgroups).
   outputs([x, w, bias], attrs) {
@@ -139,11 +165,12 @@ const conv2dOp: OpDef<ForwardAttrs> = {
   },
   kernels({ inputs: [x, w, bias], outputs: [y, wt] }, attrs, ctx) {
     const g = forwardGeometry(x!, w!, bias!, attrs);
-    if (direct3x3Shape(g) && direct3x3Supported(ctx)) return direct3x3Kernels(g, x!, w!, bias!, y!, wt!, attrs.relu);
+    // The direct 3×3 kernel reads f32 only; f16 operands take the implicit GEMM.
+    if (x!.dtype === 'f32' && direct3x3Shape(g) && direct3x3Supported(ctx)) return direct3x3Kernels(g, x!, w!, bias!, y!, wt!, attrs.relu);
     const dispatch = gemmDispatch('conv2d', g.batch * g.outHeight * g.outWidth, g.outChannels, g.inChannels * g.kernelHeight * g.kernelWidth, ctx.profile.gemmTuning);
     return [
       {
-        shader: forwardShader,
+        shader: operandShader(forwardShaders, x!, 'conv2d', ctx),
         entry: 'conv2d',
         constants: { ...geometryConstants(g), ...dispatch.constants, RELU: Number(attrs.relu) },
         params: geometryParams(g),
@@ -154,6 +181,17 @@ const conv2dOp: OpDef<ForwardAttrs> = {
   },
   grad([dy], [x, w], [y], { stride, padding, dilation, relu }) {
     const dz = relu ? reluBackward(dy!, y!) : dy!;
+    if (x!.dtype === 'f16') {
+      // f16 operands: the backward passes read an f16 copy of dz; the bias gradient sums dz
+      // itself (f32). The direct 3×3 filter-gradient kernel reads f32 only, so no
+      // conv2dBackwardParams here.
+      const dz16 = castLike(dz, x!);
+      return [
+        conv2dBackwardInput(dz16, w!, { inputShape: x!.shape, stride, padding, dilation }),
+        conv2dBackwardFilter(dz16, x!, { filterShape: w!.shape, stride, padding, dilation }),
+        conv2dBackwardBias(dz),
+      ];
+    }
     const [dw, db] = conv2dBackwardParams(dz, x!, { filterShape: w!.shape, stride, padding, dilation });
     return [conv2dBackwardInput(dz, w!, { inputShape: x!.shape, stride, padding, dilation }), dw, db];
   },
@@ -169,8 +207,9 @@ interface BackwardInputAttrs extends ConvSpacing {
 
 function backwardInputGeometry(dy: TensorSpec, w: TensorSpec, attrs: BackwardInputAttrs): ConvGeometry {
   const op = 'conv2d_backward_input';
-  expectImage(op, 'dy', dy, DY_LAYOUT);
-  expectImage(op, 'w', w, W_LAYOUT);
+  expectImage(op, 'dy', dy, DY_LAYOUT, 'operand');
+  expectImage(op, 'w', w, W_LAYOUT, 'operand');
+  expectOperands(op, ['dy', dy], ['w', w]);
   expectShapeOption(op, 'inputShape', attrs.inputShape, X_LAYOUT);
   const g = convGeometry(op, attrs.inputShape, w.shape, attrs);
   expectOutputGradient(op, dy, g, `input ${formatShape(attrs.inputShape)}, w ${formatShape(w.shape)}`);
@@ -179,13 +218,15 @@ function backwardInputGeometry(dy: TensorSpec, w: TensorSpec, attrs: BackwardInp
 
 const backwardInputOp: OpDef<BackwardInputAttrs> = {
   name: 'conv2d_backward_input',
+  acceptsF16: true,
   // dx = Wᵀ·dy is bilinear: for an upstream gradient g, ⟨g, Wᵀ·dy⟩ = ⟨W·g, dy⟩, so dy's
   // gradient is the forward convolution of g (no bias), and w's the filter gradient with
   // dy as the output gradient and g as the input. This makes the op usable as a transposed
   // convolution layer (ONNX ConvTranspose) that attacks differentiate through.
-  grad([g], [dy, w], _outputs, { inputShape: _shape, ...spacing }) {
-    const zeros = g!.graph.constant(new Float32Array(w!.shape[0]!), [w!.shape[0]!]);
-    return [conv2d(g!, w!, zeros, spacing), conv2dBackwardFilter(dy!, g!, { filterShape: w!.shape, ...spacing })];
+  grad([gIn], [dy, w], _outputs, { inputShape: _shape, ...spacing }) {
+    const g = castLike(gIn!, w!);
+    const zeros = g.graph.constant(new Float32Array(w!.shape[0]!), [w!.shape[0]!]);
+    return [conv2d(g, w!, zeros, spacing), conv2dBackwardFilter(dy!, g, { filterShape: w!.shape, ...spacing })];
   },
   outputs([dy, w], attrs) {
     backwardInputGeometry(dy!, w!, attrs);
@@ -200,7 +241,7 @@ const backwardInputOp: OpDef<BackwardInputAttrs> = {
     return phases.map((phase) => {
       const dispatch = gemmDispatch('conv2d_backward_input', g.batch * phase.row.size * phase.column.size, g.inChannels, g.outChannels * taps, ctx.profile.gemmTuning);
       return {
-        shader: backwardInputShader,
+        shader: operandShader(backwardInputShaders, dy!, 'conv2d_backward_input', ctx),
         entry: 'conv2d_backward_input',
         constants: { ...geometryConstants(g), ...dispatch.constants },
         params: geometryParams(g, phase),
@@ -219,8 +260,9 @@ interface BackwardFilterAttrs extends ConvSpacing {
 
 function backwardFilterGeometry(dy: TensorSpec, x: TensorSpec, attrs: BackwardFilterAttrs): ConvGeometry {
   const op = 'conv2d_backward_filter';
-  expectImage(op, 'dy', dy, DY_LAYOUT);
-  expectImage(op, 'x', x, X_LAYOUT);
+  expectImage(op, 'dy', dy, DY_LAYOUT, 'operand');
+  expectImage(op, 'x', x, X_LAYOUT, 'operand');
+  expectOperands(op, ['dy', dy], ['x', x]);
   expectShapeOption(op, 'filterShape', attrs.filterShape, W_LAYOUT);
   const g = convGeometry(op, x.shape, attrs.filterShape, attrs);
   expectOutputGradient(op, dy, g, `x ${formatShape(x.shape)}, filter ${formatShape(attrs.filterShape)}`);
@@ -241,18 +283,19 @@ const DIRECT_FILTER_CHUNKS = 128;
  * workgroups each running the whole K: one of lavapipe's threads works, the rest idle (19 %
  * of the bench's training step, bench/NOTES.md). So it is split into `chunks` partial sums
  * [chunks, ...filterShape], then summed in a fixed order: by the direct kernel over chunks of
- * `rowsPerChunk` output rows for 3×3 filters at stride 1 without dilation, else by the
- * GEMM-core kernel over chunks of ⌈K / chunks⌉ output pixels (none empty). chunks = 1: the
- * GEMM-core kernel, unsplit. A function of the shape only, so that the op's output shape
- * does not depend on the device.
+ * `rowsPerChunk` output rows for 3×3 filters at stride 1 without dilation and f32 operands,
+ * else by the GEMM-core kernel over chunks of ⌈K / chunks⌉ output pixels (none empty).
+ * chunks = 1: the GEMM-core kernel, unsplit. A function of the shape and the operands' type
+ * only, so that the op's output shape does not depend on the device.
  */
-export function filterGradientPlan(g: ConvGeometry): { kernel: 'gemm' | 'direct3x3'; chunks: number; rowsPerChunk: number } {
+export function filterGradientPlan(g: ConvGeometry, operands: DType = 'f32'): { kernel: 'gemm' | 'direct3x3'; chunks: number; rowsPerChunk: number } {
   const outputs = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth;
   const pixels = g.batch * g.outHeight * g.outWidth;
   const wanted = Math.min(SPLIT_MAX_CHUNKS, Math.floor(pixels / SPLIT_MIN_CHUNK));
   if (outputs > SPLIT_MAX_OUTPUTS || wanted < 2) return { kernel: 'gemm', chunks: 1, rowsPerChunk: 0 };
   const rows = g.batch * g.outHeight;
-  if (direct3x3Filter(g)) {
+  // The direct kernel reads f32 only: f16 operands take the GEMM-core split.
+  if (operands === 'f32' && direct3x3Filter(g)) {
     const rowsPerChunk = Math.ceil(rows / DIRECT_FILTER_CHUNKS);
     return { kernel: 'direct3x3', chunks: Math.ceil(rows / rowsPerChunk), rowsPerChunk };
   }
@@ -276,9 +319,10 @@ function direct3x3FilterKernel(g: ConvGeometry, dy: TensorSpec, x: TensorSpec, d
 // adds the bias gradient's partial sums [chunks, outChannels] (the callers sum them).
 const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
   name: 'conv2d_backward_filter',
+  acceptsF16: true,
   grad: null,
   outputs([dy, x], attrs) {
-    const { kernel, chunks } = filterGradientPlan(backwardFilterGeometry(dy!, x!, attrs));
+    const { kernel, chunks } = filterGradientPlan(backwardFilterGeometry(dy!, x!, attrs), dy!.dtype);
     const dw: TensorSpec = { shape: chunks > 1 ? [chunks, ...attrs.filterShape] : attrs.filterShape, dtype: 'f32' };
     if (!attrs.withBias) return [dw];
     if (kernel !== 'direct3x3') throw new Error('conv2d_backward_filter: the bias gradient comes along only with the direct 3×3 split (see filterGradientPlan)');
@@ -286,14 +330,14 @@ const backwardFilterOp: OpDef<BackwardFilterAttrs> = {
   },
   kernels({ inputs: [dy, x], outputs: [dw, db] }, attrs, ctx) {
     const g = backwardFilterGeometry(dy!, x!, attrs);
-    const { kernel, chunks, rowsPerChunk } = filterGradientPlan(g);
+    const { kernel, chunks, rowsPerChunk } = filterGradientPlan(g, dy!.dtype);
     if (kernel === 'direct3x3') return [direct3x3FilterKernel(g, dy!, x!, dw!, db, chunks, rowsPerChunk)];
     const taps = g.inChannels * g.kernelHeight * g.kernelWidth;
     const pixels = g.batch * g.outHeight * g.outWidth;
     const dispatch = gemmDispatch('conv2d_backward_filter', g.outChannels, taps, Math.ceil(pixels / chunks), ctx.profile.gemmTuning, { fit: chunks > 1 });
     return [
       {
-        shader: backwardFilterShader,
+        shader: operandShader(backwardFilterShaders, dy!, 'conv2d_backward_filter', ctx),
         entry: 'conv2d_backward_filter',
         constants: { ...geometryConstants(g), ...dispatch.constants },
         params: geometryParams(g),
@@ -334,10 +378,15 @@ const backwardBiasOp: OpDef = {
  * Differentiable in x, w and bias.
  * @example const h = conv2d(images, w1, b1, { padding: 1, relu: true }); // 3×3 "same" conv
  * @example const h = conv2d(images, w, b, { stride: [1, 2], padding: [0, 1, 0, 1], dilation: [2, 1] });
+ * @example const h = conv2d(images, w1, b1, { padding: 1, relu: true, precision: 'f16' });
  */
 export function conv2d<T extends AnyTensor>(x: T, w: T, bias: T, options: Conv2dOptions = {}): T {
   const attrs = { ...spacing(options), relu: options.relu ?? false };
-  const [y, scratch] = apply(conv2dOp, [x, w, bias], attrs);
+  const precision = options.precision ?? 'f32';
+  if (precision !== 'f32' && precision !== 'f16') throw new Error(`conv2d: precision must be 'f32' or 'f16', got ${String(precision)}`);
+  const [xIn, wIn, biasIn] = bindAll([x, w, bias]);
+  const operand = (t: T) => (precision === 'f16' && t.dtype !== 'f16' ? castF16(t) : t);
+  const [y, scratch] = apply(conv2dOp, [operand(xIn!), operand(wIn!), biasIn!], attrs);
   // Eager: the transposed weights are no longer needed once the kernels are queued.
   if (scratch instanceof Tensor) scratch.dispose();
   return y!;
@@ -381,7 +430,7 @@ function sumChunks<T extends AnyTensor>(partial: T): T {
  */
 export function conv2dBackwardParams<T extends AnyTensor>(dy: T, x: T, options: Conv2dBackwardFilterOptions): [dw: T, db: T] {
   const attrs = { filterShape: options.filterShape, ...spacing(options), withBias: true };
-  if (filterGradientPlan(backwardFilterGeometry(dy, x, attrs)).kernel !== 'direct3x3') return [conv2dBackwardFilter(dy, x, options), conv2dBackwardBias(dy)];
+  if (filterGradientPlan(backwardFilterGeometry(dy, x, attrs), dy.dtype).kernel !== 'direct3x3') return [conv2dBackwardFilter(dy, x, options), conv2dBackwardBias(dy)];
   const [dw, db] = apply(backwardFilterOp, [dy, x], attrs);
   return [sumChunks(dw!), sumChunks(db!)];
 }

@@ -31,6 +31,15 @@ export function gemmTilesShader(name: string, ...code: string[]): Shader {
 }
 
 /**
+ * `code` with `enable f16;` in front, on its first line so that compiler line numbers still
+ * match its file (the directive must precede every declaration of the module).
+ * @example const gemmF16Shader = gemmShader('gemm_f16', enableF16(gemmCode), wgslLib.operandF16);
+ */
+export function enableF16(code: string): string {
+  return `enable f16; ${code}`;
+}
+
+/**
  * Rows and columns of C per invocation (the core's BLOCK) for an M×N×K product.
  * Both blocks (and every workgroup shape) add the products of each output in the same
  * order (k = 0, 1, ..., K − 1, one `acc += a·b` per k), so the tuning changes speed, not

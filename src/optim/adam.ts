@@ -4,11 +4,12 @@ import { type AnyTensor, apply } from '../graph/apply.js';
 import type { Graph } from '../graph/graph.js';
 import { grid1d, type OpDef } from '../graph/op.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
-import { sizeOf, type Tensor } from '../graph/tensor.js';
+import { sizeOf, type Tensor, type TensorSpec } from '../graph/tensor.js';
 import { expectSameShape } from '../ops/shape-errors.js';
+import { LOSS_SCALE_STATE_WGSL } from './loss-scale.js';
 import { type LearningRate, Optimizer, zerosLike } from './optimizer.js';
 
-const adamShader = shader('adam', adamCode);
+const adamShader = shader('adam', adamCode, LOSS_SCALE_STATE_WGSL);
 
 export interface AdamOptions {
   learningRate?: LearningRate;
@@ -21,7 +22,10 @@ export interface AdamOptions {
 
 type AdamHyper = Required<Omit<AdamOptions, 'learningRate'>>;
 
-/** Inputs: param, grad, m, v, step. Writes param, m and v in place; no outputs. */
+/**
+ * Inputs: param, grad, m, v, step, and optionally a LossScaler's state (the scaled entry:
+ * unscale the gradient, skip on overflow). Writes param, m and v in place; no outputs.
+ */
 const adamUpdateOp: OpDef<AdamHyper> = {
   name: 'adam_update',
   grad: null,
@@ -30,19 +34,25 @@ const adamUpdateOp: OpDef<AdamHyper> = {
     for (const t of [grad!, m!, v!]) expectSameShape('adam_update', param!, t);
     return [];
   },
-  kernels: ({ inputs: [param, grad, m, v, step] }, hyper) => {
+  kernels: ({ inputs: [param, grad, m, v, step, lossScale] }, hyper) => {
     const size = sizeOf(param!.shape);
     const call = { shader: adamShader, params: { size, ...hyper } };
+    const scaled = lossScale ? '_scaled' : '';
+    const scale: Record<string, TensorSpec> = lossScale ? { loss_scale: lossScale } : {};
     if (size % 4 === 0) {
-      return [{ ...call, entry: 'adam_update4', buffers: { param4: param!, grad4: grad!, m4: m!, v4: v!, step: step! }, workgroups: grid1d(size / 4, 64) }];
+      return [{ ...call, entry: `adam_update4${scaled}`, buffers: { param4: param!, grad4: grad!, m4: m!, v4: v!, step: step!, ...scale }, workgroups: grid1d(size / 4, 64) }];
     }
-    return [{ ...call, entry: 'adam_update', buffers: { param: param!, grad: grad!, m: m!, v: v!, step: step! }, workgroups: grid1d(size, 256) }];
+    return [{ ...call, entry: `adam_update${scaled}`, buffers: { param: param!, grad: grad!, m: m!, v: v!, step: step!, ...scale }, workgroups: grid1d(size, 256) }];
   },
 };
 
-/** One fused Adam step on `param` (eager or in a graph); `step` holds {t, learningRate}. */
-export function adamUpdate<T extends AnyTensor>(param: T, grad: T, m: T, v: T, step: T, hyper: AdamHyper): void {
-  apply(adamUpdateOp, [param, grad, m, v, step], hyper);
+/**
+ * One fused Adam step on `param` (eager or in a graph); `step` holds {t, learningRate}. With
+ * `lossScale` (a LossScaler's state) the gradient is divided by S, and nothing is updated when
+ * the state flags an overflow.
+ */
+export function adamUpdate<T extends AnyTensor>(param: T, grad: T, m: T, v: T, step: T, hyper: AdamHyper, lossScale?: T): void {
+  apply(adamUpdateOp, lossScale ? [param, grad, m, v, step, lossScale] : [param, grad, m, v, step], hyper);
 }
 
 /**
@@ -66,7 +76,7 @@ export class Adam extends Optimizer {
     return [zerosLike(param), zerosLike(param)];
   }
 
-  protected appendUpdate(graph: Graph, param: Tensor, grad: SymbolicTensor, step: Tensor, [m, v]: Tensor[]): void {
-    adamUpdate(graph.bind(param), grad, graph.bind(m!), graph.bind(v!), graph.bind(step), this.hyper);
+  protected appendUpdate(graph: Graph, param: Tensor, grad: SymbolicTensor, step: Tensor, [m, v]: Tensor[], lossScale?: Tensor): void {
+    adamUpdate(graph.bind(param), grad, graph.bind(m!), graph.bind(v!), graph.bind(step), this.hyper, lossScale && graph.bind(lossScale));
   }
 }

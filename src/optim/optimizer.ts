@@ -4,6 +4,7 @@ import { gradients } from '../graph/autodiff.js';
 import type { Graph } from '../graph/graph.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
 import { Tensor } from '../graph/tensor.js';
+import type { LossScaler } from './loss-scale.js';
 
 /** A constant rate, or a schedule giving the rate for step t (t = 1, 2, ...). */
 export type LearningRate = number | ((step: number) => number);
@@ -38,20 +39,34 @@ export abstract class Optimizer {
 
   /**
    * Differentiates `loss` with respect to `params` and appends one update per parameter.
+   * With `lossScaler` (mixed precision), the loss is scaled by S before differentiation, every
+   * gradient is checked for non-finite values, the updates divide the gradients by S and are
+   * all skipped on a step whose gradients overflowed, and S is updated at the end (see
+   * LossScaler). A skipped step still counts in `step` (Adam's bias correction, schedules):
+   * the skip is decided on the GPU, which the host does not wait for.
    * @example new Adam({ learningRate: 1e-3 }).minimize(loss, [w1, b1, w2, b2]);
+   * @example new Adam().minimize(loss, params, { lossScaler: new LossScaler(ctx) });
    */
-  minimize(loss: SymbolicTensor, params: readonly Tensor[]): void {
+  minimize(loss: SymbolicTensor, params: readonly Tensor[], options: { lossScaler?: LossScaler } = {}): void {
     const graph = loss.graph;
-    const grads = gradients(loss, params.map((p) => graph.bind(p)));
+    const scaler = options.lossScaler;
+    const grads = gradients(scaler ? scaler.scale(loss) : loss, params.map((p) => graph.bind(p)));
+    scaler?.checkGradients(grads);
     const step = this.stepBuffer(graph.ctx);
-    params.forEach((p, i) => this.appendUpdate(graph, p, grads[i]!, step, this.stateFor(p)));
+    params.forEach((p, i) => this.appendUpdate(graph, p, grads[i]!, step, this.stateFor(p), scaler?.state));
+    scaler?.appendUpdate(graph);
     graph.beforeRun.push(() => this.advance());
   }
 
   /** Optimizer state tensors for one parameter (e.g. Adam's m and v), made on first use. */
   protected abstract createState(param: Tensor): Tensor[];
 
-  protected abstract appendUpdate(graph: Graph, param: Tensor, grad: SymbolicTensor, step: Tensor, state: Tensor[]): void;
+  /**
+   * Appends the update of one parameter. With `lossScale` (a LossScaler's state) the gradient
+   * is S times too large: the update divides it by S, and does nothing when the state says
+   * that the step's gradients overflowed.
+   */
+  protected abstract appendUpdate(graph: Graph, param: Tensor, grad: SymbolicTensor, step: Tensor, state: Tensor[], lossScale?: Tensor): void;
 
   private stateFor(param: Tensor): Tensor[] {
     let state = this.states.get(param);

@@ -6,9 +6,10 @@ import { grid1d, type OpDef } from '../graph/op.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
 import { sizeOf, type Tensor } from '../graph/tensor.js';
 import { expectSameShape } from '../ops/shape-errors.js';
+import { LOSS_SCALE_STATE_WGSL } from './loss-scale.js';
 import { type LearningRate, Optimizer, zerosLike } from './optimizer.js';
 
-const sgdShader = shader('sgd', sgdCode);
+const sgdShader = shader('sgd', sgdCode, LOSS_SCALE_STATE_WGSL);
 
 export interface SgdOptions {
   learningRate?: LearningRate;
@@ -18,7 +19,10 @@ export interface SgdOptions {
 
 type SgdHyper = { momentum: number; weightDecay: number };
 
-/** Inputs: param, grad, velocity, step. Writes param and velocity in place. */
+/**
+ * Inputs: param, grad, velocity, step, and optionally a LossScaler's state (the scaled entry:
+ * unscale the gradient, skip on overflow). Writes param and velocity in place.
+ */
 const sgdUpdateOp: OpDef<SgdHyper> = {
   name: 'sgd_momentum_update',
   grad: null,
@@ -28,20 +32,24 @@ const sgdUpdateOp: OpDef<SgdHyper> = {
     expectSameShape('sgd_momentum_update', param!, velocity!);
     return [];
   },
-  kernels: ({ inputs: [param, grad, velocity, step] }, hyper) => [
+  kernels: ({ inputs: [param, grad, velocity, step, lossScale] }, hyper) => [
     {
       shader: sgdShader,
-      entry: 'sgd_momentum_update',
+      entry: lossScale ? 'sgd_momentum_update_scaled' : 'sgd_momentum_update',
       params: { size: sizeOf(param!.shape), ...hyper },
-      buffers: { param: param!, grad: grad!, velocity: velocity!, step: step! },
+      buffers: { param: param!, grad: grad!, velocity: velocity!, step: step!, ...(lossScale ? { loss_scale: lossScale } : {}) },
       workgroups: grid1d(sizeOf(param!.shape), 256),
     },
   ],
 };
 
-/** One fused SGD-with-momentum step on `param`; `step` holds {t, learningRate}. */
-export function sgdUpdate<T extends AnyTensor>(param: T, grad: T, velocity: T, step: T, hyper: SgdHyper): void {
-  apply(sgdUpdateOp, [param, grad, velocity, step], hyper);
+/**
+ * One fused SGD-with-momentum step on `param`; `step` holds {t, learningRate}. With
+ * `lossScale` (a LossScaler's state) the gradient is divided by S, and nothing is updated when
+ * the state flags an overflow.
+ */
+export function sgdUpdate<T extends AnyTensor>(param: T, grad: T, velocity: T, step: T, hyper: SgdHyper, lossScale?: T): void {
+  apply(sgdUpdateOp, lossScale ? [param, grad, velocity, step, lossScale] : [param, grad, velocity, step], hyper);
 }
 
 /**
@@ -60,7 +68,7 @@ export class Sgd extends Optimizer {
     return [zerosLike(param)];
   }
 
-  protected appendUpdate(graph: Graph, param: Tensor, grad: SymbolicTensor, step: Tensor, [velocity]: Tensor[]): void {
-    sgdUpdate(graph.bind(param), grad, graph.bind(velocity!), graph.bind(step), this.hyper);
+  protected appendUpdate(graph: Graph, param: Tensor, grad: SymbolicTensor, step: Tensor, [velocity]: Tensor[], lossScale?: Tensor): void {
+    sgdUpdate(graph.bind(param), grad, graph.bind(velocity!), graph.bind(step), this.hyper, lossScale && graph.bind(lossScale));
   }
 }

@@ -8,9 +8,17 @@ import { argmaxCorrect } from '../ops/accuracy.js';
 import { accumulate } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import type { Sequential } from '../nn/sequential.js';
+import type { Precision } from '../ops/matmul.js';
+import { type LossScaleOptions, type LossScaleReading, LossScaler } from '../optim/loss-scale.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Evaluator } from './evaluate.js';
 import { StepSnapshot } from './nan-guard.js';
+
+/** How fit asks an objective to build its step. */
+export interface ObjectiveBuildOptions {
+  /** FitOptions.precision: pass it to the forward passes of the trained model (model.call). */
+  precision: Precision;
+}
 
 /** What one training step minimises, built into the step's graph. */
 export interface Objective {
@@ -20,7 +28,7 @@ export interface Objective {
    * The loss of one batch (x [batch, ...inputShape], y [batch] u32), the logits used for
    * training accuracy, and optional named parts of the loss to report per epoch.
    */
-  build(x: SymbolicTensor, y: SymbolicTensor): { loss: SymbolicTensor; logits: SymbolicTensor; parts?: Record<string, SymbolicTensor> };
+  build(x: SymbolicTensor, y: SymbolicTensor, options: ObjectiveBuildOptions): { loss: SymbolicTensor; logits: SymbolicTensor; parts?: Record<string, SymbolicTensor> };
   /**
    * Host-side state a resumed run needs besides tensors (e.g. the inner attack's
    * random-start counter), as JSON numbers; saved in every checkpoint.
@@ -56,6 +64,12 @@ export interface EpochStats {
   validation?: { accuracy: number; loss: number };
   /** Mean training loss and accuracy over each `logEvery` steps (when asked for). */
   curve?: { step: number; loss: number; accuracy: number }[];
+  /**
+   * precision 'f16' only: the loss scale S at the epoch's end, and the steps of this epoch
+   * that were skipped because a gradient overflowed (their batches did not train the model;
+   * in an epoch resumed mid-way, those since the resume).
+   */
+  lossScale?: { scale: number; skippedSteps: number };
   seconds: number;
 }
 
@@ -138,6 +152,16 @@ export interface FitOptions {
    * checkpoint is not written then, so a resumed run starts from the epoch before.
    */
   afterEpoch?: (stats: EpochStats) => Promise<'continue' | 'revert-and-stop'>;
+  /**
+   * 'f16': mixed precision. The layers that support it (Dense, Conv2d) multiply f16 copies of their
+   * inputs and weights (f32 sums), and their backward GEMMs f16 copies of the gradients; every
+   * other layer, the loss, the master weights and the optimizer state stay f32. The loss is
+   * scaled dynamically (`lossScale`), and each epoch's stats report S and the skipped steps.
+   * Validation runs in f32. Needs the device's 'shader-f16' (ctx.hasF16); default 'f32'.
+   */
+  precision?: Precision;
+  /** precision 'f16': the loss scaler's start and growth (defaults 2^15 and 2000 steps; see LossScaler). */
+  lossScale?: LossScaleOptions;
 }
 
 export interface FitResult {
@@ -168,12 +192,24 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
   if (every !== undefined && !options.checkpoint) throw new Error('fit: checkpointEvery needs a checkpoint store (e.g. checkpoint: fileCheckpoint(dir))');
   const ctx = model.ctx;
   const started = performance.now();
+  const precision = options.precision ?? 'f32';
+  if (precision !== 'f32' && precision !== 'f16') throw new Error(`fit: precision must be 'f32' or 'f16', got ${String(precision)}`);
+  if (options.lossScale && precision !== 'f16') throw new Error("fit: lossScale is for precision 'f16' (f32 training needs no loss scaling)");
+  if (precision === 'f16') ctx.requireF16("fit with precision 'f16'");
 
   const graph = new Graph(ctx);
   const x = graph.input('x', [batchSize, ...model.inputShape]);
   const y = graph.input('y', [batchSize], 'u32');
-  const { loss, logits, parts = {} } = objective.build(x, y);
-  optimizer.minimize(loss, objective.parameters);
+  const { loss, logits, parts = {} } = objective.build(x, y, { precision });
+  if (precision === 'f16' && !graph.nodes.some((node) => node.outputs.some((t) => t.dtype === 'f16'))) {
+    graph.dispose();
+    throw new Error(
+      "fit: precision 'f16' was asked for, but this objective built no f16 operation (only Dense and Conv2d layers run in f16, through " +
+        'Objective.build passing options.precision to model.call); use precision \'f32\' for this model or objective',
+    );
+  }
+  const scaler = precision === 'f16' ? new LossScaler(ctx, options.lossScale) : undefined;
+  optimizer.minimize(loss, objective.parameters, { lossScaler: scaler });
   // Running sums on the GPU: [loss, correct, ...parts], reset each epoch.
   const partNames = Object.keys(parts);
   const sums = [loss, sum(argmaxCorrect(logits, y)[1]), ...partNames.map((n) => parts[n]!)].map((value) => {
@@ -186,6 +222,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
   const evaluator = options.validation ? new Evaluator(model, { batchSize: options.evaluationBatchSize }) : undefined;
 
   const tensors = trainingTensors(model, objective, optimizer);
+  if (scaler) tensors.set('lossScale.state', scaler.state);
   let history: EpochStats[] = [];
   let bestEpoch = 0;
   let firstEpoch = 1;
@@ -218,6 +255,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
   const snapshot = guarded ? new StepSnapshot(ctx, tensors.values()) : undefined;
   let best = bestEpoch > 0 ? snapshotScore(history[bestEpoch - 1]!) : -Infinity;
   let bestWeights: Map<string, Float32Array> | undefined;
+  let skippedBefore = scaler ? (await scaler.read()).skippedSteps : 0;
   let stoppedEarly = false;
   let revertedEpoch: number | undefined;
 
@@ -277,6 +315,11 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
         seconds: 0,
       };
       if (options.logEvery) stats.curve = curve;
+      if (scaler) {
+        const reading: LossScaleReading = await scaler.read();
+        stats.lossScale = { scale: reading.scale, skippedSteps: reading.skippedSteps - skippedBefore };
+        skippedBefore = reading.skippedSteps;
+      }
       if (evaluator) {
         const v = await evaluator.run(options.validation!);
         stats.validation = { accuracy: v.accuracy, loss: v.loss };
@@ -312,6 +355,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
     graph.dispose();
     snapshot?.dispose();
     evaluator?.dispose();
+    scaler?.dispose();
     for (const t of sums) t.dispose();
   }
   return { history, bestEpoch, stoppedEarly, ...(revertedEpoch !== undefined ? { revertedEpoch } : {}), seconds: (performance.now() - started) / 1000 };

@@ -1,5 +1,5 @@
 import type { GpuContext } from '../gpu/context.js';
-import { Tensor } from '../graph/tensor.js';
+import { byteSizeOf, Tensor } from '../graph/tensor.js';
 
 /**
  * A copy of every trained tensor taken on the GPU before each step, so that a step whose
@@ -32,7 +32,7 @@ export class StepSnapshot {
     const encoder = this.ctx.device.createCommandEncoder({ label: 'step snapshot' });
     for (const [live, copy] of this.pairs) {
       const [from, to] = direction(live, copy);
-      encoder.copyBufferToBuffer(from.buffer, 0, to.buffer, 0, live.size * 4);
+      encoder.copyBufferToBuffer(from.buffer, 0, to.buffer, 0, byteSizeOf(live));
     }
     this.ctx.device.queue.submit([encoder.finish()]);
   }

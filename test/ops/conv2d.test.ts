@@ -14,7 +14,7 @@
 // Tolerance: |err| ≤ 1e-5·√K + 1e-4·|expected|, K the number of summed products
 // (f32 accumulation of K terms of size ≤ 1), as for gemm.wgsl.
 import { describe, expect, it } from 'vitest';
-import { Random, Tensor } from '../../src/index.js';
+import { castF16, compile, gradients, Graph, linear, Random, reshape, roundToHalf, softmaxCrossEntropy, Tensor } from '../../src/index.js';
 import { conv2d, conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dBackwardParams, direct3x3Shape, direct3x3Supported, filterGradientPlan } from '../../src/ops/conv2d.js';
 import { convGeometry } from '../../src/ops/conv2d-geometry.js';
 import { gemmBlock } from '../../src/ops/gemm-core.js';
@@ -526,5 +526,123 @@ describe('conv2d shape rules', () => {
     expect(() => conv2dBackwardBias(tensor([4, 3]))).toThrow(/conv2d_backward_bias: dy must have rank 4/);
     expect(conv2dBackwardInput(dy, w, { inputShape: [2, 3, 5, 6] }).shape).toEqual([2, 3, 5, 6]);
     expect(conv2dBackwardFilter(dy, x, { filterShape: [4, 3, 3, 3] }).shape).toEqual([4, 3, 3, 3]);
+  });
+});
+
+// f16 operands (the passes compiled with Operand = f16; x, w and dy rounded by castF16), sums
+// and results in f32. Each pass is checked twice, as gemm.wgsl's f16 cases are:
+// 1. against the float64 reference on the f16-rounded operands, with the f32 tolerance above
+//    (a product of two f16s is exact in f32);
+// 2. against the float64 reference on the unrounded operands, per element within
+//    (2u + u²)·Σ|a||b| + the f32 tolerance, u = 2^-11 (each operand off by ≤ u relative).
+// The 3×3 stride-1 case would take the direct kernel in f32; f16 must take the implicit GEMM.
+describe('conv2d*.wgsl with f16 operands', () => {
+  const u = 2 ** -11;
+  const f16Cases: Case[] = [
+    { batch: 2, inChannels: 17, height: 10, width: 12, outChannels: 32, kernel: 3, stride: 1, padding: 1 },
+    { batch: 7, inChannels: 3, height: 8, width: 6, outChannels: 5, kernel: 3, stride: 2, padding: 1 },
+    { batch: 2, inChannels: 3, height: 10, width: 9, outChannels: 5, kernel: 3, stride: 2, padding: 1, dilation: [2, 2] },
+    // Few filter outputs over a long K: split-K, which f32 runs with the direct 3×3 filter
+    // kernel and f16 with the GEMM-core chunks (filterGradientPlan).
+    { batch: 16, inChannels: 1, height: 28, width: 28, outChannels: 8, kernel: 3, stride: 1, padding: 0 },
+  ];
+  const abs = (a: Float32Array) => a.map(Math.abs);
+  const checkBoth = (what: string, actual: Float32Array, rounded: Float64Array, exact: Float64Array, bound: Float64Array, tol: { atol: number; rtol: number }) => {
+    expectClose(actual, rounded, tol, `${what} vs f16-rounded operands`);
+    for (let i = 0; i < exact.length; i++) {
+      const allowed = (2 * u + u * u) * bound[i]! + tol.atol + tol.rtol * Math.abs(exact[i]!);
+      if (!(Math.abs(actual[i]! - exact[i]!) <= allowed)) throw new Error(`${what}[${i}] = ${actual[i]}, exact ${exact[i]}, allowed error ${allowed}`);
+    }
+  };
+  f16Cases.forEach((c, i) => {
+    it(`forward, backward input and backward filter: ${describeCase(c)}`, async () => {
+      const ctx = gpu();
+      if (!ctx.hasF16) return void console.warn('skipped: this device has no shader-f16');
+      const data = caseData(c, 900 + i);
+      const s = shapes(c);
+      const spacing = spacingOf(c);
+      const plan = filterGradientPlan(convGeometry('test', s.x, s.w, spacing), 'f16');
+      expect(plan.kernel).toBe('gemm');
+      if (i === 3) expect([filterGradientPlan(convGeometry('test', s.x, s.w, spacing)).kernel, plan.chunks > 1]).toEqual(['direct3x3', true]);
+      const [x, w, bias, dy] = [Tensor.from(ctx, data.x, s.x), Tensor.from(ctx, data.w, s.w), Tensor.from(ctx, data.bias, [c.outChannels]), Tensor.from(ctx, data.dy, s.y)];
+      const [x16, w16, dy16] = [castF16(x), castF16(w), castF16(dy)];
+      const [rx, rw, rdy] = [roundToHalf(data.x), roundToHalf(data.w), roundToHalf(data.dy)];
+      const zeros = new Float32Array(c.outChannels);
+      const taps = c.kernel * (c.kernelWidth ?? c.kernel);
+
+      const y = conv2d(x, w, bias, { ...spacing, relu: false, precision: 'f16' });
+      const yBound = forwardReference(c, abs(data.x), abs(data.w), zeros, false);
+      checkBoth('y', (await y.read()) as Float32Array, forwardReference(c, rx, rw, data.bias, false), forwardReference(c, data.x, data.w, data.bias, false), yBound, tolerance(c.inChannels * taps));
+
+      const dx = conv2dBackwardInput(dy16, w16, { inputShape: s.x, ...spacing });
+      const dxBound = backwardInputReference(c, abs(data.dy), abs(data.w));
+      checkBoth('dx', (await dx.read()) as Float32Array, backwardInputReference(c, rdy, rw), backwardInputReference(c, data.dy, data.w), dxBound, tolerance(c.outChannels * taps));
+
+      const dw = conv2dBackwardFilter(dy16, x16, { filterShape: s.w, ...spacing });
+      const dwBound = backwardFilterReference(c, abs(data.dy), abs(data.x));
+      checkBoth('dw', (await dw.read()) as Float32Array, backwardFilterReference(c, rdy, rx), backwardFilterReference(c, data.dy, data.x), dwBound, tolerance(count(s.y) / c.outChannels));
+      for (const t of [x, w, bias, dy, x16, w16, dy16, y, dx, dw]) t.dispose();
+    });
+  });
+
+  it('refuses mixed operand types, naming both', () => {
+    const ctx = gpu();
+    const x = Tensor.from(ctx, new Float32Array(16).fill(0.5), [1, 1, 4, 4]);
+    const w = Tensor.from(ctx, new Float32Array(9).fill(0.5), [1, 1, 3, 3]);
+    const b = Tensor.from(ctx, [0], [1]);
+    const w16 = castF16(w);
+    expect(() => conv2d(x, w16, b)).toThrow(/conv2d: x and w must both be f32 or both f16, got x f32 \[1, 1, 4, 4\] and w f16 \[1, 1, 3, 3\]; cast with castF16/);
+    for (const t of [x, w, b, w16]) t.dispose();
+  });
+});
+
+// conv2d's gradient rule with f16 operands (dz rounded to f16 for both backward passes) against
+// the f32 path, through conv (3×3, the shape the direct kernel takes in f32) → ReLU → linear →
+// softmax cross-entropy. Tolerance: relative L2 error ≤ 8u per gradient, u = 2^-11, as for
+// linear (test/ops/matmul.test.ts).
+describe('conv2d f16 gradients against f32', () => {
+  it('dW, db and dx of a conv layer under a linear classifier', async () => {
+    const ctx = gpu();
+    if (!ctx.hasF16) return void console.warn('skipped: this device has no shader-f16');
+    const random = new Random(31);
+    const [batch, channels, size, filters, classes] = [4, 3, 8, 6, 5];
+    const xData = randomArray(random, batch * channels * size * size);
+    const labels = Uint32Array.from({ length: batch }, (_, i) => i % classes);
+    const params = [
+      Tensor.from(ctx, randomArray(random, filters * channels * 9, -0.3, 0.3), [filters, channels, 3, 3]),
+      Tensor.from(ctx, randomArray(random, filters, -0.1, 0.1), [filters]),
+      Tensor.from(ctx, randomArray(random, filters * size * size * classes, -0.1, 0.1), [filters * size * size, classes]),
+      Tensor.from(ctx, new Float32Array(classes), [classes]),
+    ];
+    const run = async (precision: 'f32' | 'f16') => {
+      const graph = new Graph(ctx);
+      const x = graph.input('x', [batch, channels, size, size]);
+      const [w, b, w2, b2] = params.map((p) => graph.bind(p));
+      const h = conv2d(x, w!, b!, { padding: 1, relu: true, precision });
+      const logits = linear(reshape(h, [batch, filters * size * size]), w2!, b2!, { precision });
+      const loss = softmaxCrossEntropy(logits, graph.input('y', [batch], 'u32'));
+      const grads = gradients(loss, [w!, b!, x]);
+      const plan = compile(graph, { fetch: grads });
+      plan.run({ x: xData, y: labels });
+      const values = await Promise.all(grads.map((g) => plan.read(g)));
+      plan.dispose();
+      graph.dispose();
+      return values;
+    };
+    const [full, half] = [await run('f32'), await run('f16')];
+    ['dW', 'db', 'dx'].forEach((name, i) => {
+      const [g32, g16] = [full[i]!, half[i]!];
+      let diff = 0;
+      let norm = 0;
+      for (let k = 0; k < g32.length; k++) {
+        diff += (g16[k]! - g32[k]!) ** 2;
+        norm += g32[k]! ** 2;
+      }
+      const relative = Math.sqrt(diff / norm);
+      console.log(`conv ${name}: relative L2 error of f16 vs f32 ${relative.toExponential(2)}`);
+      expect(relative, name).toBeLessThanOrEqual(8 * 2 ** -11);
+      expect(relative, `${name} differs from f32 at all`).toBeGreaterThan(0);
+    });
+    for (const p of params) p.dispose();
   });
 });

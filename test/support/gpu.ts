@@ -13,3 +13,18 @@ export function useGpu(): () => GpuContext {
     return ctx;
   };
 }
+
+/**
+ * Runs `body` with `ctx` seen as a device without `feature` (ctx.features minus it), as on an
+ * adapter that lacks it; the features are restored afterwards. Used instead of a second
+ * device, which needs a second Dawn instance in the same process.
+ */
+export async function withoutFeature<R>(ctx: GpuContext, feature: string, body: () => R | Promise<R>): Promise<R> {
+  const features = ctx.features;
+  ctx.features = new Set([...features].filter((f) => f !== feature));
+  try {
+    return await body();
+  } finally {
+    ctx.features = features;
+  }
+}

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Adam, decodeSafetensors, Dense, Dropout, encodeSafetensors, fileCheckpoint, Flatten, loadMnistFromDirectory, type Mnist, ReLU, sequential, subset, train, evaluate } from '../../src/index.js';
-import { useGpu } from '../support/gpu.js';
+import { Adam, Conv2d, decodeSafetensors, Dense, Dropout, encodeSafetensors, fileCheckpoint, fit, Flatten, loadMnistFromDirectory, MaxPool2d, type Mnist, ReLU, sequential, softmaxCrossEntropy, subset, type SymbolicTensor, train, evaluate } from '../../src/index.js';
+import { useGpu, withoutFeature } from '../support/gpu.js';
 
 const gpu = useGpu();
 let mnist: Mnist;
@@ -113,5 +113,116 @@ describe('train', () => {
     await expect(train(model, subset(mnist.train, 0, 10), { epochs: 1, batchSize: 64, optimizer: new Adam() })).rejects.toThrow('10 training images make no full batch of 64');
     await expect(train(model, subset(mnist.train, 0, 100), { epochs: 0, batchSize: 8, optimizer: new Adam() })).rejects.toThrow('epochs must be a positive integer, got 0');
     model.dispose();
+  });
+});
+
+// Mixed precision (FitOptions.precision 'f16'): Dense layers with f16 operands, f32 master
+// weights and Adam state, dynamic loss scaling. Margin: the f16 run's validation accuracy
+// within 3 points of the f32 run's (same seed, data, order and dropout masks; 600 test
+// images, so 3 points is 18 images; measured on lavapipe: 81.8 % f32, 81.5 % f16).
+describe("train with precision 'f16'", () => {
+  const options = (precision: 'f32' | 'f16') => ({
+    epochs: 3,
+    batchSize: 64,
+    optimizer: new Adam({ learningRate: 3e-3 }),
+    seed: 1,
+    validation: subset(mnist.test, 0, 600),
+    precision,
+  });
+
+  it('reaches the accuracy of f32 training within 3 points, reporting S and no skipped steps', async () => {
+    const ctx = gpu();
+    if (!ctx.hasF16) return void console.warn('skipped: this device has no shader-f16');
+    const data = subset(mnist.train, 0, 1024);
+    const full = mlp().build(ctx, [1, 28, 28], { seed: 1 });
+    const reference = await train(full, data, options('f32'));
+    const mixed = mlp().build(ctx, [1, 28, 28], { seed: 1 });
+    const result = await train(mixed, data, options('f16'));
+    const [a32, a16] = [reference.history[2]!.validation!.accuracy, result.history[2]!.validation!.accuracy];
+    console.log(`validation accuracy after 3 epochs: f32 ${a32}, f16 ${a16}`);
+    expect(a16).toBeGreaterThan(0.75);
+    expect(Math.abs(a16 - a32)).toBeLessThanOrEqual(0.03);
+    expect(reference.history[0]!.lossScale).toBeUndefined();
+    expect(result.history.map((h) => h.lossScale)).toEqual([1, 2, 3].map(() => ({ scale: 2 ** 15, skippedSteps: 0 })));
+    for (const t of mixed.state().values()) expect(t.dtype).toBe('f32');
+    full.dispose();
+    mixed.dispose();
+  });
+
+  it('a CNN (Conv2d and Dense in f16) reaches the accuracy of f32 training within 3 points', async () => {
+    const ctx = gpu();
+    if (!ctx.hasF16) return void console.warn('skipped: this device has no shader-f16');
+    const cnn = () => sequential([new Conv2d(8, { kernel: 3 }), new ReLU(), new MaxPool2d(2), new Flatten(), new Dense(10)], { name: 'cnn' });
+    const data = subset(mnist.train, 0, 1024);
+    const accuracy: Record<string, number> = {};
+    for (const precision of ['f32', 'f16'] as const) {
+      const model = cnn().build(ctx, [1, 28, 28], { seed: 1 });
+      const result = await train(model, data, { ...options(precision), epochs: 2 });
+      accuracy[precision] = result.history[1]!.validation!.accuracy;
+      model.dispose();
+    }
+    // Measured on lavapipe: 82.0 % f32, 82.0 % f16.
+    console.log(`CNN validation accuracy after 2 epochs: f32 ${accuracy.f32}, f16 ${accuracy.f16}`);
+    expect(accuracy.f16!).toBeGreaterThan(0.75);
+    expect(Math.abs(accuracy.f16! - accuracy.f32!)).toBeLessThanOrEqual(0.03);
+  });
+
+  it('backs off from a scale that overflows: skips those steps, halves S, and still learns', async () => {
+    const ctx = gpu();
+    if (!ctx.hasF16) return void console.warn('skipped: this device has no shader-f16');
+    // |d loss / d logits| ≤ 1/64 per element, so S = 2^24 makes f16 gradients of up to 2^18:
+    // the first steps overflow until S is small enough (2^21 or below).
+    const model = mlp().build(ctx, [1, 28, 28], { seed: 1 });
+    const result = await train(model, subset(mnist.train, 0, 1024), { ...options('f16'), lossScale: { initialScale: 2 ** 24, growthInterval: 1000 } });
+    const first = result.history[0]!.lossScale!;
+    console.log(`loss scale per epoch: ${JSON.stringify(result.history.map((h) => h.lossScale))}, accuracy ${result.history[2]!.validation!.accuracy}`);
+    expect(first.skippedSteps).toBeGreaterThanOrEqual(3);
+    expect(first.scale).toBe(2 ** 24 / 2 ** first.skippedSteps);
+    expect(first.scale).toBeLessThanOrEqual(2 ** 21);
+    expect(result.history[2]!.validation!.accuracy).toBeGreaterThan(0.75);
+    model.dispose();
+  });
+
+  it('checkpoints the loss scale with the weights: a resumed run continues with the same S and weights', async () => {
+    const ctx = gpu();
+    if (!ctx.hasF16) return void console.warn('skipped: this device has no shader-f16');
+    const data = subset(mnist.train, 0, 256);
+    const run = { batchSize: 64, seed: 3, precision: 'f16' as const, lossScale: { initialScale: 2 ** 24, growthInterval: 3 } };
+    const straight = mlp().build(ctx, [1, 28, 28], { seed: 2 });
+    const whole = await train(straight, data, { ...run, epochs: 3, optimizer: new Adam({ learningRate: 1e-3 }) });
+    const store = fileCheckpoint(join(dir, 'f16-resume'));
+    const interrupted = mlp().build(ctx, [1, 28, 28], { seed: 2 });
+    await train(interrupted, data, { ...run, epochs: 2, optimizer: new Adam({ learningRate: 1e-3 }), checkpoint: store });
+    interrupted.dispose();
+    const resumed = mlp().build(ctx, [1, 28, 28], { seed: 9 });
+    const result = await train(resumed, data, { ...run, epochs: 3, optimizer: new Adam({ learningRate: 1e-3 }), checkpoint: store });
+    expect(result.history.map((h) => h.lossScale)).toEqual(whole.history.map((h) => h.lossScale));
+    expect(await weights(resumed)).toEqual(await weights(straight));
+    straight.dispose();
+    resumed.dispose();
+  });
+
+  it('refuses f16 without shader-f16, and an objective that builds nothing in f16, saying what to do', async () => {
+    const ctx = gpu();
+    const data = subset(mnist.train, 0, 64);
+    const model = mlp().build(ctx, [1, 28, 28]);
+    const f32Objective = { parameters: [...model.parameters().values()], build: (x: SymbolicTensor, y: SymbolicTensor) => {
+      const logits = model.call(x, { training: true });
+      return { loss: softmaxCrossEntropy(logits, y), logits };
+    } };
+    if (ctx.hasF16) {
+      await expect(fit(model, data, f32Objective, { ...options('f16'), epochs: 1, validation: undefined })).rejects.toThrow(
+        /fit: precision 'f16' was asked for, but this objective built no f16 operation .*; use precision 'f32' for this model or objective/,
+      );
+    }
+    await expect(train(model, data, { ...options('f32'), lossScale: { initialScale: 2 } })).rejects.toThrow(/lossScale is for precision 'f16'/);
+    model.dispose();
+    const other = mlp().build(ctx, [1, 28, 28]);
+    await withoutFeature(ctx, 'shader-f16', () =>
+      expect(train(other, data, { ...options('f16'), validation: undefined })).rejects.toThrow(
+        /fit with precision 'f16' needs the WebGPU feature 'shader-f16', which this device does not have .*; use f32 instead/,
+      ),
+    );
+    other.dispose();
   });
 });
