@@ -32,8 +32,9 @@ export const DISTILL_DEFAULTS = { out: 'kdgpu-distill', epochs: 3, batchSize: 64
 
 /**
  * `kdgpu distill --teacher teacher.onnx`: imports the teacher, distils the seed CNN from it on
- * MNIST (KD loss as in the demo), evaluates both on the test set, writes OUT/distill.json and,
- * with --export-onnx, the student as ONNX.
+ * MNIST (KD loss as in the demo; the teacher's logits computed once, `cacheTeacherLogits`),
+ * evaluates both on the test set, writes OUT/distill.json and, with --export-onnx, the
+ * student as ONNX.
  * @example await runDistillCommand({ ...DISTILL_DEFAULTS, teacher: 'teacher.onnx', exportOnnx: 'student.onnx' });
  */
 export async function runDistillCommand(config: DistillCommandConfig, log: (line: string) => void = console.log): Promise<Record<string, unknown>> {
@@ -51,7 +52,8 @@ export async function runDistillCommand(config: DistillCommandConfig, log: (line
     log(`teacher ${config.teacher}${config.teacherNormalization ? ` (inputs standardised with mean ${config.teacherNormalization.mean}, std ${config.teacherNormalization.std})` : ''}: test accuracy ${(teacherEval.accuracy * 100).toFixed(2)}% on ${test.count} images`);
     const student = seedCnn('student-kd').build(ctx, [1, 28, 28], { seed: config.seed + 1 });
     const fitOptions = trainingOptions({ train, validation, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed, log })(config.epochs, 'kd');
-    const result = await distill(student, train, { ...fitOptions, teacher, temperature: config.temperature, hardWeight: config.hardWeight });
+    // The student sees unshifted images: the teacher runs once over them, not in every step.
+    const result = await distill(student, train, { ...fitOptions, teacher, temperature: config.temperature, hardWeight: config.hardWeight, cacheTeacherLogits: true });
     const studentEval = await evaluate(student, test);
     log(`student (seed CNN, KD with T = ${config.temperature}, hardWeight = ${config.hardWeight}): test accuracy ${(studentEval.accuracy * 100).toFixed(2)}%`);
     const report = {
