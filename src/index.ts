@@ -76,7 +76,7 @@ export { decodeOnnx, decodeOnnxTensor, type OnnxGraphData, type OnnxNode, type O
 export { SUPPORTED_ONNX_OPS } from './onnx/ops.js';
 export { onnxTypes } from './onnx/schema.js';
 export { runOnnxCase, type OnnxCaseResult, type OnnxTestData } from './onnx/conformance.js';
-export { fit, type Objective, type ObjectiveBuildOptions, type FitOptions, type FitResult, type EpochStats, type StepProgress, type TrainingState, type CheckpointStore } from './train/fit.js';
+export { fit, type Objective, type ObjectiveBuildOptions, type FitOptions, type FitResult, type EpochStats, type AfterEpochContext, type StepProgress, type TrainingState, type CheckpointStore } from './train/fit.js';
 export { train } from './train/train.js';
 export { Evaluator, evaluate, type Evaluation } from './train/evaluate.js';
 export { pairedComparison, mcnemarExactPValue, type PairedComparison } from './train/paired-test.js';

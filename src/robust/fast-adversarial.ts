@@ -9,12 +9,15 @@ import { temperatureKlPerRow } from '../losses/temperature-kl.js';
 import type { Sequential } from '../nn/sequential.js';
 import { add, scale } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
-import type { EpochStats, FitOptions, FitResult } from '../train/fit.js';
+import type { AfterEpochContext, EpochStats, FitOptions, FitResult } from '../train/fit.js';
 import { fit } from '../train/fit.js';
 import { attackDataset } from './attacks.js';
 import type { InnerAttackOptions } from './inner-attack.js';
 import { requirePixelUnits } from './pixel-units.js';
 import { AdversarialTrainingObjective, InnerAttackObjective } from './robust-distill.js';
+
+/** Where each epoch's stats keep the overfitting check's PGD accuracy. */
+const CHECK_KEY = 'overfittingCheckPgd';
 
 /** Wong et al.'s FGSM step size (their α): 1.25·ε, from a uniform random start in the ε-ball. */
 export const FAST_AT_STEP = 1.25;
@@ -61,22 +64,29 @@ export async function fastAdversarialTrain(
   const check = options.overfittingCheck === false ? undefined : { images: 500, steps: 10, maxDrop: 0.2, ...options.overfittingCheck };
   if (check && !(check.maxDrop >= -1 && check.maxDrop <= 1)) throw new Error(`fastAdversarialTrain: overfittingCheck.maxDrop must be in [-1, 1], got ${check.maxDrop}`);
   const checkSet = check ? subset(data, 0, Math.min(check.images, data.count)) : undefined;
-  const checkAccuracy: number[] = [];
+  let checkAccuracy: number[] = [];
   let verdict: FastAdversarialResult['catastrophicOverfitting'];
-  const afterEpoch = async (stats: EpochStats): Promise<'continue' | 'revert-and-stop'> => {
+  const afterEpoch = async (stats: EpochStats, { history, resumedAfterStep }: AfterEpochContext): Promise<'continue' | 'revert-and-stop'> => {
     const { accuracy } = await attackDataset(model, checkSet!, { kind: 'pgd', epsilon, steps: check!.steps, relativeStepSize: 0.25, seed: stats.epoch, adversarial: false });
+    // Kept in the epoch's stats, so a run resumed from a checkpoint still knows the earlier epochs'.
+    stats.checks = { ...stats.checks, [CHECK_KEY]: accuracy };
+    checkAccuracy = history.flatMap((h) => (h.checks?.[CHECK_KEY] === undefined ? [] : [h.checks[CHECK_KEY]]));
+    const earlier = checkAccuracy.slice(0, -1);
     // The first epoch has nothing to fall from.
-    const best = checkAccuracy.length > 0 ? Math.max(...checkAccuracy) : undefined;
-    checkAccuracy.push(accuracy);
+    const best = earlier.length > 0 ? Math.max(...earlier) : undefined;
     if (best === undefined || accuracy >= best - check!.maxDrop) return 'continue';
     const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+    const restored =
+      resumedAfterStep === undefined
+        ? `the weights of epoch ${stats.epoch - 1}`
+        : `the weights at step ${resumedAfterStep} of epoch ${stats.epoch}, where this run resumed from a mid-epoch checkpoint (it does not keep those of epoch ${stats.epoch - 1})`;
     verdict = {
       epoch: stats.epoch,
       best,
       accuracy,
       message:
         `catastrophic overfitting in epoch ${stats.epoch}: PGD-${check!.steps} accuracy (ε = ${epsilon}) on ${checkSet!.count} training images fell from ${pct(best)} to ${pct(accuracy)}; ` +
-        `training stopped with the weights of epoch ${stats.epoch - 1}. Try a smaller step (stepSize), a smaller ε at first, or multi-step PGD (adversarialTrain)`,
+        `training stopped with ${restored}. Try a smaller step (stepSize), a smaller ε at first (epsilonRampSteps), or multi-step PGD (adversarialTrain)`,
     };
     return 'revert-and-stop';
   };

@@ -64,6 +64,8 @@ export interface EpochStats {
   validation?: { accuracy: number; loss: number };
   /** Mean training loss and accuracy over each `logEvery` steps (when asked for). */
   curve?: { step: number; loss: number; accuracy: number }[];
+  /** Values an `afterEpoch` hook recorded for this epoch (e.g. the overfitting check's accuracy); kept in checkpoints with the history. */
+  checks?: Record<string, number>;
   /**
    * precision 'f16' only: the loss scale S at the epoch's end, and the steps of this epoch
    * that were skipped because a gradient overflowed (their batches did not train the model;
@@ -151,7 +153,7 @@ export interface FitOptions {
    * catastrophic overfitting). Costs one read of the model's weights per epoch. The epoch's
    * checkpoint is not written then, so a resumed run starts from the epoch before.
    */
-  afterEpoch?: (stats: EpochStats) => Promise<'continue' | 'revert-and-stop'>;
+  afterEpoch?: (stats: EpochStats, context: AfterEpochContext) => Promise<'continue' | 'revert-and-stop'>;
   /**
    * 'f16': mixed precision. The layers that support it (Dense, Conv2d) multiply f16 copies of their
    * inputs and weights (f32 sums), and their backward GEMMs f16 copies of the gradients; every
@@ -172,6 +174,18 @@ export interface FitResult {
   /** The epoch whose weights afterEpoch reverted (training stopped after it). */
   revertedEpoch?: number;
   seconds: number;
+}
+
+/** What an `afterEpoch` hook sees besides the epoch's stats. */
+export interface AfterEpochContext {
+  /** Every epoch so far, this one last (resumed runs included: the history comes from the checkpoint). */
+  history: readonly EpochStats[];
+  /**
+   * Set when this epoch was resumed from a mid-epoch checkpoint: the step it resumed after.
+   * A revert then restores the weights of that point, not those of the epoch's start (a
+   * mid-epoch checkpoint does not keep them).
+   */
+  resumedAfterStep?: number;
 }
 
 /**
@@ -268,6 +282,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
       const curve: NonNullable<EpochStats['curve']> = partial?.curve ?? [];
       let logged = partial?.logged ?? { step: 0, loss: 0, correct: 0 };
       const first = startStep;
+      const resumedAfterStep = first > 0 ? first : undefined;
       partial = undefined;
       startStep = 0;
       for (const batch of batchesFrom(data, order, first)) {
@@ -327,7 +342,7 @@ export async function fit(model: Sequential, data: Dataset, objective: Objective
       stats.seconds = (performance.now() - t0) / 1000;
       history.push(stats);
       options.onEpoch?.(stats);
-      if (before && (await options.afterEpoch!(stats)) === 'revert-and-stop') {
+      if (before && (await options.afterEpoch!(stats, { history, ...(resumedAfterStep !== undefined ? { resumedAfterStep } : {}) })) === 'revert-and-stop') {
         for (const [name, t] of model.state()) t.write(before.get(name)!);
         revertedEpoch = epoch;
         stoppedEarly = true;

@@ -4,7 +4,10 @@
 // (margins of 0.3 or more here; asserted: 0.15); the check's revert restores the weights of
 // the epoch before, bit for bit; ARD takes TRADES' inner attack; bad options are refused.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Adam, ardDistill, Dense, rsladDistill, Flatten, loadMnistFromDirectory, ReLU, sequential, subset, train } from '../../src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Adam, ardDistill, Dense, fileCheckpoint, rsladDistill, Flatten, loadMnistFromDirectory, ReLU, sequential, subset, train } from '../../src/index.js';
 import { attackDataset } from '../../src/robust/attacks.js';
 import { fastAdversarialTrain, tradesTrain } from '../../src/robust/fast-adversarial.js';
 import { useGpu } from '../support/gpu.js';
@@ -54,6 +57,27 @@ describe('fast adversarial training and TRADES', () => {
     expect(await read(flagged)).toEqual(await read(reference));
     flagged.dispose();
     reference.dispose();
+  });
+
+  it('a resumed run keeps the check history (in the epochs\' stats) and judges the next epoch against it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdgpu-fast-at-'));
+    const options = (epochs: number) => ({ ...common, epochs, epsilon: EPSILON, optimizer: new Adam({ learningRate: 2e-3 }), checkpoint: fileCheckpoint(dir), overfittingCheck: { images: 100 } });
+    const first = mlp('resumed').build(gpu(), [1, 28, 28], { seed: 5 });
+    const one = await fastAdversarialTrain(first, data, options(1));
+    first.dispose();
+    const again = mlp('resumed').build(gpu(), [1, 28, 28], { seed: 5 });
+    const two = await fastAdversarialTrain(again, data, options(2));
+    expect(one.checkAccuracy).toHaveLength(1);
+    expect(two.checkAccuracy).toHaveLength(2);
+    expect(two.checkAccuracy[0]).toBe(one.checkAccuracy[0]);
+    expect(two.history[0]!.checks!.overfittingCheckPgd).toBe(one.checkAccuracy[0]);
+    // maxDrop −1 flags any epoch with an earlier one to compare with: after the resume there is one.
+    const flagged = mlp('resumed').build(gpu(), [1, 28, 28], { seed: 5 });
+    const three = await fastAdversarialTrain(flagged, data, { ...options(3), overfittingCheck: { images: 100, maxDrop: -1 } });
+    expect(three.revertedEpoch).toBe(3);
+    expect(three.checkAccuracy).toHaveLength(3);
+    for (const m of [again, flagged]) m.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('TRADES trains (CE and β·KL reported) a model more robust than plain training', async () => {
