@@ -10,7 +10,7 @@
 // test images and the share of the alone-to-teacher gap the distilled student closes.
 // Run: npm run build && node examples/hinton-mnist.mjs [--teacher hinton-mlp|mnist-teacher]
 //      [--teacher-epochs 5] [--student-epochs 5] [--decay 0.7] [--hard-weight 0.1]
-//      [--runs runs/hinton] [--out docs/hinton-mnist.json]
+//      [--runs runs/hinton] [--out docs/hinton-mnist/results.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as kdgpu from '../dist/kdgpu.js';
@@ -41,7 +41,7 @@ const temperature = 20;
 const batchSize = 128;
 const seed = Number(option('seed', 1));
 const runs = option('runs', 'runs/hinton');
-const out = option('out', 'docs/hinton-mnist.json');
+const out = option('out', 'docs/hinton-mnist/results.json');
 
 const started = performance.now();
 const ctx = await kdgpu.init();
