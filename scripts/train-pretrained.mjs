@@ -41,6 +41,9 @@ const RECIPES = {
   // (docs/pretrained/mnist-robust-teacher-attempt-2-*). Single-step training of this model does
   // not reach ε = 0.3 robustness; next: multi-step PGD (Madry) or TRADES with PGD-10, ~5–10× the
   // cost per epoch, or a wider model.
+  // Attempt 3 (this recipe, started 2026-12-04, to be continued across sessions with
+  // --runs runs/pretrained/mnist-robust-teacher-3): Madry adversarial training with PGD-10
+  // (step ε/4, random start) at ε = 0.3, ε ramped from 0 over the first two epochs.
   'mnist-robust-teacher': {
     architecture: 'teacherCnn (as mnist-teacher); input [1, 28, 28] in [0, 1]',
     build: () => kdgpu.teacherCnn('teacher'),
@@ -50,7 +53,7 @@ const RECIPES = {
     decayPerEpoch: 0.8,
     maxShift: 0,
     seed: 3,
-    fastAdversarial: { epsilon: 0.3, stepSize: 0.375, rampEpochs: 2 },
+    pgd: { epsilon: 0.3, steps: 10, relativeStepSize: 0.25, rampEpochs: 2 },
   },
 };
 
@@ -97,10 +100,16 @@ mkdirSync(options.runs, { recursive: true });
 log(`${options.name}: ${options.epochs} epochs of ${stepsPerEpoch} steps on ${train.count} images; checkpoints in ${options.runs}`);
 
 const started = Date.now();
-const fast = recipe.fastAdversarial;
+const { fastAdversarial: fast, pgd } = recipe;
 const trainer = fast
   ? (m, d, o) => kdgpu.fastAdversarialTrain(m, d, { ...o, epsilon: fast.epsilon, stepSize: fast.stepSize, seed: recipe.seed, epsilonRampSteps: fast.rampEpochs * stepsPerEpoch })
-  : kdgpu.train;
+  : pgd
+    ? (m, d, o) =>
+        kdgpu.adversarialTrain(m, d, {
+          ...o,
+          attack: { epsilon: pgd.epsilon, steps: pgd.steps, relativeStepSize: pgd.relativeStepSize, seed: recipe.seed, epsilonRampSteps: pgd.rampEpochs * stepsPerEpoch },
+        })
+    : kdgpu.train;
 const result = await trainer(model, train, {
   epochs: options.epochs,
   batchSize: recipe.batchSize,
@@ -150,6 +159,7 @@ const manifest = {
     batchSize: recipe.batchSize,
     optimizer: `Adam, learning rate ${recipe.learningRate} x ${recipe.decayPerEpoch} per epoch`,
     seed: recipe.seed,
+    ...(pgd ? { adversarial: `Madry adversarial training: PGD-${pgd.steps} (step ${pgd.relativeStepSize}·eps, random start) at eps ${pgd.epsilon}, eps ramped from 0 over ${pgd.rampEpochs} epochs` } : {}),
     ...(fast
       ? {
           adversarial: `fast adversarial training (FGSM with random start): eps ${fast.epsilon}, step ${fast.stepSize}, eps ramped from 0 over ${fast.rampEpochs} epochs`,
