@@ -1,5 +1,6 @@
 import gridCode from '../../shaders/lib/grid.wgsl';
 import logSumExpCode from '../../shaders/lib/log_sum_exp.wgsl';
+import lossScaleStateCode from '../../shaders/lib/loss_scale_state.wgsl';
 import numbersCode from '../../shaders/lib/numbers.wgsl';
 import operandF16Code from '../../shaders/lib/operand_f16.wgsl';
 import operandF32Code from '../../shaders/lib/operand_f32.wgsl';
@@ -30,4 +31,6 @@ export const wgslLib = {
   operandF32: operandF32Code,
   /** alias Operand = f16 (and Operand4): gemm.wgsl's operand type for f16 A and B (needs `enable f16`). */
   operandF16: operandF16Code,
+  /** struct LossScale: the dynamic loss scale's state (loss_scale.wgsl keeps it, the optimizers' *_scaled entries read it). */
+  lossScaleState: lossScaleStateCode,
 } as const;

@@ -1,5 +1,4 @@
 import lossScaleCode from '../../shaders/loss_scale.wgsl';
-import lossScaleStateCode from '../../shaders/lib/loss_scale_state.wgsl';
 import type { GpuContext } from '../gpu/context.js';
 import { wgslLib } from '../gpu/shader-lib.js';
 import { shader } from '../gpu/shader.js';
@@ -10,10 +9,7 @@ import type { Graph } from '../graph/graph.js';
 import { sizeOf, Tensor } from '../graph/tensor.js';
 import { expectDtype } from '../ops/shape-errors.js';
 
-const lossScaleShader = shader('loss_scale', lossScaleCode, lossScaleStateCode, wgslLib.grid);
-
-/** The shared state struct, for the optimizers' WGSL (their *_scaled entries read it). */
-export const LOSS_SCALE_STATE_WGSL = lossScaleStateCode;
+const lossScaleShader = shader('loss_scale', lossScaleCode, wgslLib.lossScaleState, wgslLib.grid);
 
 /** Words of the state buffer (lib/loss_scale_state.wgsl's LossScale, padded to 32 bytes). */
 const STATE_WORDS = 8;

@@ -1,4 +1,5 @@
 import sgdCode from '../../shaders/sgd.wgsl';
+import { wgslLib } from '../gpu/shader-lib.js';
 import { shader } from '../gpu/shader.js';
 import { type AnyTensor, apply } from '../graph/apply.js';
 import type { Graph } from '../graph/graph.js';
@@ -6,10 +7,9 @@ import { grid1d, type OpDef } from '../graph/op.js';
 import type { SymbolicTensor } from '../graph/symbolic.js';
 import { sizeOf, type Tensor } from '../graph/tensor.js';
 import { expectSameShape } from '../ops/shape-errors.js';
-import { LOSS_SCALE_STATE_WGSL } from './loss-scale.js';
 import { type LearningRate, Optimizer, zerosLike } from './optimizer.js';
 
-const sgdShader = shader('sgd', sgdCode, LOSS_SCALE_STATE_WGSL);
+const sgdShader = shader('sgd', sgdCode, wgslLib.lossScaleState);
 
 export interface SgdOptions {
   learningRate?: LearningRate;
