@@ -9,14 +9,17 @@
 // arguments. The report ends with McNemar's exact test of distilled vs alone on the 10,000
 // test images and the share of the alone-to-teacher gap the distilled student closes.
 // Run: npm run build && node examples/hinton-mnist.mjs [--teacher hinton-mlp|mnist-teacher]
-//      [--teacher-epochs 5] [--student-epochs 5] [--decay 0.7] [--hard-weight 0.1]
+//      [--teacher-epochs 5] [--student-epochs 5] [--decay 0.7] [--hard-weight 0.1] [--temperature 20]
 //      [--runs runs/hinton] [--out docs/hinton-mnist/results.json]
+// Checkpoint folders are named after the settings that shape each model (epochs, decay, seed,
+// and T and the hard weight for the distilled student), so a run with other settings never
+// resumes another's weights.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as kdgpu from '../dist/kdgpu.js';
 
 const args = process.argv.slice(2);
-const KNOWN = ['teacher', 'teacher-epochs', 'student-epochs', 'decay', 'hard-weight', 'seed', 'runs', 'out'];
+const KNOWN = ['teacher', 'teacher-epochs', 'student-epochs', 'decay', 'hard-weight', 'temperature', 'seed', 'runs', 'out'];
 for (let i = 0; i < args.length; i += 2) {
   const name = args[i].replace(/^--/, '');
   if (!args[i].startsWith('--') || !KNOWN.includes(name)) throw new Error(`hinton-mnist: unknown option ${args[i]} (known: ${KNOWN.map((k) => `--${k}`).join(', ')})`);
@@ -37,7 +40,7 @@ const teacherEpochs = positive('teacher-epochs', 5, true);
 const studentEpochs = positive('student-epochs', 5, true);
 const decay = positive('decay', 0.7, false);
 const hardWeight = Number(option('hard-weight', 0.1));
-const temperature = 20;
+const temperature = positive('temperature', 20, false);
 const batchSize = 128;
 const seed = Number(option('seed', 1));
 const runs = option('runs', 'runs/hinton');
@@ -69,17 +72,17 @@ if (teacherKind === 'mnist-teacher') {
   teacherEval = await report(teacher, 'teacher: shipped CNN mnist-teacher', 67, null, null);
 } else {
   teacher = kdgpu.hintonTeacher('teacher').build(ctx, [1, 28, 28], { seed });
-  const teacherRun = await kdgpu.train(teacher, mnist.train, { epochs: teacherEpochs, batchSize, seed, optimizer: adam(), augment: { maxShift: 2 }, ...checkpoint('teacher'), ...log('teacher', teacherEpochs) });
+  const teacherRun = await kdgpu.train(teacher, mnist.train, { epochs: teacherEpochs, batchSize, seed, optimizer: adam(), augment: { maxShift: 2 }, ...checkpoint(`teacher-e${teacherEpochs}-d${decay}-s${seed}`), ...log('teacher', teacherEpochs) });
   teacherEval = await report(teacher, 'teacher 1200-1200, dropout + jitter', 67, teacherRun, teacherEpochs);
 }
 
 const alone = kdgpu.hintonStudent('student').build(ctx, [1, 28, 28], { seed: seed + 1 });
-const aloneRun = await kdgpu.train(alone, mnist.train, { epochs: studentEpochs, batchSize, seed, optimizer: adam(), ...checkpoint('alone'), ...log('student alone', studentEpochs) });
+const aloneRun = await kdgpu.train(alone, mnist.train, { epochs: studentEpochs, batchSize, seed, optimizer: adam(), ...checkpoint(`alone-e${studentEpochs}-d${decay}-s${seed}`), ...log('student alone', studentEpochs) });
 const aloneEval = await report(alone, 'student 800-800 alone', 146, aloneRun, studentEpochs);
 
 const distilled = kdgpu.hintonStudent('distilled').build(ctx, [1, 28, 28], { seed: seed + 1 });
 // The transfer set is not jittered, so the teacher's logits are the same every epoch: run it once.
-const kdRun = await kdgpu.distill(distilled, mnist.train, { teacher, temperature, hardWeight, epochs: studentEpochs, batchSize, seed, optimizer: adam(), cacheTeacherLogits: true, ...checkpoint(`distilled-${teacherKind}`), ...log('distilled', studentEpochs) });
+const kdRun = await kdgpu.distill(distilled, mnist.train, { teacher, temperature, hardWeight, epochs: studentEpochs, batchSize, seed, optimizer: adam(), cacheTeacherLogits: true, ...checkpoint(`distilled-${teacherKind === 'hinton-mlp' ? `hinton-mlp${teacherEpochs}` : teacherKind}-T${temperature}-h${hardWeight}-e${studentEpochs}-d${decay}-s${seed}`), ...log('distilled', studentEpochs) });
 const kdEval = await report(distilled, `student 800-800 distilled, T = ${temperature}`, 74, kdRun, studentEpochs);
 
 // The paper's distilled student closes (146 − 74) / (146 − 67) = 91 % of the gap.

@@ -110,6 +110,14 @@ const trainer = fast
           attack: { epsilon: pgd.epsilon, steps: pgd.steps, relativeStepSize: pgd.relativeStepSize, seed: recipe.seed, epsilonRampSteps: pgd.rampEpochs * stepsPerEpoch },
         })
     : kdgpu.train;
+const PROGRESS_KEY = 'pgd20_validation';
+const progressSet = kdgpu.subset(validation, 0, 200);
+const progressCheck = async (stats) => {
+  const { accuracy } = await kdgpu.attackDataset(model, progressSet, { kind: 'pgd', epsilon: pgd.epsilon, steps: 20, loss: 'ce', seed: 0, adversarial: false });
+  stats.checks = { ...stats.checks, [PROGRESS_KEY]: accuracy };
+  log(`  epoch ${stats.epoch}: PGD-20 at eps ${pgd.epsilon} on ${progressSet.count} validation images ${(accuracy * 100).toFixed(1)}%`);
+  return 'continue';
+};
 const result = await trainer(model, train, {
   epochs: options.epochs,
   batchSize: recipe.batchSize,
@@ -124,6 +132,10 @@ const result = await trainer(model, train, {
     if (step % 100 === 0) log(`  epoch ${epoch} step ${step}/${steps}`);
   },
   onEpoch: (s) => log(`  epoch ${s.epoch}/${options.epochs}: loss ${s.loss.toFixed(4)}, validation ${(s.validation.accuracy * 100).toFixed(2)}% (${s.seconds.toFixed(0)} s)`),
+  // Multi-step adversarial training: the robust accuracy after each epoch, on held-out images
+  // (never the test set), so a long run shows whether it is heading for the bar. Read-only:
+  // it changes neither the weights nor any random stream of the training.
+  ...(pgd ? { afterEpoch: progressCheck } : {}),
 });
 if (result.checkAccuracy) log(`overfitting check (PGD-10 at eps ${fast.epsilon} on 500 training images) after each epoch: ${result.checkAccuracy.map((a) => `${(a * 100).toFixed(1)}%`).join(', ')}`);
 if (result.catastrophicOverfitting) log(result.catastrophicOverfitting.message);
