@@ -15,11 +15,11 @@ import { Random } from '../nn/random.js';
 import type { Sequential } from '../nn/sequential.js';
 import { add, scale } from '../ops/elementwise.js';
 import type { Precision } from '../ops/matmul.js';
-import { evaluate } from '../train/evaluate.js';
 import { fit, type FitOptions, type FitResult, type Objective, type ObjectiveBuildOptions } from '../train/fit.js';
 import { DIAGNOSIS_NAMES } from './diagnose.js';
 import { checkTeacher, type DistillationWeights, distillationWeights } from './options.js';
 import { mixSoftTargets } from './soft-targets.js';
+import { TeacherLogitCache } from './teacher-logit-cache.js';
 
 /** A student layer matched to a teacher layer by name. */
 export interface LayerPair {
@@ -88,8 +88,8 @@ class DistillationObjective implements Objective {
   readonly projections: Record<string, Dense | Conv2d> = {};
   private readonly temperature: number;
   private readonly hardWeight: number;
-  /** Each teacher's logits over the training set ([count, classes]), when cached, and the batch buffers fed from them. */
-  private cache?: { logits: Float32Array[]; classes: number; batch: Float32Array[] };
+  /** Each teacher's logits over the training set, when cached (cacheTeacherLogits). */
+  private cache?: TeacherLogitCache;
 
   constructor(private readonly student: Sequential, private readonly options: DistillOptions) {
     this.teachers = Array.isArray(options.teacher) ? options.teacher : [options.teacher as Sequential];
@@ -101,7 +101,7 @@ class DistillationObjective implements Objective {
     if (weights.length !== this.teachers.length) throw new Error(`distill: ${weights.length} teacher weights for ${this.teachers.length} teachers`);
     for (const pair of [...(options.hints ?? []), ...(options.attention ?? [])]) this.teacherOf(pair);
     if (options.cacheTeacherLogits) {
-      const reason = options.augment ? 'augment (the teacher would see a differently shifted image every epoch)' : options.hints?.length || options.attention?.length ? 'hints or attention terms (they need the teacher\'s features in the step)' : undefined;
+      const reason = TeacherLogitCache.refusal(options) ?? (options.hints?.length || options.attention?.length ? "hints or attention terms (they need the teacher's features in the step)" : undefined);
       if (reason) throw new Error(`distill: cacheTeacherLogits cannot be used with ${reason}; drop cacheTeacherLogits to run the teacher inside every step`);
     }
     this.createProjections();
@@ -109,25 +109,12 @@ class DistillationObjective implements Objective {
 
   /** Runs every teacher once over `data` (evaluation mode) and keeps its logits for feeds(). */
   async cacheTeacherLogits(data: Dataset): Promise<void> {
-    const logits: Float32Array[] = [];
-    for (const teacher of this.teachers) logits.push((await evaluate(teacher, data, { logits: true })).logits!);
-    const classes = logits[0]!.length / data.count;
-    const batchSize = this.options.batchSize;
-    this.cache = { logits, classes, batch: logits.map(() => new Float32Array(batchSize * classes)) };
+    this.cache = await TeacherLogitCache.compute(this.teachers, data, this.options.batchSize);
   }
 
-  /** The cached teacher logits of the batch's images, row by row (graph inputs 'teacher0.logits', ...). */
+  /** The cached teacher logits of the batch's images (nothing when the teachers run in the step). */
   feeds(batch: Batch): Record<string, TensorData> {
-    if (!this.cache) return {};
-    const { logits, classes, batch: out } = this.cache;
-    const feeds: Record<string, TensorData> = {};
-    logits.forEach((all, t) => {
-      const rows = out[t]!;
-      for (let i = 0; i < batch.count; i++) rows.set(all.subarray(batch.rows[i]! * classes, (batch.rows[i]! + 1) * classes), i * classes);
-      rows.fill(0, batch.count * classes);
-      feeds[cachedInputName(t)] = rows;
-    });
-    return feeds;
+    return this.cache ? this.cache.feeds(batch) : {};
   }
 
   get parameters(): Tensor[] {
@@ -176,7 +163,7 @@ class DistillationObjective implements Objective {
     const { output: logits, features: studentFeatures } = this.student.forward(x, { training, taps: studentTaps, precision });
     const cache = this.cache;
     const teacherRuns = this.teachers.map((teacher, i) => {
-      if (cache) return { output: x.graph.input(cachedInputName(i), [x.shape[0]!, cache.classes]), features: {} as Record<string, SymbolicTensor> };
+      if (cache) return { output: cache.input(x, i), features: {} as Record<string, SymbolicTensor> };
       const taps = [...hints, ...attention].filter((p) => (p.teacherIndex ?? 0) === i).map((p) => p.teacher);
       return teacher.forward(x, { training: false, taps });
     });
@@ -229,11 +216,6 @@ class DistillationObjective implements Objective {
       this.projections[pair.student] = layer;
     }
   }
-}
-
-/** The graph input that carries teacher `index`'s cached logits. */
-function cachedInputName(index: number): string {
-  return `teacher${index}.logits`;
 }
 
 export type { AnyTensor };

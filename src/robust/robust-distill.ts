@@ -11,6 +11,9 @@ import { InnerAttack, type InnerAttackOptions } from './inner-attack.js';
 import { requirePixelUnits } from './pixel-units.js';
 import { teacherStudentDiagnosis } from '../distill/diagnose.js';
 import { checkTeacher, type DistillationWeights, distillationWeights } from '../distill/options.js';
+import { TeacherLogitCache } from '../distill/teacher-logit-cache.js';
+import type { Batch } from '../data/batches.js';
+import type { TensorData } from '../graph/tensor.js';
 
 /**
  * What every objective with a PGD inside its training step shares: the trained model's
@@ -42,6 +45,44 @@ export abstract class InnerAttackObjective implements Objective {
 }
 
 /**
+ * What ARD and RSLAD share besides the inner attack: a frozen teacher that sees only the clean
+ * batch, so it can run inside the step or be replaced by its logits computed once
+ * (`cacheTeacherLogits`).
+ */
+abstract class TeacherInnerAttackObjective extends InnerAttackObjective {
+  private cache?: TeacherLogitCache;
+
+  constructor(model: Sequential, attack: InnerAttackOptions, protected readonly teacher: Sequential) {
+    super(model, attack);
+  }
+
+  /** Runs the teacher once over `data`; every later step is fed its stored logits. */
+  async cacheTeacherLogits(data: Dataset, batchSize: number): Promise<void> {
+    this.cache = await TeacherLogitCache.compute([this.teacher], data, batchSize);
+  }
+
+  feeds(batch: Batch): Record<string, TensorData> {
+    return this.cache ? this.cache.feeds(batch) : {};
+  }
+
+  /** The teacher's logits on the clean batch: its forward pass, or the cached rows. */
+  protected teacherLogits(x: SymbolicTensor): SymbolicTensor {
+    return this.cache ? this.cache.input(x) : this.teacher.call(x, { training: false });
+  }
+}
+
+/** Shared by ardDistill and rsladDistill: what `cacheTeacherLogits` means there. */
+interface TeacherCacheOption {
+  /**
+   * Run the teacher once over the training set before training and feed its stored logits to
+   * every step (default false): the same targets (up to the last bit), without a teacher forward
+   * pass per step — the teacher is usually the largest network in the step. Refused with
+   * `augment`.
+   */
+  cacheTeacherLogits?: boolean;
+}
+
+/**
  * Madry et al. (2018) adversarial training: minimise CE(model(x′), y) where x′ = PGD
  * maximising the model's own cross-entropy, regenerated on the GPU inside every step.
  * Training accuracy is measured on x′. Call dispose() after fitting.
@@ -54,7 +95,7 @@ export class AdversarialTrainingObjective extends InnerAttackObjective {
   }
 }
 
-export interface ArdOptions extends DistillationWeights {
+export interface ArdOptions extends DistillationWeights, TeacherCacheOption {
   /** The (robust) teacher, frozen; run in evaluation mode on the clean batch. */
   teacher: Sequential;
   attack: InnerAttackOptions;
@@ -75,7 +116,7 @@ export interface ArdOptions extends DistillationWeights {
  * with x′ = PGD on the student (see ArdOptions.attackLoss), made on the GPU inside every
  * step. Parts 'kd' and 'ce' are reported; training accuracy is the student's on x′.
  */
-export class ArdObjective extends InnerAttackObjective {
+export class ArdObjective extends TeacherInnerAttackObjective {
   private readonly temperature: number;
   private readonly hardWeight: number;
 
@@ -92,13 +133,13 @@ export class ArdObjective extends InnerAttackObjective {
     if (options.attackLoss !== undefined && !['ce', 'kl', 'trades'].includes(options.attackLoss)) {
       throw new Error(`ard: attackLoss must be 'ce', 'kl' or 'trades', got '${options.attackLoss as string}'`);
     }
-    super(student, options.attack);
+    super(student, options.attack, options.teacher);
     this.temperature = temperature;
     this.hardWeight = hardWeight;
   }
 
   build(x: SymbolicTensor, y: SymbolicTensor) {
-    const teacher = this.options.teacher.call(x, { training: false });
+    const teacher = this.teacherLogits(x);
     const reference = this.options.attackLoss === 'trades' ? this.model.call(x, { training: false }) : teacher;
     const temperature = this.temperature;
     const xAdv = this.attack.trace(this.model, x, (logits) => sum(this.innerLoss(logits, reference, y)));
@@ -123,7 +164,7 @@ export class ArdObjective extends InnerAttackObjective {
   }
 }
 
-export interface RsladOptions {
+export interface RsladOptions extends TeacherCacheOption {
   /** The (robust) teacher, frozen; its soft labels on clean images are the only targets. */
   teacher: Sequential;
   attack: InnerAttackOptions;
@@ -140,17 +181,17 @@ export interface RsladOptions {
  * with x′ = PGD on the student maximising KL(softmax(t(x)) ‖ softmax(s(x′))). No hard
  * labels are used. Parts 'adversarialKl' and 'naturalKl' (weighted) are reported.
  */
-export class RsladObjective extends InnerAttackObjective {
+export class RsladObjective extends TeacherInnerAttackObjective {
   constructor(student: Sequential, private readonly options: RsladOptions) {
     checkTeacher('rslad', student, options.teacher);
     if (options.attackLoss !== undefined && options.attackLoss !== 'kl' && options.attackLoss !== 'trades') {
       throw new Error(`rslad: attackLoss must be 'kl' or 'trades', got '${options.attackLoss as string}'`);
     }
-    super(student, options.attack);
+    super(student, options.attack, options.teacher);
   }
 
   build(x: SymbolicTensor, _y: SymbolicTensor) {
-    const teacher = this.options.teacher.call(x, { training: false });
+    const teacher = this.teacherLogits(x);
     const reference = this.options.attackLoss === 'trades' ? this.model.call(x, { training: false }) : teacher;
     const xAdv = this.attack.trace(this.model, x, (logits) => sum(temperatureKlPerRow(logits, reference, { temperature: 1 })));
     const adversarial = this.model.call(xAdv, { training: true });
@@ -183,6 +224,7 @@ export async function adversarialTrain(model: Sequential, data: Dataset, options
  */
 export async function ardDistill(student: Sequential, data: Dataset, options: FitOptions & ArdOptions): Promise<FitResult> {
   requirePixelUnits(data, 'ardDistill', 'the inner attack works', 'train on');
+  refuseUncachable('ardDistill', options);
   return fitAndDispose(student, data, new ArdObjective(student, options), options);
 }
 
@@ -192,11 +234,18 @@ export async function ardDistill(student: Sequential, data: Dataset, options: Fi
  */
 export async function rsladDistill(student: Sequential, data: Dataset, options: FitOptions & RsladOptions): Promise<FitResult> {
   requirePixelUnits(data, 'rsladDistill', 'the inner attack works', 'train on');
+  refuseUncachable('rsladDistill', options);
   return fitAndDispose(student, data, new RsladObjective(student, options), options);
 }
 
-async function fitAndDispose(model: Sequential, data: Dataset, objective: Objective & { dispose(): void }, options: FitOptions): Promise<FitResult> {
+function refuseUncachable(who: string, options: FitOptions & TeacherCacheOption): void {
+  const reason = options.cacheTeacherLogits ? TeacherLogitCache.refusal(options) : undefined;
+  if (reason) throw new Error(`${who}: cacheTeacherLogits cannot be used with ${reason}; drop cacheTeacherLogits to run the teacher inside every step`);
+}
+
+async function fitAndDispose(model: Sequential, data: Dataset, objective: Objective & { dispose(): void }, options: FitOptions & TeacherCacheOption): Promise<FitResult> {
   try {
+    if (options.cacheTeacherLogits && objective instanceof TeacherInnerAttackObjective) await objective.cacheTeacherLogits(data, options.batchSize);
     return await fit(model, data, objective, options);
   } finally {
     objective.dispose();

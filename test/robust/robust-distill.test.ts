@@ -140,6 +140,34 @@ describe('robust training and distillation', () => {
     for (const m of [kd, ard, rslad]) m.dispose();
   });
 
+  it('cacheTeacherLogits: ARD (every attackLoss) and RSLAD train as with the teacher in the step; refused with augment', async () => {
+    const small = subset(data, 0, 256);
+    const run = async (method: 'ard-ce' | 'ard-kl' | 'rslad', cacheTeacherLogits: boolean) => {
+      const student = mlp(16, 'cached').build(gpu(), [1, 28, 28], { seed: 4 });
+      const options = { epochs: 2, batchSize: 32, seed: 5, teacher, attack: { ...attack, seed: 6 }, optimizer: new Adam({ learningRate: 2e-3 }), cacheTeacherLogits };
+      const result =
+        method === 'rslad'
+          ? await rsladDistill(student, small, options)
+          : await ardDistill(student, small, { ...options, attackLoss: method === 'ard-kl' ? 'kl' : 'ce' });
+      const weights = await student.parameters().get('dense1.weight')!.read();
+      student.dispose();
+      return { losses: result.history.map((h) => h.loss), weights };
+    };
+    for (const method of ['ard-ce', 'ard-kl', 'rslad'] as const) {
+      const [inStep, cached] = [await run(method, false), await run(method, true)];
+      // The cached logits come from evaluation batches of another size: equal up to the last bits.
+      cached.losses.forEach((loss, i) => expect(loss, method).toBeCloseTo(inStep.losses[i]!, 4));
+      let worst = 0;
+      cached.weights.forEach((w, i) => (worst = Math.max(worst, Math.abs(w - inStep.weights[i]!))));
+      expect(worst, method).toBeLessThan(1e-3);
+    }
+    const student = mlp(8, 'refused').build(gpu(), [1, 28, 28], { seed: 1 });
+    const refused = { ...common, teacher, attack, optimizer: new Adam(), cacheTeacherLogits: true, augment: { maxShift: 1 } };
+    await expect(ardDistill(student, data, refused)).rejects.toThrow('ardDistill: cacheTeacherLogits cannot be used with augment');
+    await expect(rsladDistill(student, data, refused)).rejects.toThrow('rsladDistill: cacheTeacherLogits cannot be used with augment');
+    student.dispose();
+  });
+
   it("ARD's old 'alpha' (the KL weight there, the hard weight in distill) fails and names hardWeight", async () => {
     const student = mlp(8, 'renamed').build(gpu(), [1, 28, 28], { seed: 1 });
     await expect(ardDistill(student, data, { ...common, teacher, attack, alpha: 0.9, optimizer: new Adam({ learningRate: 1e-3 }) } as never)).rejects.toThrow(
