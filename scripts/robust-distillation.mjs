@@ -9,23 +9,29 @@
 // temperature scaling fitted on the held-out images 55,000-59,999.
 //
 //   npm run build && node scripts/robust-distillation.mjs [--robust-teacher FILE]
-//     [--epochs 10] [--inner fgsm-rs|pgd10] [--train-images 55000] [--attack-images 1000]
+//     [--epochs 10] [--inner pgd10|fgsm-rs] [--train-images 55000] [--attack-images 1000]
 //     [--epsilons 0.1,0.3] [--no-autoattack] [--runs runs/robust-distillation]
-//     [--json docs/robust-distillation/results.json]
+//     [--json docs/robust-distillation/results.json] [--train-only NAME,NAME]
 //
 // --robust-teacher: the teacherCnn weights (safetensors) of the robust teacher (default
 // models/mnist-robust-teacher.safetensors, written by scripts/train-pretrained.mjs).
-// --inner: the attack inside ARD, RSLAD and TRADES at ε = 0.3: 'fgsm-rs' (one FGSM step of
-// 1.25·ε from a random start, ε ramped from 0 over the first two epochs; cheap) or 'pgd10'
-// (10 steps of ε/4, as TRADES on MNIST; ~5× the cost).
-// Every student checkpoints every 100 steps under --runs, so a killed run resumes bit-exactly.
+// --inner: the attack inside ARD, RSLAD and TRADES at ε = 0.3: 'pgd10' (10 steps of ε/4 from a
+// random start, as TRADES on MNIST; the default) or 'fgsm-rs' (one FGSM step of 1.25·ε from a
+// random start; ~4× cheaper, but single-step training of the teacher CNN at ε = 0.3 overfitted
+// catastrophically twice: docs/pretrained/mnist-robust-teacher-attempt-*). Both ramp ε from 0
+// over the first two epochs. ARD and RSLAD feed the robust teacher's logits computed once
+// (cacheTeacherLogits): the teacher only ever sees the clean images.
+// --train-only: train (or resume) just these students, e.g. student-alone,student-kd,student-trades
+// (which need no robust teacher), and stop without evaluating.
+// Every student checkpoints every 100 steps under --runs (ARD, RSLAD and TRADES in folders named
+// after --inner too), so a killed run resumes bit-exactly.
 // Then print the tables: node scripts/robustness-table.mjs docs/robust-distillation/results.json
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { bundleKdgpu, root } from '../bench/profile-tools.mjs';
 
 const args = process.argv.slice(2);
-const KNOWN = { '--robust-teacher': 1, '--epochs': 1, '--inner': 1, '--train-images': 1, '--attack-images': 1, '--epsilons': 1, '--runs': 1, '--json': 1, '--no-autoattack': 0 };
+const KNOWN = { '--robust-teacher': 1, '--epochs': 1, '--inner': 1, '--train-images': 1, '--attack-images': 1, '--epsilons': 1, '--runs': 1, '--json': 1, '--no-autoattack': 0, '--train-only': 1 };
 for (let i = 0; i < args.length; i += 1 + (KNOWN[args[i]] ?? 0)) {
   if (!(args[i] in KNOWN)) throw new Error(`robust-distillation: unknown option ${args[i]} (known: ${Object.keys(KNOWN).join(', ')})`);
   if (KNOWN[args[i]] && args[i + 1] === undefined) throw new Error(`robust-distillation: ${args[i]} needs a value`);
@@ -38,7 +44,7 @@ const integer = (name, fallback) => {
 };
 const robustTeacherPath = option('--robust-teacher', join(root, 'models', 'mnist-robust-teacher.safetensors'));
 const epochs = integer('--epochs', 10);
-const inner = option('--inner', 'fgsm-rs');
+const inner = option('--inner', 'pgd10');
 if (!['fgsm-rs', 'pgd10'].includes(inner)) throw new Error(`robust-distillation: --inner must be fgsm-rs or pgd10, got ${inner}`);
 const trainImages = integer('--train-images', 55000);
 const attackImages = integer('--attack-images', 1000);
@@ -46,7 +52,12 @@ const epsilons = option('--epsilons', '0.1,0.3').split(',').map(Number);
 if (!epsilons.every((e) => e > 0 && e < 1)) throw new Error(`robust-distillation: --epsilons must be numbers in (0, 1), got ${option('--epsilons')}`);
 const runs = option('--runs', join(root, 'runs', 'robust-distillation'));
 const jsonPath = option('--json', join(root, 'docs', 'robust-distillation', 'results.json'));
-if (!existsSync(robustTeacherPath)) {
+const STUDENTS = ['student-alone', 'student-kd', 'student-ard', 'student-rslad', 'student-trades'];
+const trainOnly = args.includes('--train-only') ? option('--train-only').split(',') : undefined;
+const unknownStudent = trainOnly?.find((name) => !STUDENTS.includes(name));
+if (unknownStudent) throw new Error(`robust-distillation: --train-only names students among ${STUDENTS.join(', ')}; got ${unknownStudent}`);
+const needsRobustTeacher = !trainOnly || trainOnly.some((name) => name === 'student-ard' || name === 'student-rslad');
+if (needsRobustTeacher && !existsSync(robustTeacherPath)) {
   throw new Error(`robust-distillation: no robust teacher at ${robustTeacherPath}; train it with node scripts/train-pretrained.mjs mnist-robust-teacher or pass --robust-teacher FILE`);
 }
 
@@ -64,14 +75,15 @@ const stepsPerEpoch = Math.floor(train.count / batchSize);
 
 const teacher = await kdgpu.pretrained(ctx, 'mnist-teacher', { directory: join(root, 'models') });
 const robustTeacher = kdgpu.teacherCnn('robust-teacher').build(ctx, [1, 28, 28], { seed: 0 });
-kdgpu.loadParametersInto(robustTeacher.state(), new Uint8Array(await import('node:fs').then((fs) => fs.readFileSync(robustTeacherPath))), { source: robustTeacherPath });
+if (needsRobustTeacher) kdgpu.loadParametersInto(robustTeacher.state(), new Uint8Array(readFileSync(robustTeacherPath)), { source: robustTeacherPath });
 
 const EPSILON = 0.3;
 const attack =
   inner === 'pgd10'
     ? { epsilon: EPSILON, steps: 10, relativeStepSize: 0.25, seed: 7 }
-    : { epsilon: EPSILON, steps: 1, stepSize: 1.25 * EPSILON, seed: 7, epsilonRampSteps: 2 * stepsPerEpoch };
-const attackText = inner === 'pgd10' ? `PGD-10 (step ε/4) at ε = ${EPSILON}` : `FGSM from a random start (step 1.25·ε) at ε = ${EPSILON}, ε ramped from 0 over 2 epochs`;
+    : { epsilon: EPSILON, steps: 1, stepSize: 1.25 * EPSILON, seed: 7 };
+attack.epsilonRampSteps = 2 * stepsPerEpoch;
+const attackText = `${inner === 'pgd10' ? 'PGD-10 (step ε/4)' : 'FGSM (step 1.25·ε)'} from a random start at ε = ${EPSILON}, ε ramped from 0 over 2 epochs`;
 const fitOptions = (name) => ({
   epochs,
   batchSize,
@@ -96,19 +108,19 @@ const recipes = [
     name: 'student-ard',
     role: 'seed CNN distilled by ARD from the robust teacher',
     training: `ARD: 0.1·CE(s(x), y) + 0.9·T²·KL(t(x) ‖ s(x′)), T = 4, x′ = ${attackText} on the student's CE; ${schedule}`,
-    run: (m) => kdgpu.ardDistill(m, train, { ...fitOptions(m.name), teacher: robustTeacher, temperature: 4, hardWeight: 0.1, attack }),
+    run: (m) => kdgpu.ardDistill(m, train, { ...fitOptions(`${m.name}-${inner}`), teacher: robustTeacher, temperature: 4, hardWeight: 0.1, attack, cacheTeacherLogits: true }),
   },
   {
     name: 'student-rslad',
     role: 'seed CNN distilled by RSLAD from the robust teacher',
     training: `RSLAD: 5/6·KL(t(x) ‖ s(x′)) + 1/6·KL(t(x) ‖ s(x)), x′ = ${attackText} on that KL; ${schedule}`,
-    run: (m) => kdgpu.rsladDistill(m, train, { ...fitOptions(m.name), teacher: robustTeacher, attack }),
+    run: (m) => kdgpu.rsladDistill(m, train, { ...fitOptions(`${m.name}-${inner}`), teacher: robustTeacher, attack, cacheTeacherLogits: true }),
   },
   {
     name: 'student-trades',
     role: 'seed CNN trained directly with TRADES (no teacher)',
     training: `TRADES β = 6, x′ = ${attackText} on KL(f(x) ‖ f(x′)); ${schedule}`,
-    run: (m) => kdgpu.tradesTrain(m, train, { ...fitOptions(m.name), attack, beta: 6 }),
+    run: (m) => kdgpu.tradesTrain(m, train, { ...fitOptions(`${m.name}-${inner}`), attack, beta: 6 }),
   },
 ];
 
@@ -117,6 +129,7 @@ const models = [
   { model: robustTeacher, role: 'robust teacher', training: `weights from ${robustTeacherPath}` },
 ];
 for (const recipe of recipes) {
+  if (trainOnly && !trainOnly.includes(recipe.name)) continue;
   const model = student(recipe.name);
   log(`${recipe.name}: ${recipe.training}`);
   const t0 = Date.now();
@@ -124,6 +137,12 @@ for (const recipe of recipes) {
   models.push({ model, role: recipe.role, training: `${recipe.training} (${Math.round((Date.now() - t0) / 1000)} s this run)` });
 }
 
+if (trainOnly) {
+  log(`trained ${trainOnly.join(', ')} (checkpoints in ${runs}); run without --train-only to train the rest and evaluate`);
+  for (const { model } of models) model.dispose();
+  ctx.dispose();
+  process.exit(0);
+}
 log(`evaluating ${models.length} models: clean on ${mnist.test.count}, attacks on the first ${attackImages} test images at ε ${epsilons.join(', ')}`);
 const results = await kdgpu.runRobustness(models, { test: mnist.test, heldOut }, {
   epsilons,
