@@ -10,7 +10,7 @@
 // date, accuracy). Needs a build (npm run build).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as kdgpu from '../dist/kdgpu.js';
@@ -97,6 +97,10 @@ const { train, validation } = kdgpu.split(mnist.train, 5000);
 const model = recipe.build().build(ctx, [1, 28, 28], { seed: recipe.seed });
 const stepsPerEpoch = Math.floor(train.count / recipe.batchSize);
 mkdirSync(options.runs, { recursive: true });
+// A run may span sessions and commits: every start appends its commit to the run's folder, and
+// the manifest lists them all.
+const startsPath = join(options.runs, 'starts.jsonl');
+appendFileSync(startsPath, `${JSON.stringify({ date: new Date().toISOString(), commit: commitAtStart })}\n`);
 log(`${options.name}: ${options.epochs} epochs of ${stepsPerEpoch} steps on ${train.count} images; checkpoints in ${options.runs}`);
 
 const started = Date.now();
@@ -171,7 +175,12 @@ const manifest = {
     batchSize: recipe.batchSize,
     optimizer: `Adam, learning rate ${recipe.learningRate} x ${recipe.decayPerEpoch} per epoch`,
     seed: recipe.seed,
-    ...(pgd ? { adversarial: `Madry adversarial training: PGD-${pgd.steps} (step ${pgd.relativeStepSize}·eps, random start) at eps ${pgd.epsilon}, eps ramped from 0 over ${pgd.rampEpochs} epochs` } : {}),
+    ...(pgd
+      ? {
+          adversarial: `Madry adversarial training: PGD-${pgd.steps} (step ${pgd.relativeStepSize}·eps, random start) at eps ${pgd.epsilon}, eps ramped from 0 over ${pgd.rampEpochs} epochs`,
+          progress: `PGD-20 accuracy at eps ${pgd.epsilon} on ${progressSet.count} validation images after each epoch: ${result.history.map((h) => h.checks?.[PROGRESS_KEY]).map((a) => (a === undefined ? 'not measured' : `${(a * 100).toFixed(1)}%`)).join(', ')}`,
+        }
+      : {}),
     ...(fast
       ? {
           adversarial: `fast adversarial training (FGSM with random start): eps ${fast.epsilon}, step ${fast.stepSize}, eps ramped from 0 over ${fast.rampEpochs} epochs`,
@@ -182,6 +191,7 @@ const manifest = {
   },
   command: `node scripts/train-pretrained.mjs ${process.argv.slice(2).join(' ')}`,
   commit: commitAtStart,
+  starts: readFileSync(startsPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line)),
   date: new Date().toISOString(),
   accuracy: { clean: test.accuracy, testImages: mnist.test.count, lastValidation: result.history.at(-1)?.validation?.accuracy ?? null, robust, robustImages: attacked.count },
   seconds: Math.round((Date.now() - started) / 1000),
