@@ -72,7 +72,7 @@ abstract class TeacherInnerAttackObjective extends InnerAttackObjective {
 }
 
 /** Shared by ardDistill and rsladDistill: what `cacheTeacherLogits` means there. */
-interface TeacherCacheOption {
+export interface TeacherCacheOption {
   /**
    * Run the teacher once over the training set before training and feed its stored logits to
    * every step (default false): the same targets (up to the last bit), without a teacher forward
