@@ -78,11 +78,12 @@ const robustTeacher = kdgpu.teacherCnn('robust-teacher').build(ctx, [1, 28, 28],
 if (needsRobustTeacher) kdgpu.loadParametersInto(robustTeacher.state(), new Uint8Array(readFileSync(robustTeacherPath)), { source: robustTeacherPath });
 
 const EPSILON = 0.3;
-const attack =
-  inner === 'pgd10'
-    ? { epsilon: EPSILON, steps: 10, relativeStepSize: 0.25, seed: 7 }
-    : { epsilon: EPSILON, steps: 1, stepSize: 1.25 * EPSILON, seed: 7 };
-attack.epsilonRampSteps = 2 * stepsPerEpoch;
+const attack = {
+  ...(inner === 'pgd10' ? { steps: 10, relativeStepSize: 0.25 } : { steps: 1, stepSize: 1.25 * EPSILON }),
+  epsilon: EPSILON,
+  seed: 7,
+  epsilonRampSteps: 2 * stepsPerEpoch,
+};
 const attackText = `${inner === 'pgd10' ? 'PGD-10 (step ε/4)' : 'FGSM (step 1.25·ε)'} from a random start at ε = ${EPSILON}, ε ramped from 0 over 2 epochs`;
 const fitOptions = (name) => ({
   epochs,

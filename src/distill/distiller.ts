@@ -101,8 +101,8 @@ class DistillationObjective implements Objective {
     if (weights.length !== this.teachers.length) throw new Error(`distill: ${weights.length} teacher weights for ${this.teachers.length} teachers`);
     for (const pair of [...(options.hints ?? []), ...(options.attention ?? [])]) this.teacherOf(pair);
     if (options.cacheTeacherLogits) {
-      const reason = TeacherLogitCache.refusal(options) ?? (options.hints?.length || options.attention?.length ? "hints or attention terms (they need the teacher's features in the step)" : undefined);
-      if (reason) throw new Error(`distill: cacheTeacherLogits cannot be used with ${reason}; drop cacheTeacherLogits to run the teacher inside every step`);
+      const features = options.hints?.length || options.attention?.length ? "hints or attention terms (they need the teacher's features in the step)" : undefined;
+      TeacherLogitCache.refuseUnless('distill', options, features);
     }
     this.createProjections();
   }

@@ -29,11 +29,12 @@ export class TeacherLogitCache {
   }
 
   /**
-   * Why the cache cannot stand in for the teacher with these options, or undefined when it can:
-   * augmentation shows the step a differently shifted image every epoch.
+   * Throws when the cache cannot stand in for the teacher: with augmentation the step shows a
+   * differently shifted image every epoch; `otherReason` is the caller's own (e.g. feature terms).
    */
-  static refusal(options: { augment?: unknown }): string | undefined {
-    return options.augment ? 'augment (the teacher would see a differently shifted image every epoch)' : undefined;
+  static refuseUnless(who: string, options: { augment?: unknown }, otherReason?: string): void {
+    const reason = options.augment ? 'augment (the teacher would see a differently shifted image every epoch)' : otherReason;
+    if (reason) throw new Error(`${who}: cacheTeacherLogits cannot be used with ${reason}; drop cacheTeacherLogits to run the teacher inside every step`);
   }
 
   /** The graph input standing for teacher `index`'s logits on the step's batch `x`. */

@@ -224,7 +224,7 @@ export async function adversarialTrain(model: Sequential, data: Dataset, options
  */
 export async function ardDistill(student: Sequential, data: Dataset, options: FitOptions & ArdOptions): Promise<FitResult> {
   requirePixelUnits(data, 'ardDistill', 'the inner attack works', 'train on');
-  refuseUncachable('ardDistill', options);
+  if (options.cacheTeacherLogits) TeacherLogitCache.refuseUnless('ardDistill', options);
   return fitAndDispose(student, data, new ArdObjective(student, options), options);
 }
 
@@ -234,13 +234,8 @@ export async function ardDistill(student: Sequential, data: Dataset, options: Fi
  */
 export async function rsladDistill(student: Sequential, data: Dataset, options: FitOptions & RsladOptions): Promise<FitResult> {
   requirePixelUnits(data, 'rsladDistill', 'the inner attack works', 'train on');
-  refuseUncachable('rsladDistill', options);
+  if (options.cacheTeacherLogits) TeacherLogitCache.refuseUnless('rsladDistill', options);
   return fitAndDispose(student, data, new RsladObjective(student, options), options);
-}
-
-function refuseUncachable(who: string, options: FitOptions & TeacherCacheOption): void {
-  const reason = options.cacheTeacherLogits ? TeacherLogitCache.refusal(options) : undefined;
-  if (reason) throw new Error(`${who}: cacheTeacherLogits cannot be used with ${reason}; drop cacheTeacherLogits to run the teacher inside every step`);
 }
 
 async function fitAndDispose(model: Sequential, data: Dataset, objective: Objective & { dispose(): void }, options: FitOptions & TeacherCacheOption): Promise<FitResult> {
