@@ -11,7 +11,7 @@
 //   npm run build && node scripts/robust-distillation.mjs [--robust-teacher FILE]
 //     [--epochs 10] [--inner pgd10|fgsm-rs] [--train-images 55000] [--attack-images 1000]
 //     [--epsilons 0.1,0.3] [--no-autoattack] [--runs runs/robust-distillation]
-//     [--json docs/robust-distillation/results.json] [--train-only NAME,NAME]
+//     [--json docs/robust-distillation/results.json] [--train-only NAME,NAME] [--evaluate NAME,NAME]
 //
 // --robust-teacher: the teacherCnn weights (safetensors) of the robust teacher (default
 // models/mnist-robust-teacher.safetensors, written by scripts/train-pretrained.mjs).
@@ -23,6 +23,10 @@
 // (cacheTeacherLogits): the teacher only ever sees the clean images.
 // --train-only: train (or resume) just these students, e.g. student-alone,student-kd,student-trades
 // (which need no robust teacher), and stop without evaluating.
+// --evaluate: evaluate (and train or resume first) only these models, among teacher (the shipped
+// mnist-teacher), robust-teacher and the students; processes running side by side on one GPU
+// each write their part (--json), and scripts/merge-robustness-results.mjs joins the parts (every model's numbers are its
+// own: the same seeds, attacks and corruptions whichever models share a run).
 // Every student checkpoints every 100 steps under --runs (ARD, RSLAD and TRADES in folders named
 // after --inner too), so a killed run resumes bit-exactly.
 // Then print the tables: node scripts/robustness-table.mjs docs/robust-distillation/results.json
@@ -31,7 +35,7 @@ import { dirname, join } from 'node:path';
 import { bundleKdgpu, root } from '../bench/profile-tools.mjs';
 
 const args = process.argv.slice(2);
-const KNOWN = { '--robust-teacher': 1, '--epochs': 1, '--inner': 1, '--train-images': 1, '--attack-images': 1, '--epsilons': 1, '--runs': 1, '--json': 1, '--no-autoattack': 0, '--train-only': 1 };
+const KNOWN = { '--robust-teacher': 1, '--epochs': 1, '--inner': 1, '--train-images': 1, '--attack-images': 1, '--epsilons': 1, '--runs': 1, '--json': 1, '--no-autoattack': 0, '--train-only': 1, '--evaluate': 1 };
 for (let i = 0; i < args.length; i += 1 + (KNOWN[args[i]] ?? 0)) {
   if (!(args[i] in KNOWN)) throw new Error(`robust-distillation: unknown option ${args[i]} (known: ${Object.keys(KNOWN).join(', ')})`);
   if (KNOWN[args[i]] && args[i + 1] === undefined) throw new Error(`robust-distillation: ${args[i]} needs a value`);
@@ -56,7 +60,13 @@ const STUDENTS = ['student-alone', 'student-kd', 'student-ard', 'student-rslad',
 const trainOnly = args.includes('--train-only') ? option('--train-only').split(',') : undefined;
 const unknownStudent = trainOnly?.find((name) => !STUDENTS.includes(name));
 if (unknownStudent) throw new Error(`robust-distillation: --train-only names students among ${STUDENTS.join(', ')}; got ${unknownStudent}`);
-const needsRobustTeacher = !trainOnly || trainOnly.some((name) => name === 'student-ard' || name === 'student-rslad');
+const TEACHERS = ['teacher', 'robust-teacher']; // the model names: mnist-teacher's is 'teacher'
+const evaluateOnly = args.includes('--evaluate') ? option('--evaluate').split(',') : undefined;
+const unknownModel = evaluateOnly?.find((name) => ![...TEACHERS, ...STUDENTS].includes(name));
+if (unknownModel) throw new Error(`robust-distillation: --evaluate names models among ${[...TEACHERS, ...STUDENTS].join(', ')}; got ${unknownModel}`);
+if (trainOnly && evaluateOnly) throw new Error('robust-distillation: give --train-only or --evaluate, not both');
+const wanted = (name) => (trainOnly ?? evaluateOnly ?? [...TEACHERS, ...STUDENTS]).includes(name);
+const needsRobustTeacher = ['student-ard', 'student-rslad', ...(trainOnly ? [] : ['robust-teacher'])].some(wanted);
 if (needsRobustTeacher && !existsSync(robustTeacherPath)) {
   throw new Error(`robust-distillation: no robust teacher at ${robustTeacherPath}; train it with node scripts/train-pretrained.mjs mnist-robust-teacher or pass --robust-teacher FILE`);
 }
@@ -128,9 +138,9 @@ const recipes = [
 const models = [
   { model: teacher, role: 'standard teacher (shipped mnist-teacher)', training: teacher.manifest.command },
   { model: robustTeacher, role: 'robust teacher', training: `weights from ${robustTeacherPath}` },
-];
+].filter(({ model }) => !trainOnly && wanted(model.name));
 for (const recipe of recipes) {
-  if (trainOnly && !trainOnly.includes(recipe.name)) continue;
+  if (!wanted(recipe.name)) continue;
   const model = student(recipe.name);
   log(`${recipe.name}: ${recipe.training}`);
   const t0 = Date.now();
@@ -140,6 +150,8 @@ for (const recipe of recipes) {
 
 if (trainOnly) {
   log(`trained ${trainOnly.join(', ')} (checkpoints in ${runs}); run without --train-only to train the rest and evaluate`);
+  teacher.dispose();
+  robustTeacher.dispose();
   for (const { model } of models) model.dispose();
   ctx.dispose();
   process.exit(0);
@@ -157,5 +169,7 @@ delete report.examples; // images for the HTML report; not needed here
 mkdirSync(dirname(jsonPath), { recursive: true });
 writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
 log(`wrote ${jsonPath}; tables: node scripts/robustness-table.mjs ${jsonPath}`);
-for (const { model } of models) model.dispose();
+teacher.dispose();
+robustTeacher.dispose();
+for (const { model } of models) if (model !== teacher && model !== robustTeacher) model.dispose();
 ctx.dispose();

@@ -82,7 +82,8 @@ function gitCommit() {
     const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !== '';
     return dirty ? `${head} (with uncommitted changes)` : head;
   } catch {
-    return 'unknown';
+    // A copy of the tree without .git (a borrowed GPU machine) names its commit in KDGPU_COMMIT.
+    return process.env.KDGPU_COMMIT ? `${process.env.KDGPU_COMMIT} (from KDGPU_COMMIT; no git here)` : 'unknown';
   }
 }
 
@@ -100,8 +101,10 @@ mkdirSync(options.runs, { recursive: true });
 // A run may span sessions and commits: every start appends its commit to the run's folder, and
 // the manifest lists them all.
 const startsPath = join(options.runs, 'starts.jsonl');
-appendFileSync(startsPath, `${JSON.stringify({ date: new Date().toISOString(), commit: commitAtStart })}\n`);
-log(`${options.name}: ${options.epochs} epochs of ${stepsPerEpoch} steps on ${train.count} images; checkpoints in ${options.runs}`);
+// A run may also move between machines: each start records the adapter it trained on.
+const adapter = [ctx.adapterInfo.vendor, ctx.adapterInfo.architecture, ctx.adapterInfo.device, ctx.adapterInfo.description].filter(Boolean).join(' / ');
+appendFileSync(startsPath, `${JSON.stringify({ date: new Date().toISOString(), commit: commitAtStart, adapter })}\n`);
+log(`${options.name}: ${options.epochs} epochs of ${stepsPerEpoch} steps on ${train.count} images; checkpoints in ${options.runs}; adapter ${adapter}`);
 
 const started = Date.now();
 const { fastAdversarial: fast, pgd } = recipe;

@@ -7,7 +7,7 @@ import { loadParametersInto } from '../io/parameters.js';
 import type { Sequential } from '../nn/sequential.js';
 import { teacherCnn } from '../nn/zoo.js';
 
-/** The shipped models; 'mnist-robust-teacher' is being trained (scripts/train-pretrained.mjs) and not shipped yet. */
+/** The shipped models (both made by scripts/train-pretrained.mjs). */
 export type PretrainedName = 'mnist-teacher' | 'mnist-robust-teacher';
 
 /** What models/NAME.json records about a shipped model. */
@@ -38,6 +38,7 @@ export interface PretrainedOptions {
 
 const ARCHITECTURES: Partial<Record<PretrainedName, () => Sequential>> = {
   'mnist-teacher': () => teacherCnn('teacher'),
+  'mnist-robust-teacher': () => teacherCnn('robust-teacher'),
 };
 
 export const PRETRAINED_NAMES = Object.keys(ARCHITECTURES) as PretrainedName[];
