@@ -77,13 +77,16 @@ function parseArgs(argv) {
 
 /** HEAD when the run starts, marked when the working tree has uncommitted changes. */
 function gitCommit() {
+  // A borrowed machine's copy of the tree can carry another HEAD than the code it runs (the
+  // checkout it was copied from, with later commits as uncommitted changes): the kit's
+  // KDGPU_COMMIT (scripts/make-offline-kit.sh) names the code.
+  if (process.env.KDGPU_COMMIT) return `${process.env.KDGPU_COMMIT} (from KDGPU_COMMIT)`;
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !== '';
     return dirty ? `${head} (with uncommitted changes)` : head;
   } catch {
-    // A copy of the tree without .git (a borrowed GPU machine) names its commit in KDGPU_COMMIT.
-    return process.env.KDGPU_COMMIT ? `${process.env.KDGPU_COMMIT} (from KDGPU_COMMIT; no git here)` : 'unknown';
+    return 'unknown';
   }
 }
 

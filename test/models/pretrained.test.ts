@@ -1,10 +1,11 @@
 // The teachers shipped in models/: they load by name, their weights match the manifest's
-// sha256, and the accuracy the manifest states is re-measured on 1,000 test images.
+// sha256, and the accuracy the manifest states is re-measured on 1,000 test images (the robust
+// teacher's PGD-40 accuracy on 200 of them).
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { evaluate, loadMnistFromDirectory, pretrained, pretrainedManifest, PRETRAINED_NAMES, subset } from '../../src/index.js';
+import { attackDataset, evaluate, loadMnistFromDirectory, pretrained, pretrainedManifest, PRETRAINED_NAMES, subset } from '../../src/index.js';
 import { useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -30,6 +31,25 @@ describe('pretrained teachers', () => {
       teacher.dispose();
     }
   });
+
+  it('mnist-robust-teacher loads by name; clean accuracy on 1,000 and PGD-40 at ε = 0.3 on 200 test images re-measure its manifest', async () => {
+    const teacher = await pretrained(gpu(), 'mnist-robust-teacher');
+    try {
+      const manifest = teacher.manifest;
+      expect(manifest.command).toContain('scripts/train-pretrained.mjs mnist-robust-teacher');
+      const robust = manifest.accuracy.robust!['pgd40_ce_eps0.3']!;
+      expect(robust).toBeGreaterThan(0.89);
+      const test = (await loadMnistFromDirectory()).test;
+      const { accuracy } = await evaluate(teacher, subset(test, 0, 1000));
+      expect(Math.abs(accuracy - manifest.accuracy.clean)).toBeLessThan(within(manifest.accuracy.clean, 1000));
+      // The manifest's attack (train-pretrained.mjs): PGD-40, CE, step 2.5·ε/40, random start, seed 0,
+      // on the first 1,000 test images; here the first 200 of them, for time.
+      const attacked = await attackDataset(teacher, subset(test, 0, 200), { kind: 'pgd', epsilon: 0.3, steps: 40, loss: 'ce', seed: 0, adversarial: false });
+      expect(Math.abs(attacked.accuracy - robust)).toBeLessThan(within(robust, 200));
+    } finally {
+      teacher.dispose();
+    }
+  }, 120_000);
 
   it('refuses weights whose sha256 differs from the manifest, and unknown names', async () => {
     const manifest = await pretrainedManifest('mnist-teacher');
