@@ -14,7 +14,7 @@ import { pairedComparison, type PairedComparison } from '../train/paired-test.js
 import { train } from '../train/train.js';
 import { writeDemoReport } from './demo-report.js';
 import { ROBUSTNESS_DEFAULTS, ROBUSTNESS_QUICK } from './robustness-command.js';
-import { trainArdStudent } from './robustness-models.js';
+import { trainArdStudent, trainRsladStudent, type TrainedModel } from './robustness-models.js';
 import { robustnessTable, writeRobustnessReport } from './robustness-report.js';
 import { runRobustness } from './robustness.js';
 import { trainingOptions } from './training-options.js';
@@ -73,10 +73,10 @@ export interface DemoRobustness {
   attackImages?: number;
   pgdSteps?: number;
   restarts?: number;
-  /** The ARD student's inner PGD. */
+  /** The ARD and RSLAD students' inner PGD. */
   trainEpsilon?: number;
   trainSteps?: number;
-  /** Epochs of the ARD student (default: the students' epochs; 2 with --quick). */
+  /** Epochs of the ARD and RSLAD students (default: the students' epochs; 2 with --quick). */
   ardEpochs?: number;
 }
 
@@ -102,7 +102,7 @@ export const DEMO_DEFAULTS: DemoConfig = {
 
 /**
  * --quick: 4,000 training images, batch 32, 5 student epochs with the rate ×0.7 per epoch,
- * ARD for 2. Measured here: KD from the shipped teacher beats the student alone beyond
+ * ARD and RSLAD for 2. Measured here: KD from the shipped teacher beats the student alone beyond
  * noise at this size (docs in README), and the whole run stays under 10 minutes.
  */
 export const DEMO_QUICK = { trainImages: 4000, testImages: 2000, batchSize: 32, studentEpochs: 5, learningRateDecay: 0.7, ardEpochs: 2 } as const;
@@ -111,8 +111,9 @@ export const DEMO_QUICK = { trainImages: 4000, testImages: 2000, batchSize: 32, 
  * The main job: train a teacher CNN, the seed CNN alone (baseline), the seed CNN distilled
  * (KD) and distilled with a feature hint (KD+feature), all from the same initial student
  * weights; evaluate on the MNIST test set; write results.json and report.html. Then, unless
- * `robustness` is false, train an ARD student from the same teacher and initial weights and
- * evaluate the teacher, the student alone, KD and ARD with runRobustness, writing
+ * `robustness` is false, distil the shipped robust teacher into the same initial student by
+ * ARD and by RSLAD (with --train-teacher: ARD alone, from the trained teacher) and evaluate
+ * the teachers, the student alone, KD, ARD and RSLAD with runRobustness, writing
  * robustness.json and robustness.html beside them.
  */
 export async function runDemo(options: DemoConfig & { robustness?: DemoRobustness | false }, log: (line: string) => void = console.log): Promise<DemoResults> {
@@ -208,13 +209,34 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
 
     if (robustness) {
       const trainSteps = robustness.trainSteps ?? (config.quick ? ROBUSTNESS_QUICK.trainSteps : ROBUSTNESS_DEFAULTS.trainSteps);
-      const ardConfig = { seed: config.seed, temperature: config.temperature, hardWeight: config.hardWeight, trainEpsilon: robustness.trainEpsilon ?? ROBUSTNESS_DEFAULTS.trainEpsilon, trainSteps, teacherAdversariallyTrained: false };
-      const ard = await trainArdStudent(student('student-ard'), teacher, trainSet, ardConfig, fitOptions(robustness.ardEpochs ?? config.studentEpochs, 'ard'), log);
+      // The shipped teachers: the robust one teaches ARD and RSLAD (as in the papers); with
+      // --train-teacher, ARD distils the teacher trained here, which is not robust.
+      const robustTeacher = config.trainTeacher ? undefined : await pretrained(ctx, 'mnist-robust-teacher');
+      if (robustTeacher) log(`robust teacher: the shipped 'mnist-robust-teacher' (${robustTeacher.manifest.training.adversarial as string}; ${pct(robustTeacher.manifest.accuracy.clean)} clean on the full test set)`);
+      const adversarialConfig = {
+        seed: config.seed,
+        temperature: config.temperature,
+        hardWeight: config.hardWeight,
+        trainEpsilon: robustness.trainEpsilon ?? ROBUSTNESS_DEFAULTS.trainEpsilon,
+        trainSteps,
+        teacherAdversariallyTrained: robustTeacher !== undefined,
+      };
+      const adversarialFit = (label: string) => fitOptions(robustness.ardEpochs ?? config.studentEpochs, label);
+      const ard = await trainArdStudent(student('student-ard'), robustTeacher ?? teacher, trainSet, adversarialConfig, adversarialFit('ard'), log);
+      const rslad: TrainedModel | undefined = robustTeacher && (await trainRsladStudent(student('student-rslad'), robustTeacher, trainSet, adversarialConfig, adversarialFit('rslad'), log));
       const role = (m: Sequential) => models.find((r) => r.name === m.name)!.role;
       log('robustness evaluation');
       // --quick evaluates robustness on as many test images as `kdgpu robustness --quick`.
       const robustTest = config.quick ? subset(test, 0, Math.min(test.count, ROBUSTNESS_QUICK.testImages)) : test;
-      const evaluated = await runRobustness([{ model: teacher, role: role(teacher) }, { model: alone, role: role(alone) }, { model: kd, role: role(kd) }, ard], { test: robustTest, heldOut: validation }, {
+      const evaluatedModels = [
+        { model: teacher, role: role(teacher) },
+        ...(robustTeacher ? [{ model: robustTeacher as Sequential, role: 'robust teacher (shipped, pretrained)', training: robustTeacher.manifest.command }] : []),
+        { model: alone, role: role(alone) },
+        { model: kd, role: role(kd) },
+        ard,
+        ...(rslad ? [rslad] : []),
+      ];
+      const evaluated = await runRobustness(evaluatedModels, { test: robustTest, heldOut: validation }, {
         // Lighter than `kdgpu robustness` (PGD-40 on 1,000 images) so the demo's defaults
         // finish in reasonable time on a CPU-only machine.
         pgdSteps: robustness.pgdSteps ?? (config.quick ? DEMO_QUICK_ROBUSTNESS.pgdSteps : DEMO_ROBUSTNESS.pgdSteps),
@@ -224,13 +246,15 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
         log,
       });
       ard.model.dispose();
+      rslad?.model.dispose();
+      robustTeacher?.dispose();
       const report = {
         kdgpu: results.kdgpu,
         date: new Date().toISOString(),
         device,
         command: 'demo' as const,
         config: { ...config, robustness },
-        teacherAdversariallyTrained: false,
+        teacherAdversariallyTrained: adversarialConfig.teacherAdversariallyTrained,
         ...evaluated,
         data: { train: trainSet.count, ...evaluated.data },
         totalSeconds: (performance.now() - started) / 1000,

@@ -13,9 +13,10 @@ Usage:
                            into the seed CNN: the seed CNN alone, distilled (KD) and
                            distilled with a feature hint; evaluate on the test set, with a
                            paired significance test of KD against the student alone;
-                           write OUT/results.json and OUT/report.html; then evaluate the
-                           teacher, the student alone, KD and an ARD student for robustness
-                           (OUT/robustness.json and OUT/robustness.html)
+                           write OUT/results.json and OUT/report.html; then distil the
+                           shipped robust teacher into the seed CNN by ARD and RSLAD and
+                           evaluate both teachers, the student alone, KD, ARD and RSLAD for
+                           robustness (OUT/robustness.json and OUT/robustness.html)
   kdgpu robustness [options]
                            train (or --load) a teacher CNN, the seed CNN alone, by KD and by
                            ARD (adversarially robust distillation); evaluate clean accuracy,
@@ -29,10 +30,11 @@ Usage:
 
 Demo options:
   --quick                  a small run: ${DEMO_QUICK.trainImages} training images, batch ${DEMO_QUICK.batchSize}, ${DEMO_QUICK.studentEpochs} epochs per student
-                           (learning rate ×${DEMO_QUICK.learningRateDecay} per epoch), ARD for ${DEMO_QUICK.ardEpochs} (under 10 minutes)
+                           (learning rate ×${DEMO_QUICK.learningRateDecay} per epoch), ARD and RSLAD for ${DEMO_QUICK.ardEpochs} (under 10 minutes)
   --out DIR                output folder (default ${DEMO_DEFAULTS.out})
   --train-teacher          train the teacher CNN from scratch instead of loading the shipped
-                           'mnist-teacher' (models/mnist-teacher.json says how it was made)
+                           'mnist-teacher' (models/mnist-teacher.json says how it was made);
+                           ARD then distils that teacher (not robust), and no RSLAD student
   --epochs N               epochs for each student (and the teacher with --train-teacher)
   --teacher-epochs N       with --train-teacher (default ${DEMO_DEFAULTS.teacherEpochs})
   --student-epochs N       (default ${DEMO_DEFAULTS.studentEpochs})
@@ -46,10 +48,10 @@ Demo options:
   --train-images N         use the first N training images (default all 55,000; 4,000 with --quick)
   --test-images N          evaluate on the first N test images (default all 10,000; 2,000 with --quick)
   --export-onnx FILE       also write the KD student as an ONNX model (opset 13) to FILE
-  --no-robustness          skip the robustness evaluation (and the ARD student)
+  --no-robustness          skip the robustness evaluation (and the ARD and RSLAD students)
   --attack-images N, --pgd-steps N, --restarts N, --train-epsilon E, --train-steps N
-                           robustness settings, as for \`kdgpu robustness\` (the ARD student
-                           trains for --student-epochs from the demo's plain teacher; the demo
+                           robustness settings, as for \`kdgpu robustness\` (the ARD and RSLAD
+                           students train for --student-epochs from 'mnist-robust-teacher'; the demo
                            attacks ${DEMO_ROBUSTNESS.attackImages} images with PGD-${DEMO_ROBUSTNESS.pgdSteps} by default, ${DEMO_QUICK_ROBUSTNESS.attackImages} with PGD-${DEMO_QUICK_ROBUSTNESS.pgdSteps}
                            with --quick (a glance, weaker than \`kdgpu robustness\`), on the first
                            ${ROBUSTNESS_QUICK.testImages} test images with --quick; no AutoAttack)

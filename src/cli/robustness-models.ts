@@ -8,7 +8,7 @@ import { decodeSafetensors } from '../io/safetensors.js';
 import { saveSafetensorsFile } from '../io/safetensors-file.js';
 import type { Sequential } from '../nn/sequential.js';
 import { seedCnn, teacherCnn } from '../nn/zoo.js';
-import { adversarialTrain, ardDistill } from '../robust/robust-distill.js';
+import { adversarialTrain, ardDistill, rsladDistill } from '../robust/robust-distill.js';
 import type { FitOptions } from '../train/fit.js';
 import { train } from '../train/train.js';
 import type { RobustnessModel } from './robustness.js';
@@ -102,8 +102,36 @@ export async function trainArdStudent(
     temperature: config.temperature,
     hardWeight: config.hardWeight,
     attack: { epsilon: config.trainEpsilon, steps: config.trainSteps, seed: config.seed },
+    // The teacher only sees clean images: without augmentation its logits are run once.
+    cacheTeacherLogits: fitOptions.augment === undefined,
   });
   return { model: student, role: 'student distilled adversarially (ARD)', training, adversariallyTrained: true };
+}
+
+/**
+ * Trains `student` by RSLAD (Zi et al. 2021) from `teacher`, with no hard labels:
+ * 5/6·KL(t(x) ‖ s(x′)) + 1/6·KL(t(x) ‖ s(x)), x′ = PGD on the student maximising the first KL.
+ * @example const rslad = await trainRsladStudent(student, robustTeacher, train, config, fitOptions(3, 'rslad'), log);
+ */
+export async function trainRsladStudent(
+  student: Sequential,
+  teacher: Sequential,
+  data: Dataset,
+  config: Pick<ModelTrainingConfig, 'seed' | 'trainEpsilon' | 'trainSteps'> & { teacherAdversariallyTrained: boolean },
+  fitOptions: FitOptions,
+  log: (line: string) => void,
+): Promise<TrainedModel> {
+  const training =
+    `RSLAD from the ${config.teacherAdversariallyTrained ? 'adversarially trained' : 'plain (not adversarially trained)'} teacher: ` +
+    `5/6·KL(t(x) ‖ s(x′)) + 1/6·KL(t(x) ‖ s(x)), x′ = PGD-${config.trainSteps} L∞ ε = ${config.trainEpsilon} on the first KL, ${epochCount(fitOptions.epochs)}`;
+  log(`student with ${training}`);
+  await rsladDistill(student, data, {
+    ...fitOptions,
+    teacher,
+    attack: { epsilon: config.trainEpsilon, steps: config.trainSteps, seed: config.seed },
+    cacheTeacherLogits: fitOptions.augment === undefined,
+  });
+  return { model: student, role: 'student distilled adversarially (RSLAD)', training, adversariallyTrained: true };
 }
 
 /**

@@ -12,7 +12,7 @@ export interface RobustnessReport extends Omit<RobustnessResults, 'data'> {
   /** Which command wrote it. */
   command: 'robustness' | 'demo';
   config: object;
-  /** Whether the teacher (that ARD distils from) was adversarially trained. */
+  /** Whether the teacher that ARD (and RSLAD) distil from was adversarially trained. */
   teacherAdversariallyTrained: boolean;
   /** Image counts; train is null when the models were loaded. */
   data: RobustnessResults['data'] & { train: number | null };
@@ -111,7 +111,7 @@ code.wrap{word-break:break-all}
 ${report.data.train === null ? 'models loaded from files' : `${report.data.train} training images`}, ${report.data.heldOut} held-out (temperature fitting),
 ${report.data.test} test images (clean, corruptions, calibration), the first ${report.data.attack} of them attacked · total ${report.totalSeconds.toFixed(0)} s
 ${(report.config as { quick?: boolean }).quick ? ' · <b>--quick</b> run' : ''}</p>
-<p>The teacher was <b>${report.teacherAdversariallyTrained ? 'adversarially trained (Madry PGD)' : 'not adversarially trained'}</b>; the ARD student distils from it.
+<p>The teacher that the ARD${report.models.some((m) => m.name === 'student-rslad') ? ' and RSLAD students distil' : ' student distils'} from was <b>${report.teacherAdversariallyTrained ? 'adversarially trained (Madry PGD)' : 'not adversarially trained'}</b>.
 Every evaluation uses the raw logits at T = 1 (temperature scaling only in the calibration section).</p>
 <div class="banner ${flagCount === 0 ? 'ok' : 'bad'}">${
     flagCount === 0

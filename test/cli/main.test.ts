@@ -126,7 +126,11 @@ describe('kdgpu command', () => {
     expect(result.stdout).toMatch(/student-kd\s+\d+\.\d+%/);
     const robustness = JSON.parse(readFileSync(join(out, 'robustness.json'), 'utf8')) as RobustnessReport;
     expect(robustness.command).toBe('demo');
-    expect(robustness.models.map((m) => m.name)).toEqual(['teacher', 'student-alone', 'student-kd', 'student-ard']);
+    // The shipped robust teacher is evaluated beside the standard one and teaches ARD and RSLAD.
+    expect(robustness.models.map((m) => m.name)).toEqual(['teacher', 'robust-teacher', 'student-alone', 'student-kd', 'student-ard', 'student-rslad']);
+    expect(robustness.teacherAdversariallyTrained).toBe(true);
+    expect(robustness.models[1]!.clean.accuracy).toBeGreaterThan(0.97);
+    expect(robustness.models.find((m) => m.name === 'student-rslad')!.training).toContain('RSLAD from the adversarially trained teacher');
     expect(robustness.data).toEqual({ train: 256, heldOut: 1000, test: 200, attack: 20 });
     expect(readFileSync(join(out, 'robustness.html'), 'utf8')).toContain('data:image/png;base64,');
   }, 300_000);
