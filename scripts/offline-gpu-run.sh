@@ -70,21 +70,30 @@ job() {
   return $rc
 }
 parts=docs/robust-distillation/parts
+[ "$dry" = 1 ] && parts=runs/offline-dry/parts # never mixed with the real parts
 mkdir -p "$parts"
 if [ "$dry" = 1 ]; then
   small=(--epochs 1 --train-images 320 --attack-images 10 --epsilons 0.3 --no-autoattack --runs runs/offline-dry --robust-teacher models/mnist-teacher.safetensors)
 else
   small=()
 fi
-part() { job "eval-$1" node scripts/robust-distillation.mjs "${small[@]}" --evaluate "$1" --json "$parts/$1.json"; }
+# A part already measured (its JSON is in the tree) is not measured again.
+part() {
+  if [ -s "$parts/$1.json" ]; then say "eval-$1: $parts/$1.json exists, skipped"; return 0; fi
+  job "eval-$1" node scripts/robust-distillation.mjs "${small[@]}" --evaluate "$1" --json "$parts/$1.json"
+}
 
 # The robust teacher, then everything that needs it. (wait names its jobs: a bare wait would
 # also wait for the tee above, which never ends.)
 (
   after=()
   if [ "$dry" = 0 ]; then
-    job teacher node scripts/train-pretrained.mjs mnist-robust-teacher --runs runs/pretrained/mnist-robust-teacher-3 || exit 1
-    job teacher-cascade node scripts/evaluate-pretrained.mjs mnist-robust-teacher & after+=($!)
+    # A shipped teacher is not retrained (that would rewrite its manifest), and its cascade,
+    # once in the manifest, is not measured again.
+    if [ -s models/mnist-robust-teacher.safetensors ]; then say "teacher: models/mnist-robust-teacher.safetensors exists, not retrained"
+    else job teacher node scripts/train-pretrained.mjs mnist-robust-teacher --runs runs/pretrained/mnist-robust-teacher-3 || exit 1; fi
+    if grep -q '"autoattack_eps0.3"' models/mnist-robust-teacher.json; then say "teacher-cascade: in the manifest already, skipped"
+    else job teacher-cascade node scripts/evaluate-pretrained.mjs mnist-robust-teacher & after+=($!); fi
   fi
   part student-ard & after+=($!)
   part student-rslad & after+=($!)
