@@ -29,7 +29,9 @@ const attacks = [
   { name: 'pgd40-ce', kind: 'pgd', loss: 'ce', steps: 40 },
   { name: 'autoattack', kind: 'autoattack', steps: 100, targets: 9, queries: 5000 },
 ];
-const curve = await kdgpu.robustAccuracyCurve(model, attacked, { epsilons, attacks, seed: 1 });
+// A line per batch: on a software GPU the cascade on a robust model runs for an hour or more.
+const onProgress = (p) => log(`    ${p.attack} ε ${p.epsilon}: ${p.stage} ${p.done}/${p.total} images (${p.seconds.toFixed(0)} s)`);
+const curve = await kdgpu.robustAccuracyCurve(model, attacked, { epsilons, attacks, seed: 1, onProgress });
 for (const c of curve.curves) log(`  ${c.name}: ${curve.epsilons.map((e, k) => `ε ${e} ${(100 * c.accuracy[k]).toFixed(1)}%`).join(', ')}`);
 for (const f of curve.flags) log(`  SANITY FLAG ${f.check}: ${f.message}`);
 log(`clean on these images ${(100 * curve.clean).toFixed(1)}%; ${curve.seconds.toFixed(0)} s`);

@@ -111,7 +111,7 @@ export { dlrLossPerRow } from './losses/dlr-loss.js';
 export { attackStep, attackRandomStart, keepBestAdversarial, type AttackNorm } from './robust/attack-ops.js';
 export { Attacker, traceAttackStep, attackLossPerRow, type AttackLoss, type AttackSpec, type FgsmSpec, type PgdSpec, type ApgdSpec, type AutoAttackSpec, type BatchAttackResult } from './robust/attacker.js';
 export { apgdCheckpoints, type ApgdLoss } from './robust/apgd.js';
-export { attackDataset, robustAccuracyCurve, type AttackRunOptions, type AttackDatasetResult, type CurveAttack, type RobustCurveOptions, type RobustCurve } from './robust/attacks.js';
+export { attackDataset, robustAccuracyCurve, type AttackProgress, type AttackRunOptions, type AttackDatasetResult, type CurveAttack, type RobustCurveOptions, type RobustCurve } from './robust/attacks.js';
 export { sanityFlags, noiseTolerance, type SanityFlag, type SanityCheck, type AttackCurve } from './robust/attack-sanity.js';
 export { InnerAttack, type InnerAttackOptions } from './robust/inner-attack.js';
 export { adversarialTrain, ardDistill, rsladDistill, AdversarialTrainingObjective, ArdObjective, RsladObjective, type ArdOptions, type RsladOptions } from './robust/robust-distill.js';

@@ -1,7 +1,7 @@
 import { type Dataset, imageSize, subset } from '../data/dataset.js';
 import type { Sequential } from '../nn/sequential.js';
 import { type AttackCurve, type SanityFlag, sanityFlags } from '../robust/attack-sanity.js';
-import { attackDataset, type CurveAttack, robustAccuracyCurve } from '../robust/attacks.js';
+import { type AttackProgress, attackDataset, type CurveAttack, robustAccuracyCurve } from '../robust/attacks.js';
 import { type CalibrationReport, calibrationReport } from '../robust/calibration.js';
 import { type CorruptionName, corruptDataset, DEFAULT_SEVERITY, MNIST_C_CORRUPTIONS, type Severity } from '../robust/corruptions.js';
 import { evaluate, Evaluator } from '../train/evaluate.js';
@@ -227,7 +227,8 @@ async function attackCurves(model: Sequential, ds: Dataset, settings: Robustness
   let clean = NaN;
   let epsilons: number[] = [];
   for (const attack of settings.attacks) {
-    const curve = await robustAccuracyCurve(model, ds, { epsilons: settings.epsilons, attacks: [curveAttack(attack)], unboundedEpsilon: settings.unboundedEpsilon, batchSize, seed: settings.attackSeed });
+    const onProgress = throttledProgress(model.name, log);
+    const curve = await robustAccuracyCurve(model, ds, { epsilons: settings.epsilons, attacks: [curveAttack(attack)], unboundedEpsilon: settings.unboundedEpsilon, batchSize, seed: settings.attackSeed, onProgress });
     [clean, epsilons] = [curve.clean, curve.epsilons];
     const { name, kind, loss } = attack;
     const { accuracy, stages } = curve.curves[0]!;
@@ -237,6 +238,22 @@ async function attackCurves(model: Sequential, ds: Dataset, settings: Robustness
   const flags = sanityFlags({ clean, count: ds.count, epsilons, unbounded: true, curves });
   for (const flag of flags) log(`  ${model.name} SANITY FLAG ${flag.check}: ${flag.message}`);
   return { count: ds.count, clean, epsilons, unboundedEpsilon: settings.unboundedEpsilon, curves, flags, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * A progress line at most once a minute, and at the end of any stage that took longer (quick
+ * runs print none): a cascade on a robust model runs for an hour on a software GPU and must
+ * not look hung.
+ */
+export function throttledProgress(modelName: string, log: (line: string) => void, everySeconds = 60): (p: AttackProgress & { attack: string }) => void {
+  let last = performance.now();
+  return (p) => {
+    const now = performance.now();
+    const longStageEnded = p.done === p.total && p.seconds >= everySeconds;
+    if (now - last < everySeconds * 1000 && !longStageEnded) return;
+    last = now;
+    log(`    ${modelName} ${p.attack} ε ${p.epsilon}: ${p.stage} ${p.done}/${p.total} images (${p.seconds.toFixed(0)} s)`);
+  };
 }
 
 function curveAttack(attack: RobustnessAttack): CurveAttack {

@@ -15,6 +15,25 @@ export interface AttackRunOptions {
   seed?: number;
   /** Return the adversarial images (default true). */
   adversarial?: boolean;
+  /** Called after each batch: long attacks (a cascade on a robust model) show where they are. */
+  onProgress?: (progress: AttackProgress) => void;
+}
+
+/** Where an attack over a dataset stands, after one batch. */
+export interface AttackProgress {
+  /** The attack or cascade stage running: 'fgsm', 'pgd', 'apgd-ce', 'apgd-t', 'square'. */
+  stage: string;
+  epsilon: number;
+  /** Images of this stage attacked so far, of `total` (a cascade stage counts its survivors only). */
+  done: number;
+  total: number;
+  /** Seconds since this stage started. */
+  seconds: number;
+}
+
+function stageName(spec: AttackSpec): string {
+  if (spec.kind === 'apgd') return spec.loss === 'dlr-targeted' ? 'apgd-t' : `apgd-${spec.loss ?? 'ce'}`;
+  return spec.kind;
 }
 
 export interface AttackDatasetResult {
@@ -68,6 +87,7 @@ async function runAttack(attacker: Attacker, ds: Dataset, spec: AttackSpec, opti
     robust.set(result.robust, offset);
     adversarial?.set(result.adversarial!, offset * size);
     offset += batch.count;
+    options.onProgress?.({ stage: stageName(spec), epsilon: spec.epsilon, done: offset, total: ds.count, seconds: (performance.now() - started) / 1000 });
     if (result.stages) {
       stages ??= result.stages.map((s) => ({ name: s.name, robustCount: 0 }));
       result.stages.forEach((s, i) => (stages![i]!.robustCount += s.robust.reduce((a, b) => a + b, 0)));
@@ -146,6 +166,8 @@ export interface RobustCurveOptions {
   unboundedEpsilon?: number | false;
   batchSize?: number;
   seed?: number;
+  /** Called after each batch of each attack, with the attack's name. */
+  onProgress?: (progress: AttackProgress & { attack: string }) => void;
 }
 
 export interface RobustCurve {
@@ -198,7 +220,8 @@ export async function robustAccuracyCurve(model: Sequential, ds: Dataset, option
       const stages = new Map<string, number[]>();
       for (const epsilon of epsilons) {
         const spec = { ...attack, epsilon, norm } as AttackSpec;
-        const result = await runAttack(attacker, ds, spec, { seed: options.seed, adversarial: false });
+        const onProgress = options.onProgress && ((p: AttackProgress) => options.onProgress!({ ...p, attack: names[i]! }));
+        const result = await runAttack(attacker, ds, spec, { seed: options.seed, adversarial: false, onProgress });
         accuracy.push(result.accuracy);
         for (const stage of result.stages ?? []) stages.set(stage.name, [...(stages.get(stage.name) ?? []), stage.accuracy]);
       }

@@ -14,7 +14,7 @@ import { Adam, Dense, Flatten, loadMnistFromDirectory, ReLU, seedCnn, sequential
 import { encodeGreyPng, greyPngDataUri } from '../../src/cli/png.js';
 import { loadModels, ROBUSTNESS_MODEL_NAMES, saveModels } from '../../src/cli/robustness-models.js';
 import { robustnessReportHtml, robustnessTable, type RobustnessReport } from '../../src/cli/robustness-report.js';
-import { CORRUPTION_SETTINGS, runRobustness, type RobustnessResults } from '../../src/cli/robustness.js';
+import { CORRUPTION_SETTINGS, runRobustness, type RobustnessResults, throttledProgress } from '../../src/cli/robustness.js';
 import { noiseTolerance } from '../../src/robust/attack-sanity.js';
 import { MNIST_C_CORRUPTIONS } from '../../src/robust/corruptions.js';
 import { useGpu } from '../support/gpu.js';
@@ -179,5 +179,21 @@ describe('saved models', () => {
       for (const m of saved) m.model.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('throttledProgress', () => {
+  it('prints nothing for quick stages, the end of a long stage, and at most a line a minute within one', () => {
+    const lines: string[] = [];
+    const progress = throttledProgress('m', (line) => lines.push(line));
+    const at = (stage: string, done: number, seconds: number) => progress({ attack: 'autoattack', stage, epsilon: 0.3, done, total: 300, seconds });
+    at('apgd-ce', 100, 1); // first batch: within a minute of the start, quiet
+    at('apgd-ce', 300, 5); // a quick stage's end: quiet
+    expect(lines).toEqual([]);
+    at('square', 300, 61); // a long stage's end
+    expect(lines).toEqual(['    m autoattack ε 0.3: square 300/300 images (61 s)']);
+    const everyBatch = throttledProgress('m', (line) => lines.push(line), 0);
+    everyBatch({ attack: 'pgd-ce', stage: 'pgd', epsilon: 0.1, done: 100, total: 300, seconds: 2 });
+    expect(lines.at(-1)).toBe('    m pgd-ce ε 0.1: pgd 100/300 images (2 s)');
   });
 });

@@ -11,7 +11,7 @@ import { Adam, compile, Dense, Flatten, Graph, loadMnistFromDirectory, Random, R
 import { apgdCheckpoints, ApgdSchedule, targetsOfRank } from '../../src/robust/apgd.js';
 import { apgdRestart, apgdStep, apgdTrack } from '../../src/robust/apgd-ops.js';
 import { noiseTolerance } from '../../src/robust/attack-sanity.js';
-import { attackDataset } from '../../src/robust/attacks.js';
+import { type AttackProgress, attackDataset } from '../../src/robust/attacks.js';
 import { useGpu } from '../support/gpu.js';
 import { expectClose, randomArray } from '../support/reference.js';
 
@@ -127,7 +127,8 @@ describe('APGD and AutoAttack on a small MNIST model', () => {
     const steps = 20;
     const pgd = await attackDataset(model, test, { kind: 'pgd', epsilon: EPSILON, steps, adversarial: false, batchSize: 100 });
     const apgd = await attackDataset(model, test, { kind: 'apgd', epsilon: EPSILON, steps, batchSize: 100 });
-    const cascade = await attackDataset(model, test, { kind: 'autoattack', epsilon: EPSILON, steps, targets: 3, queries: 100, adversarial: false, batchSize: 100 });
+    const progress: AttackProgress[] = [];
+    const cascade = await attackDataset(model, test, { kind: 'autoattack', epsilon: EPSILON, steps, targets: 3, queries: 100, adversarial: false, batchSize: 100, onProgress: (p) => progress.push(p) });
     const noise = noiseTolerance(test.count, pgd.accuracy);
     expect(apgd.accuracy).toBeLessThanOrEqual(pgd.accuracy + noise);
     expect(cascade.accuracy).toBeLessThanOrEqual(apgd.accuracy);
@@ -136,6 +137,12 @@ describe('APGD and AutoAttack on a small MNIST model', () => {
     const accuracies = cascade.stages!.map((s) => s.accuracy);
     expect([...accuracies].sort((a, b) => b - a)).toEqual(accuracies);
     expect(accuracies.at(-1)).toBe(cascade.accuracy);
+    // Progress: a line per batch; APGD-T and Square count only the images still robust.
+    const survivors = (name: string) => Math.round(cascade.stages!.find((s) => s.name === name)!.accuracy * test.count);
+    const ends = progress.filter((p) => p.done === p.total).map((p) => [p.stage, p.total]);
+    expect(ends).toEqual([['apgd-ce', test.count], ['apgd-t', survivors('apgd-ce')], ['square', survivors('apgd-t (target rank 4)')]]);
+    expect(progress[0]).toMatchObject({ stage: 'apgd-ce', epsilon: EPSILON, done: 100, total: test.count });
+    expect(progress.every((p) => p.seconds >= 0 && p.done <= p.total)).toBe(true);
     let worst = 0;
     for (let i = 0; i < apgd.adversarial!.length; i++) worst = Math.max(worst, Math.abs(apgd.adversarial![i]! - test.images[i]!));
     expect(worst).toBeLessThanOrEqual(EPSILON * (1 + 1e-5));
