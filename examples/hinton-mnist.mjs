@@ -4,12 +4,15 @@
 //             or, with --teacher mnist-teacher, the CNN shipped in models/ (58 errors)
 //   student   784-800-800-10 trained alone on hard labels                        (paper: 146)
 //   distilled the same student trained on the teacher's soft targets at T = 20    (paper: 74)
-// Neither student sees jittered images (as in the paper). Every model checkpoints each epoch
+// Neither student sees jittered images (as in the paper) unless --jitter N shifts the training
+// images of BOTH students by up to ±N px (a transfer set of jittered images for the distilled
+// student, with the student alone jittered the same way so it stays a fair control; the teacher
+// then runs on every shifted batch). Every model checkpoints each epoch
 // under --runs, so a run killed part-way resumes bit-exactly when started again with the same
 // arguments. The report ends with McNemar's exact test of distilled vs alone on the 10,000
 // test images and the share of the alone-to-teacher gap the distilled student closes.
 // Run: npm run build && node examples/hinton-mnist.mjs [--teacher hinton-mlp|mnist-teacher]
-//      [--teacher-epochs 5] [--student-epochs 5] [--decay 0.7] [--hard-weight 0.1] [--temperature 20]
+//      [--teacher-epochs 5] [--student-epochs 5] [--decay 0.7] [--hard-weight 0.1] [--temperature 20] [--jitter 0]
 //      [--runs runs/hinton] [--out docs/hinton-mnist/results.json]
 // Checkpoint folders are named after the settings that shape each model (epochs, decay, seed,
 // and T and the hard weight for the distilled student), so a run with other settings never
@@ -19,7 +22,7 @@ import { dirname, join } from 'node:path';
 import * as kdgpu from '../dist/kdgpu.js';
 
 const args = process.argv.slice(2);
-const KNOWN = ['teacher', 'teacher-epochs', 'student-epochs', 'decay', 'hard-weight', 'temperature', 'seed', 'runs', 'out'];
+const KNOWN = ['teacher', 'teacher-epochs', 'student-epochs', 'decay', 'hard-weight', 'temperature', 'jitter', 'seed', 'runs', 'out'];
 for (let i = 0; i < args.length; i += 2) {
   const name = args[i].replace(/^--/, '');
   if (!args[i].startsWith('--') || !KNOWN.includes(name)) throw new Error(`hinton-mnist: unknown option ${args[i]} (known: ${KNOWN.map((k) => `--${k}`).join(', ')})`);
@@ -41,6 +44,10 @@ const studentEpochs = positive('student-epochs', 5, true);
 const decay = positive('decay', 0.7, false);
 const hardWeight = Number(option('hard-weight', 0.1));
 const temperature = positive('temperature', 20, false);
+const jitter = Number(option('jitter', 0));
+if (!(Number.isInteger(jitter) && jitter >= 0 && jitter <= 4)) throw new Error(`hinton-mnist: --jitter must be a whole number of pixels from 0 to 4, got ${option('jitter')}`);
+const studentData = jitter > 0 ? { augment: { maxShift: jitter } } : {};
+const jitterTag = jitter > 0 ? `-j${jitter}` : '';
 const batchSize = 128;
 const seed = Number(option('seed', 1));
 const runs = option('runs', 'runs/hinton');
@@ -77,13 +84,14 @@ if (teacherKind === 'mnist-teacher') {
 }
 
 const alone = kdgpu.hintonStudent('student').build(ctx, [1, 28, 28], { seed: seed + 1 });
-const aloneRun = await kdgpu.train(alone, mnist.train, { epochs: studentEpochs, batchSize, seed, optimizer: adam(), ...checkpoint(`alone-e${studentEpochs}-d${decay}-s${seed}`), ...log('student alone', studentEpochs) });
-const aloneEval = await report(alone, 'student 800-800 alone', 146, aloneRun, studentEpochs);
+const aloneRun = await kdgpu.train(alone, mnist.train, { epochs: studentEpochs, batchSize, seed, optimizer: adam(), ...studentData, ...checkpoint(`alone-e${studentEpochs}-d${decay}${jitterTag}-s${seed}`), ...log('student alone', studentEpochs) });
+const aloneEval = await report(alone, `student 800-800 alone${jitter ? `, jitter ±${jitter} px` : ''}`, 146, aloneRun, studentEpochs);
 
 const distilled = kdgpu.hintonStudent('distilled').build(ctx, [1, 28, 28], { seed: seed + 1 });
-// The transfer set is not jittered, so the teacher's logits are the same every epoch: run it once.
-const kdRun = await kdgpu.distill(distilled, mnist.train, { teacher, temperature, hardWeight, epochs: studentEpochs, batchSize, seed, optimizer: adam(), cacheTeacherLogits: true, ...checkpoint(`distilled-${teacherKind === 'hinton-mlp' ? `hinton-mlp${teacherEpochs}` : teacherKind}-T${temperature}-h${hardWeight}-e${studentEpochs}-d${decay}-s${seed}`), ...log('distilled', studentEpochs) });
-const kdEval = await report(distilled, `student 800-800 distilled, T = ${temperature}`, 74, kdRun, studentEpochs);
+// Without jitter the teacher's logits are the same every epoch: run it once. With jitter it
+// sees each shifted batch (the same shifts as the student alone's, from the same seed).
+const kdRun = await kdgpu.distill(distilled, mnist.train, { teacher, temperature, hardWeight, epochs: studentEpochs, batchSize, seed, optimizer: adam(), ...(jitter > 0 ? studentData : { cacheTeacherLogits: true }), ...checkpoint(`distilled-${teacherKind === 'hinton-mlp' ? `hinton-mlp${teacherEpochs}` : teacherKind}-T${temperature}-h${hardWeight}-e${studentEpochs}-d${decay}${jitterTag}-s${seed}`), ...log('distilled', studentEpochs) });
+const kdEval = await report(distilled, `student 800-800 distilled, T = ${temperature}${jitter ? `, jitter ±${jitter} px` : ''}`, 74, kdRun, studentEpochs);
 
 // The paper's distilled student closes (146 − 74) / (146 − 67) = 91 % of the gap.
 const gapClosed = (aloneEval.errors - kdEval.errors) / (aloneEval.errors - teacherEval.errors);
@@ -97,7 +105,7 @@ const table = [
 console.log(`\n${table}\n`);
 console.log(`gap closed by distillation: ${(gapClosed * 100).toFixed(1)} % of (alone − teacher) = ${aloneEval.errors - teacherEval.errors} errors (paper 91 %)`);
 console.log(`distilled vs alone on the same ${paired.count} test images: distilled alone right on ${paired.onlyA}, alone alone right on ${paired.onlyB}; McNemar exact p = ${paired.pValue.toPrecision(3)}`);
-console.log(`total ${totalSeconds.toFixed(0)} s on ${ctx.adapterInfo.description || ctx.adapterInfo.vendor}; hardWeight (hard-loss weight) = ${hardWeight}, T = ${temperature}, Adam 1e-3 decayed ×${decay} per epoch, batch ${batchSize}`);
+console.log(`total ${totalSeconds.toFixed(0)} s on ${ctx.adapterInfo.description || ctx.adapterInfo.vendor}; hardWeight (hard-loss weight) = ${hardWeight}, T = ${temperature}, student jitter ±${jitter} px, Adam 1e-3 decayed ×${decay} per epoch, batch ${batchSize}`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), command: `node examples/hinton-mnist.mjs ${args.join(' ')}`, device: ctx.adapterInfo, teacher: teacherKind, hardWeight, temperature, batchSize, decay, seed, rows, gapClosed, paired, totalSeconds }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), command: `node examples/hinton-mnist.mjs ${args.join(' ')}`, device: ctx.adapterInfo, teacher: teacherKind, hardWeight, temperature, jitter, batchSize, decay, seed, rows, gapClosed, paired, totalSeconds }, null, 2)}\n`);
 ctx.dispose();
