@@ -44,7 +44,7 @@ manifest.accuracy.robust ??= {};
 curve.epsilons.forEach((e, k) => {
   if (epsilons.includes(e)) manifest.accuracy.robust[`autoattack_eps${e}`] = cascade.accuracy[k];
 });
-const adapter = [ctx.adapterInfo.vendor, ctx.adapterInfo.architecture, ctx.adapterInfo.device, ctx.adapterInfo.description].filter(Boolean).join(' / ');
+const adapter = kdgpu.adapterLabel(ctx.adapterInfo);
 manifest.accuracy.autoattack = `APGD-CE, APGD-T (9 targets), Square (5,000 queries), 100 iterations, L∞, seed 1, on the first ${attacked.count} test images: node scripts/evaluate-pretrained.mjs ${process.argv.slice(2).join(' ')} (${new Date().toISOString()}, adapter ${adapter}); sanity flags: ${curve.flags.map((f) => f.check).join(', ') || 'none'}`;
 writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
 log(`recorded the cascade in ${manifestPath}`);

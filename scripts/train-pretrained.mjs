@@ -105,7 +105,7 @@ mkdirSync(options.runs, { recursive: true });
 // the manifest lists them all.
 const startsPath = join(options.runs, 'starts.jsonl');
 // A run may also move between machines: each start records the adapter it trained on.
-const adapter = [ctx.adapterInfo.vendor, ctx.adapterInfo.architecture, ctx.adapterInfo.device, ctx.adapterInfo.description].filter(Boolean).join(' / ');
+const adapter = kdgpu.adapterLabel(ctx.adapterInfo);
 appendFileSync(startsPath, `${JSON.stringify({ date: new Date().toISOString(), commit: commitAtStart, adapter })}\n`);
 log(`${options.name}: ${options.epochs} epochs of ${stepsPerEpoch} steps on ${train.count} images; checkpoints in ${options.runs}; adapter ${adapter}`);
 

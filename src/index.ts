@@ -1,6 +1,6 @@
 // kdgpu: knowledge distillation and robustness on WebGPU with hand-written WGSL kernels.
 export { init, type InitOptions } from './init.js';
-export { openContext, GpuContext, type ContextOptions } from './gpu/context.js';
+export { adapterLabel, openContext, GpuContext, type AdapterDescription, type ContextOptions } from './gpu/context.js';
 export { DeviceProfile } from './gpu/device-profile.js';
 export type { AdapterKind } from './gpu/adapter-kind.js';
 export { NO_ADAPTER_HELP } from './gpu/acquire.js';

@@ -4,6 +4,7 @@ import { loadMnistFromDirectory } from '../data/mnist.js';
 import { distill } from '../distill/distiller.js';
 import { DISTILLATION_DEFAULTS } from '../distill/options.js';
 import { init } from '../init.js';
+import { adapterLabel } from '../gpu/context.js';
 import { pretrained } from '../models/pretrained.js';
 import { ONNX_EXPORT_OPSET, saveOnnx } from '../onnx/export.js';
 import { seedCnn, teacherCnn } from '../nn/zoo.js';
@@ -134,7 +135,7 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
     const trainSet = subset(fullTrain, 0, trainCount);
     const validation = config.quick || config.trainImages !== undefined ? subset(fullValidation, 0, Math.min(1000, fullValidation.count)) : fullValidation;
     const test = subset(mnist.test, 0, testCount);
-    const device = [ctx.adapterInfo.vendor, ctx.adapterInfo.architecture, ctx.adapterInfo.description].filter(Boolean).join(' ') || 'unknown';
+    const device = adapterLabel(ctx.adapterInfo);
     log(`kdgpu demo on ${device}: ${trainSet.count} training, ${validation.count} validation, ${test.count} test images${config.quick ? ' (--quick)' : ''}`);
 
     const fitOptions = trainingOptions({ train: trainSet, validation, batchSize: config.batchSize, learningRate: config.learningRate, decayPerEpoch: config.learningRateDecay, seed: config.seed, log });
@@ -230,7 +231,7 @@ export async function runDemo(options: DemoConfig & { robustness?: DemoRobustnes
       const robustTest = config.quick ? subset(test, 0, Math.min(test.count, ROBUSTNESS_QUICK.testImages)) : test;
       const evaluatedModels = [
         { model: teacher, role: role(teacher) },
-        ...(robustTeacher ? [{ model: robustTeacher as Sequential, role: 'robust teacher (shipped, pretrained)', training: robustTeacher.manifest.command }] : []),
+        ...(robustTeacher ? [{ model: robustTeacher, role: 'robust teacher (shipped, pretrained)', training: robustTeacher.manifest.command }] : []),
         { model: alone, role: role(alone) },
         { model: kd, role: role(kd) },
         ard,

@@ -3,6 +3,7 @@ import { split, subset } from '../data/dataset.js';
 import { loadMnistFromDirectory } from '../data/mnist.js';
 import { DISTILLATION_DEFAULTS } from '../distill/options.js';
 import { init } from '../init.js';
+import { adapterLabel } from '../gpu/context.js';
 import { loadModels, type ModelTrainingConfig, saveModels, trainRobustnessModels } from './robustness-models.js';
 import { robustnessTable, type RobustnessReport, writeRobustnessReport } from './robustness-report.js';
 import { ROBUSTNESS_EPSILONS, runRobustness } from './robustness.js';
@@ -83,7 +84,7 @@ export async function runRobustnessCommand(config: RobustnessConfig, log: (line:
     const trainSet = subset(fullTrain, 0, trainCount);
     const validation = config.quick || config.trainImages !== undefined ? subset(fullValidation, 0, 1000) : fullValidation;
     const test = subset(mnist.test, 0, testCount);
-    const device = [ctx.adapterInfo.vendor, ctx.adapterInfo.architecture, ctx.adapterInfo.description].filter(Boolean).join(' ') || 'unknown';
+    const device = adapterLabel(ctx.adapterInfo);
     log(`kdgpu robustness on ${device}: ${config.load ? `models from ${config.load}` : `${trainSet.count} training images`}, ${validation.count} held-out, ${test.count} test images${config.quick ? ' (--quick)' : ''}`);
 
     const models = config.load

@@ -199,6 +199,11 @@ export interface AdapterDescription {
   subgroupMinSize?: number;
 }
 
+/** One line naming the adapter for reports and manifests: its non-empty fields, ' / '-joined. */
+export function adapterLabel(info: AdapterDescription): string {
+  return [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ') || 'unknown adapter';
+}
+
 function describe(info: GPUAdapterInfo | undefined): AdapterDescription {
   const size = (info as { subgroupMinSize?: unknown } | undefined)?.subgroupMinSize;
   return {
