@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs issue 12's long jobs on a borrowed Linux GPU machine that has no network: finishes (or
 # resumes) the robust teacher, measures it with the AutoAttack-style cascade, then trains and
-# evaluates the robust-distillation students, one process per model side by side (each
-# process is bound by dispatch latency, not by the GPU, so several share one GPU well).
+# evaluates the robust-distillation students, one process per model side by side (each process
+# is bound by dispatch latency, not by the GPU, so several share one GPU well), and runs the
+# jittered Hinton reproduction.
 # Everything checkpoints, so whatever the time budget cuts off resumes elsewhere.
 #
 # The kit, made on a machine with the repository installed (it is git-ignored):
@@ -105,11 +106,17 @@ part student-alone & jobs+=($!)
 part student-kd & jobs+=($!)
 part student-trades & jobs+=($!)
 part teacher & jobs+=($!)
+# Hinton et al. with a jittered transfer set and an equally jittered control (docs/hinton-mnist.md);
+# skipped once its result is in the tree.
+hinton=docs/hinton-mnist/run-5-jitter2.json
+if [ "$dry" = 1 ]; then :
+elif [ -s "$hinton" ]; then say "hinton-jitter: $hinton exists, skipped"
+else job hinton-jitter node examples/hinton-mnist.mjs --teacher mnist-teacher --student-epochs 20 --decay 0.85 --jitter 2 --out "$hinton" & jobs+=($!); fi
 wait "${jobs[@]}"
 
 say "packing results"
 present=()
-for p in models/mnist-robust-teacher.safetensors models/mnist-robust-teacher.json runs/pretrained/mnist-robust-teacher-3 runs/robust-distillation runs/offline-dry "$parts" "$logs"; do [ -e "$p" ] && present+=("$p"); done
+for p in models/mnist-robust-teacher.safetensors models/mnist-robust-teacher.json runs/pretrained/mnist-robust-teacher-3 runs/robust-distillation runs/offline-dry "$parts" "$hinton" "$logs"; do [ -e "$p" ] && present+=("$p"); done
 # The teacher's files on their own; the rest in pieces under the 16 MiB a returned file may have.
 for f in models/mnist-robust-teacher.safetensors models/mnist-robust-teacher.json; do [ -e "$f" ] && cp "$f" "$out/"; done
 tar -cf - "${present[@]}" | xz -1 | split -b 15m -d - "$out/results.tar.xz.part"
