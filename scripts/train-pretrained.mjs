@@ -2,12 +2,15 @@
 // Trains one of the teachers shipped in models/ and writes its weights and manifest.
 //
 //   node scripts/train-pretrained.mjs mnist-teacher [--epochs 10] [--runs runs/pretrained]
+//   node scripts/train-pretrained.mjs mnist-robust-teacher [--recipe madry|trades] [--models DIR]
 //
 // The run checkpoints every 100 steps and every epoch under --runs (default runs/pretrained/NAME) and resumes
 // from there when started again with the same arguments (bit-exact; runs may span sessions).
 // When the last epoch is done it evaluates on the full 10,000-image MNIST test set and writes
 // models/NAME.safetensors and models/NAME.json (sha256, architecture, data, command, commit,
-// date, accuracy). Needs a build (npm run build).
+// date, accuracy); --models DIR writes them elsewhere (a candidate, not yet shipped). --recipe
+// picks another recipe of the same model (default: the one that made the shipped weights).
+// Needs a build (npm run build).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -57,20 +60,40 @@ const RECIPES = {
   },
 };
 
+// Other recipes of a model, chosen with --recipe. Attempt 3 (Madry, above) ships: 98.66 % clean,
+// but the cascade at ε = 0.3 leaves 88.x % of 1,000 test images (the bar is 89 %), as Madry's own
+// MNIST model does under AutoAttack (88.5 %, Croce & Hein 2020), while TRADES' reaches 92.8 %.
+// Attempt 4: the same model, data, schedule and budget with the TRADES objective (β = 6,
+// PGD-10 of ε/4 on the KL, ε ramped over 2 epochs): --recipe trades --runs runs/pretrained/mnist-robust-teacher-trades.
+const VARIANTS = {
+  'mnist-robust-teacher': {
+    madry: RECIPES['mnist-robust-teacher'],
+    trades: { ...RECIPES['mnist-robust-teacher'], pgd: undefined, trades: { beta: 6, epsilon: 0.3, steps: 10, relativeStepSize: 0.25, rampEpochs: 2 } },
+  },
+};
+
 function parseArgs(argv) {
   const [name, ...rest] = argv;
   if (!name || !RECIPES[name]) {
     console.error(`usage: node scripts/train-pretrained.mjs NAME [--epochs N] [--runs DIR]\nNAME is one of: ${Object.keys(RECIPES).join(', ')}`);
     process.exit(2);
   }
-  const options = { name, runs: join(root, 'runs', 'pretrained', name), epochs: RECIPES[name].epochs };
+  const options = { name, runs: join(root, 'runs', 'pretrained', name), models: join(root, 'models'), recipe: undefined };
   for (let i = 0; i < rest.length; i += 2) {
     const [flag, value] = [rest[i], rest[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value`);
     if (flag === '--epochs') options.epochs = Number(value);
     else if (flag === '--runs') options.runs = value;
-    else throw new Error(`unknown option ${flag} (known: --epochs, --runs)`);
+    else if (flag === '--models') options.models = value;
+    else if (flag === '--recipe') options.recipe = value;
+    else throw new Error(`unknown option ${flag} (known: --epochs, --runs, --models, --recipe)`);
   }
+  const variants = VARIANTS[name];
+  if (options.recipe !== undefined && !variants?.[options.recipe]) {
+    throw new Error(`--recipe ${options.recipe}: ${name} has ${variants ? `the recipes ${Object.keys(variants).join(', ')}` : 'one recipe only'}`);
+  }
+  options.spec = options.recipe === undefined ? RECIPES[name] : variants[options.recipe];
+  options.epochs ??= options.spec.epochs;
   if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new Error(`--epochs must be a positive integer, got ${options.epochs}`);
   return options;
 }
@@ -92,7 +115,7 @@ function gitCommit() {
 
 const options = parseArgs(process.argv.slice(2));
 const commitAtStart = gitCommit();
-const recipe = RECIPES[options.name];
+const recipe = options.spec;
 const log = (line) => console.log(`[${new Date().toISOString()}] ${line}`);
 
 const ctx = await kdgpu.init();
@@ -110,8 +133,16 @@ appendFileSync(startsPath, `${JSON.stringify({ date: new Date().toISOString(), c
 log(`${options.name}: ${options.epochs} epochs of ${stepsPerEpoch} steps on ${train.count} images; checkpoints in ${options.runs}; adapter ${adapter}`);
 
 const started = Date.now();
-const { fastAdversarial: fast, pgd } = recipe;
-const trainer = fast
+const { fastAdversarial: fast, pgd, trades } = recipe;
+const robustEpsilon = (pgd ?? trades)?.epsilon;
+const trainer = trades
+  ? (m, d, o) =>
+      kdgpu.tradesTrain(m, d, {
+        ...o,
+        beta: trades.beta,
+        attack: { epsilon: trades.epsilon, steps: trades.steps, relativeStepSize: trades.relativeStepSize, seed: recipe.seed, epsilonRampSteps: trades.rampEpochs * stepsPerEpoch },
+      })
+  : fast
   ? (m, d, o) => kdgpu.fastAdversarialTrain(m, d, { ...o, epsilon: fast.epsilon, stepSize: fast.stepSize, seed: recipe.seed, epsilonRampSteps: fast.rampEpochs * stepsPerEpoch })
   : pgd
     ? (m, d, o) =>
@@ -123,9 +154,9 @@ const trainer = fast
 const PROGRESS_KEY = 'pgd20_validation';
 const progressSet = kdgpu.subset(validation, 0, 200);
 const progressCheck = async (stats) => {
-  const { accuracy } = await kdgpu.attackDataset(model, progressSet, { kind: 'pgd', epsilon: pgd.epsilon, steps: 20, loss: 'ce', seed: 0, adversarial: false });
+  const { accuracy } = await kdgpu.attackDataset(model, progressSet, { kind: 'pgd', epsilon: robustEpsilon, steps: 20, loss: 'ce', seed: 0, adversarial: false });
   stats.checks = { ...stats.checks, [PROGRESS_KEY]: accuracy };
-  log(`  epoch ${stats.epoch}: PGD-20 at eps ${pgd.epsilon} on ${progressSet.count} validation images ${(accuracy * 100).toFixed(1)}%`);
+  log(`  epoch ${stats.epoch}: PGD-20 at eps ${robustEpsilon} on ${progressSet.count} validation images ${(accuracy * 100).toFixed(1)}%`);
   return 'continue';
 };
 const result = await trainer(model, train, {
@@ -145,7 +176,7 @@ const result = await trainer(model, train, {
   // Multi-step adversarial training: the robust accuracy after each epoch, on held-out images
   // (never the test set), so a long run shows whether it is heading for the bar. Read-only:
   // it changes neither the weights nor any random stream of the training.
-  ...(pgd ? { afterEpoch: progressCheck } : {}),
+  ...(robustEpsilon !== undefined ? { afterEpoch: progressCheck } : {}),
 });
 if (result.checkAccuracy) log(`overfitting check (PGD-10 at eps ${fast.epsilon} on 500 training images) after each epoch: ${result.checkAccuracy.map((a) => `${(a * 100).toFixed(1)}%`).join(', ')}`);
 if (result.catastrophicOverfitting) log(result.catastrophicOverfitting.message);
@@ -162,7 +193,7 @@ for (const epsilon of [0.1, 0.3]) {
   log(`PGD-40 at eps ${epsilon} on ${attacked.count} test images: ${(accuracy * 100).toFixed(1)}%`);
 }
 
-const modelsDir = join(root, 'models');
+const modelsDir = options.models;
 mkdirSync(modelsDir, { recursive: true });
 const weightsPath = join(modelsDir, `${options.name}.safetensors`);
 await kdgpu.saveSafetensorsFile(weightsPath, model.state(), { 'kdgpu.model': options.name });
@@ -171,6 +202,7 @@ const manifest = {
   name: options.name,
   file: `${options.name}.safetensors`,
   sha256,
+  ...(options.recipe ? { recipe: options.recipe } : {}),
   architecture: recipe.architecture,
   inputShape: [1, 28, 28],
   normalization: 'none: pixels in [0, 1]',
@@ -185,6 +217,12 @@ const manifest = {
       ? {
           adversarial: `Madry adversarial training: PGD-${pgd.steps} (step ${pgd.relativeStepSize}·eps, random start) at eps ${pgd.epsilon}, eps ramped from 0 over ${pgd.rampEpochs} epochs`,
           progress: `PGD-20 accuracy at eps ${pgd.epsilon} on ${progressSet.count} validation images after each epoch: ${result.history.map((h) => h.checks?.[PROGRESS_KEY]).map((a) => (a === undefined ? 'not measured' : `${(a * 100).toFixed(1)}%`)).join(', ')}`,
+        }
+      : {}),
+    ...(trades
+      ? {
+          adversarial: `TRADES (beta ${trades.beta}): CE(f(x), y) + beta·KL(f(x) ‖ f(x')), x' from PGD-${trades.steps} on the KL (step ${trades.relativeStepSize}·eps, random start) at eps ${trades.epsilon}, eps ramped from 0 over ${trades.rampEpochs} epochs`,
+          progress: `PGD-20 accuracy at eps ${trades.epsilon} on ${progressSet.count} validation images after each epoch: ${result.history.map((h) => h.checks?.[PROGRESS_KEY]).map((a) => (a === undefined ? 'not measured' : `${(a * 100).toFixed(1)}%`)).join(', ')}`,
         }
       : {}),
     ...(fast
