@@ -3,7 +3,9 @@
 // with 9 targets, Square with 5,000 queries; L∞) beside PGD-40 on the first 1,000 MNIST test
 // images, and records the cascade's numbers in its manifest (models/NAME.json, field
 // accuracy.robust.autoattack_eps<ε>; the weights and their sha256 are untouched).
-//   npm run build && node scripts/evaluate-pretrained.mjs NAME [--epsilons 0.1,0.3] [--images 1000]
+//   npm run build && node scripts/evaluate-pretrained.mjs NAME [--epsilons 0.1,0.3] [--images 1000] [--models DIR]
+// --models: the folder holding NAME.safetensors and NAME.json (default models/; e.g. a candidate
+// written by train-pretrained.mjs --models).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,17 +14,18 @@ import * as kdgpu from '../dist/kdgpu.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [name, ...rest] = process.argv.slice(2);
 if (!kdgpu.PRETRAINED_NAMES.includes(name)) {
-  console.error(`usage: node scripts/evaluate-pretrained.mjs NAME [--epsilons 0.1,0.3] [--images 1000]\nNAME is one of: ${kdgpu.PRETRAINED_NAMES.join(', ')}`);
+  console.error(`usage: node scripts/evaluate-pretrained.mjs NAME [--epsilons 0.1,0.3] [--images 1000] [--models DIR]\nNAME is one of: ${kdgpu.PRETRAINED_NAMES.join(', ')}`);
   process.exit(2);
 }
 const option = (flag, fallback) => (rest.includes(flag) ? rest[rest.indexOf(flag) + 1] : fallback);
 const epsilons = option('--epsilons', '0.1,0.3').split(',').map(Number);
 const images = Number(option('--images', 1000));
+const modelsDir = option('--models', join(root, 'models'));
 if (!epsilons.every((e) => e > 0 && e < 1) || !Number.isInteger(images) || images < 1) throw new Error('evaluate-pretrained: --epsilons must be in (0, 1) and --images a positive integer');
 const log = (line) => console.log(`[${new Date().toISOString()}] ${line}`);
 
 const ctx = await kdgpu.init();
-const model = await kdgpu.pretrained(ctx, name, { directory: join(root, 'models') });
+const model = await kdgpu.pretrained(ctx, name, { directory: modelsDir });
 const attacked = kdgpu.subset((await kdgpu.loadMnistFromDirectory()).test, 0, images);
 log(`${name}: ${attacked.count} test images, ε ${epsilons.join(', ')}`);
 const attacks = [
@@ -36,7 +39,7 @@ for (const c of curve.curves) log(`  ${c.name}: ${curve.epsilons.map((e, k) => `
 for (const f of curve.flags) log(`  SANITY FLAG ${f.check}: ${f.message}`);
 log(`clean on these images ${(100 * curve.clean).toFixed(1)}%; ${curve.seconds.toFixed(0)} s`);
 
-const manifestPath = join(root, 'models', `${name}.json`);
+const manifestPath = join(modelsDir, `${name}.json`);
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
 const cascade = curve.curves.find((c) => c.name === 'autoattack');
 manifest.accuracy.robust ??= {};
