@@ -213,16 +213,12 @@ const manifest = {
     batchSize: recipe.batchSize,
     optimizer: `Adam, learning rate ${recipe.learningRate} x ${recipe.decayPerEpoch} per epoch`,
     seed: recipe.seed,
-    ...(pgd
+    ...(robustEpsilon !== undefined
       ? {
-          adversarial: `Madry adversarial training: PGD-${pgd.steps} (step ${pgd.relativeStepSize}·eps, random start) at eps ${pgd.epsilon}, eps ramped from 0 over ${pgd.rampEpochs} epochs`,
-          progress: `PGD-20 accuracy at eps ${pgd.epsilon} on ${progressSet.count} validation images after each epoch: ${result.history.map((h) => h.checks?.[PROGRESS_KEY]).map((a) => (a === undefined ? 'not measured' : `${(a * 100).toFixed(1)}%`)).join(', ')}`,
-        }
-      : {}),
-    ...(trades
-      ? {
-          adversarial: `TRADES (beta ${trades.beta}): CE(f(x), y) + beta·KL(f(x) ‖ f(x')), x' from PGD-${trades.steps} on the KL (step ${trades.relativeStepSize}·eps, random start) at eps ${trades.epsilon}, eps ramped from 0 over ${trades.rampEpochs} epochs`,
-          progress: `PGD-20 accuracy at eps ${trades.epsilon} on ${progressSet.count} validation images after each epoch: ${result.history.map((h) => h.checks?.[PROGRESS_KEY]).map((a) => (a === undefined ? 'not measured' : `${(a * 100).toFixed(1)}%`)).join(', ')}`,
+          adversarial: pgd
+            ? `Madry adversarial training: PGD-${pgd.steps} (step ${pgd.relativeStepSize}·eps, random start) at eps ${pgd.epsilon}, eps ramped from 0 over ${pgd.rampEpochs} epochs`
+            : `TRADES (beta ${trades.beta}): CE(f(x), y) + beta·KL(f(x) ‖ f(x')), x' from PGD-${trades.steps} on the KL (step ${trades.relativeStepSize}·eps, random start) at eps ${trades.epsilon}, eps ramped from 0 over ${trades.rampEpochs} epochs`,
+          progress: `PGD-20 accuracy at eps ${robustEpsilon} on ${progressSet.count} validation images after each epoch: ${result.history.map((h) => h.checks?.[PROGRESS_KEY]).map((a) => (a === undefined ? 'not measured' : `${(a * 100).toFixed(1)}%`)).join(', ')}`,
         }
       : {}),
     ...(fast

@@ -218,9 +218,9 @@ export async function robustAccuracyCurve(model: Sequential, ds: Dataset, option
     for (const [i, attack] of options.attacks.entries()) {
       const accuracy: number[] = [];
       const stages = new Map<string, number[]>();
+      const onProgress = options.onProgress && ((p: AttackProgress) => options.onProgress!({ ...p, attack: names[i]! }));
       for (const epsilon of epsilons) {
         const spec = { ...attack, epsilon, norm } as AttackSpec;
-        const onProgress = options.onProgress && ((p: AttackProgress) => options.onProgress!({ ...p, attack: names[i]! }));
         const result = await runAttack(attacker, ds, spec, { seed: options.seed, adversarial: false, onProgress });
         accuracy.push(result.accuracy);
         for (const stage of result.stages ?? []) stages.set(stage.name, [...(stages.get(stage.name) ?? []), stage.accuracy]);
