@@ -65,6 +65,11 @@ const RECIPES = {
 // MNIST model does under AutoAttack (88.5 %, Croce & Hein 2020), while TRADES' reaches 92.8 %.
 // Attempt 4: the same model, data, schedule and budget with the TRADES objective (β = 6,
 // PGD-10 of ε/4 on the KL, ε ramped over 2 epochs): --recipe trades --runs runs/pretrained/mnist-robust-teacher-trades.
+// Attempt 5: attempt 3 trained longer. Its loss was still falling at epoch 10 (0.224, 0.208,
+// 0.198 over epochs 8-10), so the same recipe runs on to 13 epochs from attempt 3's epoch-10
+// checkpoint (data order and learning rate depend only on the seed, epoch and step, so it
+// follows the schedule of a 13-epoch run): --epochs 13 --runs runs/pretrained/mnist-robust-teacher-5
+// (a copy of attempt 3's run folder) --models runs/pretrained/candidates-madry13.
 const VARIANTS = {
   'mnist-robust-teacher': {
     madry: RECIPES['mnist-robust-teacher'],
