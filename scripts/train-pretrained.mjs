@@ -60,7 +60,7 @@ const RECIPES = {
   },
 };
 
-// Other recipes of a model, chosen with --recipe. Attempt 3 (Madry, above) ships: 98.66 % clean,
+// Other recipes of a model, chosen with --recipe. Attempt 3 (Madry, above) shipped first: 98.66 % clean,
 // but the cascade at ε = 0.3 leaves 88.5 % of 1,000 test images (the bar is 89 %), as Madry's own
 // MNIST model does under AutoAttack (88.5 %, Croce & Hein 2020), while TRADES' reaches 92.8 %.
 // Attempt 4: the same model, data, schedule and budget with the TRADES objective (β = 6,
