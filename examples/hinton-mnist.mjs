@@ -2,6 +2,8 @@
 // Knowledge in a Neural Network", section 3:
 //   teacher   784-1200-1200-10, dropout (20% input, 50% hidden), jitter ±2 px  (paper: 67 test errors)
 //             or, with --teacher mnist-teacher, the CNN shipped in models/ (58 errors)
+//             or, with --teacher-file F, the same MLP's weights from a PyTorch state dict in
+//             safetensors (made by examples/hinton-torch-teacher.py), loaded by loadTorchStateDict
 //   student   784-800-800-10 trained alone on hard labels                        (paper: 146)
 //   distilled the same student trained on the teacher's soft targets at T = 20    (paper: 74)
 // Neither student sees jittered images (as in the paper) unless --jitter N shifts the training
@@ -11,18 +13,19 @@
 // under --runs, so a run killed part-way resumes bit-exactly when started again with the same
 // arguments. The report ends with McNemar's exact test of distilled vs alone on the 10,000
 // test images and the share of the alone-to-teacher gap the distilled student closes.
-// Run: npm run build && node examples/hinton-mnist.mjs [--teacher hinton-mlp|mnist-teacher]
+// Run: npm run build && node examples/hinton-mnist.mjs [--teacher hinton-mlp|mnist-teacher | --teacher-file F.safetensors]
 //      [--teacher-epochs 5] [--student-epochs 5] [--decay 0.7] [--hard-weight 0.1] [--temperature 20] [--jitter 0]
 //      [--runs runs/hinton] [--out docs/hinton-mnist/results.json]
 // Checkpoint folders are named after the settings that shape each model (epochs, decay, seed,
 // and T and the hard weight for the distilled student), so a run with other settings never
 // resumes another's weights.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as kdgpu from '../dist/kdgpu.js';
 
 const args = process.argv.slice(2);
-const KNOWN = ['teacher', 'teacher-epochs', 'student-epochs', 'decay', 'hard-weight', 'temperature', 'jitter', 'seed', 'runs', 'out'];
+const KNOWN = ['teacher', 'teacher-file', 'teacher-epochs', 'student-epochs', 'decay', 'hard-weight', 'temperature', 'jitter', 'seed', 'runs', 'out'];
 for (let i = 0; i < args.length; i += 2) {
   const name = args[i].replace(/^--/, '');
   if (!args[i].startsWith('--') || !KNOWN.includes(name)) throw new Error(`hinton-mnist: unknown option ${args[i]} (known: ${KNOWN.map((k) => `--${k}`).join(', ')})`);
@@ -37,8 +40,11 @@ const positive = (name, fallback, integer) => {
   if (!(value > 0) || (integer && !Number.isInteger(value))) throw new Error(`hinton-mnist: --${name} must be a positive ${integer ? 'integer' : 'number'}, got ${option(name, fallback)}`);
   return value;
 };
-const teacherKind = option('teacher', 'hinton-mlp');
-if (!['hinton-mlp', 'mnist-teacher'].includes(teacherKind)) throw new Error(`hinton-mnist: --teacher must be hinton-mlp (train the paper's MLP) or mnist-teacher (the shipped CNN), got ${teacherKind}`);
+const teacherFile = option('teacher-file', null);
+if (teacherFile !== null && option('teacher', null) !== null) throw new Error('hinton-mnist: give --teacher or --teacher-file, not both');
+if (teacherFile !== null && !existsSync(teacherFile)) throw new Error(`hinton-mnist: --teacher-file ${teacherFile} does not exist (make it with: python examples/hinton-torch-teacher.py)`);
+const teacherKind = teacherFile !== null ? 'torch-file' : option('teacher', 'hinton-mlp');
+if (!['hinton-mlp', 'mnist-teacher', 'torch-file'].includes(teacherKind)) throw new Error(`hinton-mnist: --teacher must be hinton-mlp (train the paper's MLP) or mnist-teacher (the shipped CNN), got ${teacherKind}`);
 const teacherEpochs = positive('teacher-epochs', 5, true);
 const studentEpochs = positive('student-epochs', 5, true);
 const decay = positive('decay', 0.7, false);
@@ -74,7 +80,14 @@ async function report(model, name, paper, result, epochs) {
 
 let teacher;
 let teacherEval;
-if (teacherKind === 'mnist-teacher') {
+let teacherSha256 = null;
+if (teacherKind === 'torch-file') {
+  const bytes = readFileSync(teacherFile);
+  teacherSha256 = createHash('sha256').update(bytes).digest('hex');
+  teacher = kdgpu.hintonTeacher('teacher').build(ctx, [1, 28, 28], { seed });
+  kdgpu.loadTorchStateDict(teacher, bytes, { source: teacherFile });
+  teacherEval = await report(teacher, `teacher 1200-1200 from PyTorch (${teacherFile}, sha256 ${teacherSha256.slice(0, 12)}…)`, 67, null, null);
+} else if (teacherKind === 'mnist-teacher') {
   teacher = await kdgpu.pretrained(ctx, 'mnist-teacher');
   teacherEval = await report(teacher, 'teacher: shipped CNN mnist-teacher', 67, null, null);
 } else {
@@ -90,7 +103,7 @@ const aloneEval = await report(alone, `student 800-800 alone${jitter ? `, jitter
 const distilled = kdgpu.hintonStudent('distilled').build(ctx, [1, 28, 28], { seed: seed + 1 });
 // Without jitter the teacher's logits are the same every epoch: run it once. With jitter it
 // sees each shifted batch (the same shifts as the student alone's, from the same seed).
-const kdRun = await kdgpu.distill(distilled, mnist.train, { teacher, temperature, hardWeight, epochs: studentEpochs, batchSize, seed, optimizer: adam(), ...(jitter > 0 ? studentData : { cacheTeacherLogits: true }), ...checkpoint(`distilled-${teacherKind === 'hinton-mlp' ? `hinton-mlp${teacherEpochs}` : teacherKind}-T${temperature}-h${hardWeight}-e${studentEpochs}-d${decay}${jitterTag}-s${seed}`), ...log('distilled', studentEpochs) });
+const kdRun = await kdgpu.distill(distilled, mnist.train, { teacher, temperature, hardWeight, epochs: studentEpochs, batchSize, seed, optimizer: adam(), ...(jitter > 0 ? studentData : { cacheTeacherLogits: true }), ...checkpoint(`distilled-${{ 'hinton-mlp': `hinton-mlp${teacherEpochs}`, 'mnist-teacher': 'mnist-teacher', 'torch-file': `torch-${teacherSha256?.slice(0, 12)}` }[teacherKind]}-T${temperature}-h${hardWeight}-e${studentEpochs}-d${decay}${jitterTag}-s${seed}`), ...log('distilled', studentEpochs) });
 const kdEval = await report(distilled, `student 800-800 distilled, T = ${temperature}${jitter ? `, jitter ±${jitter} px` : ''}`, 74, kdRun, studentEpochs);
 
 // The paper's distilled student closes (146 − 74) / (146 − 67) = 91 % of the gap.
@@ -107,5 +120,5 @@ console.log(`gap closed by distillation: ${(gapClosed * 100).toFixed(1)} % of (a
 console.log(`distilled vs alone on the same ${paired.count} test images: distilled alone right on ${paired.onlyA}, alone alone right on ${paired.onlyB}; McNemar exact p = ${paired.pValue.toPrecision(3)}`);
 console.log(`total ${totalSeconds.toFixed(0)} s on ${ctx.adapterInfo.description || ctx.adapterInfo.vendor}; hardWeight (hard-loss weight) = ${hardWeight}, T = ${temperature}, student jitter ±${jitter} px, Adam 1e-3 decayed ×${decay} per epoch, batch ${batchSize}`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), command: `node examples/hinton-mnist.mjs ${args.join(' ')}`, device: ctx.adapterInfo, teacher: teacherKind, hardWeight, temperature, jitter, batchSize, decay, seed, rows, gapClosed, paired, totalSeconds }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), command: `node examples/hinton-mnist.mjs ${args.join(' ')}`, device: ctx.adapterInfo, teacher: teacherKind, teacherFile, teacherSha256, hardWeight, temperature, jitter, batchSize, decay, seed, rows, gapClosed, paired, totalSeconds }, null, 2)}\n`);
 ctx.dispose();

@@ -197,8 +197,10 @@ function firstDuplicateTopLevelKey(text: string): string | undefined {
 }
 
 function readData(dtype: SafetensorsDType, bytes: Uint8Array, fail: (message: string) => never, name: string): SafetensorsData {
-  // slice() copies into a fresh, aligned buffer: offsets in the file need not be aligned.
-  const copy = bytes.slice().buffer;
+  // Copy into a fresh, aligned buffer: offsets in the file need not be aligned. Not
+  // bytes.slice(): on a Node Buffer (readFileSync's result) slice() is a view, and its .buffer
+  // the whole (pooled) allocation.
+  const copy = new Uint8Array(bytes).buffer;
   switch (dtype) {
     case 'F16':
       return Float32Array.from(new Uint16Array(copy), halfToFloat);

@@ -141,6 +141,19 @@ describe('safetensors codec', () => {
     expect(tensors.get('i')!.data).toEqual(new Int32Array([-7]));
   });
 
+  it('reads a Node Buffer (what readFileSync returns), whose slice() is a view and not a copy', () => {
+    const first = new Float32Array([1.5, -2, 3]);
+    const second = new Float32Array([4, 5]);
+    const file = encodeSafetensors({ a: { shape: [3], data: first }, b: { shape: [2], data: second } });
+    // A Buffer inside a larger allocation, as Node's pool or a file read gives one.
+    const pool = new ArrayBuffer(file.length + 64);
+    const buffer = Buffer.from(pool, 16, file.length);
+    buffer.set(file);
+    const { tensors } = decodeSafetensors(buffer);
+    expect(tensors.get('a')!.data).toEqual(first);
+    expect(tensors.get('b')!.data).toEqual(second);
+  });
+
   it('rejects encoder input that does not describe itself', () => {
     expect(() => encodeSafetensors({ w: { shape: [3], data: new Float32Array(2) } })).toThrow("tensor 'w' has shape [3] (3 values) but 2 values");
     expect(() => encodeSafetensors({ w: { shape: [2], dtype: 'U32', data: new Float32Array(2) } })).toThrow("tensor 'w' is declared U32 but its data is a Float32Array");
