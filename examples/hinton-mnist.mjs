@@ -44,7 +44,7 @@ const teacherFile = option('teacher-file', null);
 if (teacherFile !== null && option('teacher', null) !== null) throw new Error('hinton-mnist: give --teacher or --teacher-file, not both');
 if (teacherFile !== null && !existsSync(teacherFile)) throw new Error(`hinton-mnist: --teacher-file ${teacherFile} does not exist (make it with: python examples/hinton-torch-teacher.py)`);
 const teacherKind = teacherFile !== null ? 'torch-file' : option('teacher', 'hinton-mlp');
-if (!['hinton-mlp', 'mnist-teacher', 'torch-file'].includes(teacherKind)) throw new Error(`hinton-mnist: --teacher must be hinton-mlp (train the paper's MLP) or mnist-teacher (the shipped CNN), or give --teacher-file F.safetensors (a PyTorch state dict of the MLP), got ${teacherKind}`);
+if (teacherFile === null && !['hinton-mlp', 'mnist-teacher'].includes(teacherKind)) throw new Error(`hinton-mnist: --teacher must be hinton-mlp (train the paper's MLP) or mnist-teacher (the shipped CNN), or give --teacher-file F.safetensors (a PyTorch state dict of the MLP), got ${teacherKind}`);
 const teacherEpochs = positive('teacher-epochs', 5, true);
 const studentEpochs = positive('student-epochs', 5, true);
 const decay = positive('decay', 0.7, false);
